@@ -1,0 +1,70 @@
+import { Type } from '@sinclair/typebox';
+import {
+  GROUP,
+  KIND,
+  LogtoApplicationSpecSchema,
+  LogtoApplicationStatusSchema,
+  PLURAL,
+  SINGULAR,
+  VERSION,
+} from './logto-application.js';
+import { toStructuralSchema } from './structural-schema.js';
+
+/** The CustomResourceDefinition of LogtoApplication, built from the TypeBox schemas. */
+export function logtoApplicationCrd(): Record<string, unknown> {
+  const root = Type.Object(
+    {
+      apiVersion: Type.Optional(
+        Type.String({ description: 'APIVersion of this object: logto.io/v1alpha1.' }),
+      ),
+      kind: Type.Optional(Type.String({ description: 'Kind of this object: LogtoApplication.' })),
+      metadata: Type.Optional(Type.Object({}, { description: 'Standard object metadata.' })),
+      spec: LogtoApplicationSpecSchema,
+      status: Type.Optional(LogtoApplicationStatusSchema),
+    },
+    {
+      description:
+        'LogtoApplication declares one application in a Logto tenant. The operator creates or adopts the ' +
+        'application, keeps it converged to the spec, and publishes its credentials in a Secret.',
+    },
+  );
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${PLURAL}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: ['logtoapp'],
+        categories: ['logto'],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            {
+              name: 'Reason',
+              type: 'string',
+              jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+              priority: 1,
+            },
+            { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+            { name: 'App ID', type: 'string', jsonPath: '.status.applicationId' },
+            { name: 'Secret', type: 'string', jsonPath: '.status.secretName', priority: 1 },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: { openAPIV3Schema: toStructuralSchema(root) },
+        },
+      ],
+    },
+  };
+}
