@@ -1,0 +1,141 @@
+import type { Got } from 'got';
+import { LogtoApiError } from './errors.js';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface TokenProviderOptions {
+  /** Logto's base URL, e.g. https://logto.example.com (no trailing /api). */
+  endpoint: string;
+  /** The Management API resource indicator (OSS: https://default.logto.app/api). */
+  resource: string;
+  /** Read on every token fetch, so that rotated operator credentials are picked up. */
+  credentials: () => Promise<ClientCredentials>;
+  http: Got;
+  now?: () => number;
+  /** Fetch a new token this long before the current one expires (capped at half its lifetime). */
+  refreshBeforeExpiryMs?: number;
+}
+
+interface CachedToken {
+  value: string;
+  refreshAt: number;
+}
+
+interface TokenResponse {
+  access_token?: unknown;
+  expires_in?: unknown;
+  scope?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+}
+
+/**
+ * Client-credentials access tokens for the Management API: cached, refreshed ahead of expiry, one
+ * fetch in flight at a time however many callers wait.
+ */
+export class ClientCredentialsTokenProvider {
+  private cached: CachedToken | undefined;
+  private inFlight: Promise<string> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TokenProviderOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async getToken(): Promise<string> {
+    if (this.cached && this.now() < this.cached.refreshAt) return this.cached.value;
+    this.inFlight ??= this.fetchToken().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** Drops `token` if it is the cached one (the API answered 401 to it). */
+  invalidate(token: string): void {
+    if (this.cached?.value === token) this.cached = undefined;
+  }
+
+  /** Whether a token has been obtained and is still considered fresh. */
+  hasValidToken(): boolean {
+    return this.cached !== undefined && this.now() < this.cached.refreshAt;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const operation = 'fetch_access_token';
+    const { clientId, clientSecret } = await this.options.credentials();
+    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString(
+      'base64',
+    );
+    let response;
+    try {
+      response = await this.options.http.post(new URL('oidc/token', withSlash(this.options.endpoint)), {
+        headers: { authorization: `Basic ${basic}` },
+        form: { grant_type: 'client_credentials', resource: this.options.resource, scope: 'all' },
+        throwHttpErrors: false,
+        responseType: 'text',
+      });
+    } catch (error) {
+      throw new LogtoApiError({ operation, detail: transportDetail(error) });
+    }
+    const body = parseJson(response.body) as TokenResponse;
+    if (response.statusCode !== 200) {
+      const code = typeof body.error === 'string' ? body.error : undefined;
+      const detail =
+        typeof body.error_description === 'string' ? body.error_description : 'token request refused';
+      throw new LogtoApiError({ operation, status: response.statusCode, ...(code ? { code } : {}), detail });
+    }
+    if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+      throw new LogtoApiError({
+        operation,
+        code: 'operator.unexpected_response',
+        detail: 'no access_token/expires_in',
+      });
+    }
+    const scopes = typeof body.scope === 'string' ? body.scope.split(' ') : [];
+    if (!scopes.includes('all')) {
+      // Logto still issues the token, but every API call would answer 403.
+      throw new LogtoApiError({
+        operation,
+        status: 403,
+        code: 'operator.missing_management_scope',
+        detail:
+          "the token has no 'all' scope: assign the \"Logto Management API access\" role to the operator's " +
+          'machine-to-machine application',
+      });
+    }
+    const lifetimeMs = body.expires_in * 1000;
+    const skew = Math.min(this.options.refreshBeforeExpiryMs ?? 60_000, lifetimeMs / 2);
+    this.cached = { value: body.access_token, refreshAt: this.now() + lifetimeMs - skew };
+    return body.access_token;
+  }
+}
+
+export function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
+}
+
+/** Describes a transport failure without echoing request options (which hold credentials). */
+export function transportDetail(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return `request failed (${code})`;
+    if (typeof name === 'string') return `request failed (${name})`;
+  }
+  return 'request failed';
+}
+
+export function transportCode(error: unknown): string | undefined {
+  const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
