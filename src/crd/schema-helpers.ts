@@ -1,4 +1,4 @@
-import { Type, type SchemaOptions, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type TUnsafe } from '@sinclair/typebox';
 
 /** A CEL validation rule, as the apiserver evaluates it (`x-kubernetes-validations`). */
 export interface CelRule {
@@ -31,7 +31,7 @@ export function FreeFormObject(options: SchemaOptions = {}): TUnsafe<Record<stri
 }
 
 /** `metav1.Condition`, with the constraints of the Kubernetes API conventions. */
-export function ConditionSchema(): TSchema {
+export function ConditionSchema() {
   return Type.Object(
     {
       type: Type.String({

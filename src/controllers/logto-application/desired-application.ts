@@ -1,0 +1,165 @@
+/**
+ * Pure mapping between a LogtoApplication spec and Logto's application entity: what the app must
+ * look like, and the smallest PATCH that gets it there. PATCH replaces each top-level field it is
+ * given as a whole, so a changed field is always sent complete.
+ */
+import type { LogtoApplication, LogtoApplicationSpec } from '../../crd/logto-application.js';
+import { deepEqual, sameSet } from '../../util/json.js';
+import { MARKER_KEY, markerFor } from './ownership-marker.js';
+
+export interface LogtoOidcClientMetadata {
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
+  logoUri?: string;
+}
+
+/** The parts of Logto's application entity that the operator reads. */
+export interface ObservedApplication {
+  id: string;
+  name: string;
+  description?: string | null;
+  type: string;
+  isThirdParty: boolean;
+  oidcClientMetadata: LogtoOidcClientMetadata;
+  customClientMetadata: Record<string, unknown>;
+  customData: Record<string, unknown>;
+  secret?: string;
+}
+
+export interface DesiredApplication {
+  name: string;
+  description: string | null;
+  type: LogtoApplicationSpec['type'];
+  isThirdParty: boolean;
+  oidcClientMetadata: LogtoOidcClientMetadata;
+  customClientMetadata: Record<string, unknown>;
+  customData: Record<string, unknown>;
+}
+
+export interface ApplicationPatch {
+  name?: string;
+  description?: string | null;
+  oidcClientMetadata?: LogtoOidcClientMetadata;
+  customClientMetadata?: Record<string, unknown>;
+  customData?: Record<string, unknown>;
+}
+
+/** Keys of customClientMetadata that Logto manages itself and that the spec cannot set. */
+const SERVER_MANAGED_CLIENT_METADATA = new Set(['tenantId']);
+
+/**
+ * @param observedCustomData the application's current customData (undefined before creation)
+ * @param previouslyManagedKeys customData keys the operator set from the spec before (status), so that
+ *   a key removed from the spec is removed from Logto while keys written by others are preserved
+ */
+export function desiredApplication(
+  resource: LogtoApplication,
+  observedCustomData?: Record<string, unknown>,
+  previouslyManagedKeys: readonly string[] = [],
+): DesiredApplication {
+  const { spec } = resource;
+  const oidc = spec.oidcClientMetadata ?? {};
+  const preserved = Object.fromEntries(
+    Object.entries(observedCustomData ?? {}).filter(
+      ([key]) => key !== MARKER_KEY && !previouslyManagedKeys.includes(key),
+    ),
+  );
+  return {
+    name: spec.name ?? resource.metadata.name,
+    description: spec.description ?? null,
+    type: spec.type,
+    isThirdParty: spec.isThirdParty ?? false,
+    oidcClientMetadata: {
+      redirectUris: [...(oidc.redirectUris ?? [])],
+      postLogoutRedirectUris: [...(oidc.postLogoutRedirectUris ?? [])],
+      ...(oidc.backchannelLogoutUri !== undefined ? { backchannelLogoutUri: oidc.backchannelLogoutUri } : {}),
+      ...(oidc.backchannelLogoutSessionRequired !== undefined
+        ? { backchannelLogoutSessionRequired: oidc.backchannelLogoutSessionRequired }
+        : {}),
+      ...(oidc.logoUri !== undefined ? { logoUri: oidc.logoUri } : {}),
+    },
+    customClientMetadata: { ...(spec.customClientMetadata ?? {}) },
+    customData: { ...preserved, ...(spec.customData ?? {}), [MARKER_KEY]: markerFor(resource) },
+  };
+}
+
+/** The body of POST /api/applications for the desired state. */
+export function createApplicationBody(desired: DesiredApplication): Record<string, unknown> {
+  return {
+    name: desired.name,
+    ...(desired.description !== null ? { description: desired.description } : {}),
+    type: desired.type,
+    isThirdParty: desired.isThirdParty,
+    oidcClientMetadata: desired.oidcClientMetadata,
+    customClientMetadata: desired.customClientMetadata,
+    customData: desired.customData,
+  };
+}
+
+function sameOidc(a: LogtoOidcClientMetadata, b: LogtoOidcClientMetadata): boolean {
+  const { redirectUris: ar, postLogoutRedirectUris: ap, ...aRest } = a;
+  const { redirectUris: br, postLogoutRedirectUris: bp, ...bRest } = b;
+  return sameSet(ar, br) && sameSet(ap, bp) && deepEqual(aRest, bRest);
+}
+
+function clientMetadataWithoutServerKeys(metadata: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(metadata).filter(([key]) => !SERVER_MANAGED_CLIENT_METADATA.has(key)),
+  );
+}
+
+/** `isDeviceFlow: false` and an absent isDeviceFlow mean the same to Logto. */
+function withoutDefaultDeviceFlow(metadata: Record<string, unknown>): Record<string, unknown> {
+  const { isDeviceFlow, ...rest } = metadata;
+  return isDeviceFlow === true ? metadata : rest;
+}
+
+function sameClientMetadata(desired: Record<string, unknown>, observed: Record<string, unknown>): boolean {
+  const { corsAllowedOrigins: dc, ...dRest } = withoutDefaultDeviceFlow(desired);
+  const { corsAllowedOrigins: oc, ...oRest } = withoutDefaultDeviceFlow(
+    clientMetadataWithoutServerKeys(observed),
+  );
+  return sameSet(dc as string[] | undefined, oc as string[] | undefined) && deepEqual(dRest, oRest);
+}
+
+/** The fields that differ, each complete; an empty object means nothing to do. */
+export function applicationPatch(
+  desired: DesiredApplication,
+  observed: ObservedApplication,
+): ApplicationPatch {
+  const patch: ApplicationPatch = {};
+  if (desired.name !== observed.name) patch.name = desired.name;
+  if (desired.description !== (observed.description ?? null)) patch.description = desired.description;
+  if (!sameOidc(desired.oidcClientMetadata, observed.oidcClientMetadata)) {
+    patch.oidcClientMetadata = desired.oidcClientMetadata;
+  }
+  if (!sameClientMetadata(desired.customClientMetadata, observed.customClientMetadata ?? {})) {
+    // isDeviceFlow is fixed at creation: echo Logto's value rather than appear to change it.
+    const observedDeviceFlow = observed.customClientMetadata?.isDeviceFlow;
+    patch.customClientMetadata =
+      desired.customClientMetadata.isDeviceFlow === undefined && typeof observedDeviceFlow === 'boolean'
+        ? { ...desired.customClientMetadata, isDeviceFlow: observedDeviceFlow }
+        : desired.customClientMetadata;
+  }
+  if (!deepEqual(desired.customData, observed.customData ?? {})) patch.customData = desired.customData;
+  return patch;
+}
+
+/** Settings Logto fixes at creation; a difference cannot be patched. */
+export function immutableMismatch(
+  desired: DesiredApplication,
+  observed: ObservedApplication,
+): string | undefined {
+  if (desired.type !== observed.type) {
+    return `the Logto application has type ${observed.type}, the spec asks for ${desired.type}`;
+  }
+  if (desired.isThirdParty !== observed.isThirdParty) {
+    return `the Logto application has isThirdParty=${observed.isThirdParty}, the spec asks for ${desired.isThirdParty}`;
+  }
+  const want = desired.customClientMetadata.isDeviceFlow === true;
+  const have = observed.customClientMetadata?.isDeviceFlow === true;
+  if (want !== have) return `the Logto application has isDeviceFlow=${have}, the spec asks for ${want}`;
+  return undefined;
+}
