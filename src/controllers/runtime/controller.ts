@@ -1,0 +1,234 @@
+import type { Logger } from '../../log.js';
+import { realClock, type Clock } from './clock.js';
+import { describeError } from './errors.js';
+import { keyFromString, keyToString, type ObjectKey } from './object-key.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
+
+/** What a reconcile asks for next (controller-runtime `reconcile.Result`). */
+export interface ReconcileResult {
+  /** Reconcile again after this delay, with per-key backoff reset. Takes precedence over `requeue`. */
+  requeueAfterMs?: number;
+  /** Reconcile again after the rate limiter's delay (backoff grows, as after an error). */
+  requeue?: boolean;
+}
+
+export interface ReconcileContext {
+  /** Aborted when the controller gives up waiting for in-flight reconciles during `stop()`. */
+  signal: AbortSignal;
+  /** How many times this key has been retried since its last success. */
+  retries: number;
+}
+
+export interface Reconciler {
+  reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void>;
+}
+
+/** controller-runtime's `result` label of controller_runtime_reconcile_total. */
+export type ReconcileOutcome = 'success' | 'error' | 'requeue' | 'requeue_after';
+
+export interface ReconcileFinishedEvent {
+  controller: string;
+  key: ObjectKey;
+  outcome: ReconcileOutcome;
+  durationMs: number;
+  /** The error thrown, for `error` outcomes. */
+  error?: unknown;
+  /** Delay before the key is processed again, when it was requeued. */
+  requeueDelayMs?: number;
+}
+
+/**
+ * Observers for controller metrics (controller_runtime_reconcile_total/_errors_total/_time_seconds,
+ * active_workers, max_concurrent_reconciles). Called synchronously; throws are swallowed.
+ */
+export interface ControllerMetrics {
+  maxConcurrentReconciles?(controller: string, workers: number): void;
+  activeWorkers?(controller: string, active: number): void;
+  reconcileStarted?(controller: string, key: ObjectKey): void;
+  reconcileFinished?(event: ReconcileFinishedEvent): void;
+}
+
+export interface ControllerOptions {
+  /** Used in logs and metrics labels, e.g. 'logtoapplication'. */
+  name: string;
+  reconciler: Reconciler;
+  logger: Logger;
+  /** Workers, i.e. reconciles running at once (different keys). Default 1. */
+  concurrency?: number;
+  rateLimiter?: RateLimiter;
+  metrics?: ControllerMetrics;
+  queueMetrics?: WorkQueueMetrics;
+  clock?: Clock;
+}
+
+export interface StopResult {
+  /** True when in-flight reconciles were still running at the deadline (their signal was aborted). */
+  timedOut: boolean;
+  /** Keys still being reconciled when `stop()` returned. */
+  inFlight: ObjectKey[];
+}
+
+/**
+ * Runs `concurrency` workers that take keys from a {@link WorkQueue} and reconcile them. A key is
+ * never reconciled by two workers at once. Errors retry with the rate limiter's backoff; success
+ * forgets the key's backoff.
+ */
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly concurrency: number;
+  private readonly reconciler: Reconciler;
+  private readonly log: Logger;
+  private readonly metrics: ControllerMetrics;
+  private readonly clock: Clock;
+  private readonly abort = new AbortController();
+  private readonly inFlight = new Set<string>();
+  private workers: Promise<void>[] = [];
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private active = 0;
+
+  constructor(options: ControllerOptions) {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    }
+    this.name = options.name;
+    this.concurrency = concurrency;
+    this.reconciler = options.reconciler;
+    this.metrics = options.metrics ?? {};
+    this.clock = options.clock ?? realClock;
+    this.log = options.logger.child({ controller: options.name });
+    this.queue = new WorkQueue({
+      name: options.name,
+      clock: this.clock,
+      ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+      ...(options.queueMetrics ? { metrics: options.queueMetrics } : {}),
+    });
+  }
+
+  /** Queues `key` for reconciliation (deduplicated). Keys may be queued before `start()`. */
+  enqueue(key: ObjectKey): void {
+    this.queue.add(keyToString(key));
+  }
+
+  enqueueAfter(key: ObjectKey, delayMs: number): void {
+    this.queue.addAfter(keyToString(key), delayMs);
+  }
+
+  activeWorkers(): number {
+    return this.active;
+  }
+
+  start(): void {
+    if (this.state !== 'new') throw new Error(`controller ${this.name} was already started`);
+    this.state = 'running';
+    this.observe('maxConcurrentReconciles', this.name, this.concurrency);
+    this.observe('activeWorkers', this.name, 0);
+    this.log.info({ workers: this.concurrency }, 'starting workers');
+    for (let i = 0; i < this.concurrency; i++) this.workers.push(this.runWorker());
+  }
+
+  /**
+   * Stops taking work and waits up to `timeoutMs` (default 30 s) for in-flight reconciles. At the
+   * deadline their `signal` is aborted and `stop()` returns without waiting further.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<StopResult> {
+    if (this.state === 'new' || this.state === 'stopped') {
+      this.state = 'stopped';
+      this.queue.shutDown();
+      return { timedOut: false, inFlight: [] };
+    }
+    this.state = 'stopping';
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.log.info({ inFlight: this.inFlight.size, timeoutMs }, 'stopping: waiting for in-flight reconciles');
+    const drained = this.queue.shutDownWithDrain().then(() => Promise.all(this.workers));
+    let timer: unknown;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
+    this.clock.clearTimeout(timer);
+    this.state = 'stopped';
+    if (outcome === 'drained') {
+      this.log.info('stopped');
+      return { timedOut: false, inFlight: [] };
+    }
+    const inFlight = [...this.inFlight].map(keyFromString);
+    this.abort.abort(new Error(`controller ${this.name} stopped`));
+    this.log.warn({ inFlight: [...this.inFlight] }, 'stop deadline passed with reconciles in flight');
+    return { timedOut: true, inFlight };
+  }
+
+  private async runWorker(): Promise<void> {
+    for (;;) {
+      const item = await this.queue.get();
+      if (item.shutdown) return;
+      try {
+        await this.process(item.key);
+      } finally {
+        this.queue.done(item.key);
+      }
+    }
+  }
+
+  private async process(rawKey: string): Promise<void> {
+    const key = keyFromString(rawKey);
+    const retries = this.queue.numRequeues(rawKey);
+    const started = this.clock.now();
+    this.inFlight.add(rawKey);
+    this.active++;
+    this.observe('activeWorkers', this.name, this.active);
+    this.observe('reconcileStarted', this.name, key);
+    let event: ReconcileFinishedEvent;
+    try {
+      const result = (await this.reconciler.reconcile(key, { signal: this.abort.signal, retries })) ?? {};
+      const durationMs = this.clock.now() - started;
+      if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
+        this.queue.forget(rawKey);
+        this.queue.addAfter(rawKey, result.requeueAfterMs);
+        event = {
+          controller: this.name,
+          key,
+          outcome: 'requeue_after',
+          durationMs,
+          requeueDelayMs: result.requeueAfterMs,
+        };
+      } else if (result.requeue) {
+        const requeueDelayMs = this.queue.addRateLimited(rawKey);
+        event = { controller: this.name, key, outcome: 'requeue', durationMs, requeueDelayMs };
+      } else {
+        this.queue.forget(rawKey);
+        event = { controller: this.name, key, outcome: 'success', durationMs };
+      }
+      this.log.debug(
+        { ...key, outcome: event.outcome, durationMs, requeueDelayMs: event.requeueDelayMs },
+        'reconciled',
+      );
+    } catch (error) {
+      const durationMs = this.clock.now() - started;
+      const requeueDelayMs = this.queue.addRateLimited(rawKey);
+      event = { controller: this.name, key, outcome: 'error', durationMs, error, requeueDelayMs };
+      // Only a summary of the error: client errors can carry response bodies (see describeError).
+      this.log.error({ ...key, retries, requeueDelayMs, err: describeError(error) }, 'reconcile failed');
+    } finally {
+      this.inFlight.delete(rawKey);
+      this.active--;
+      this.observe('activeWorkers', this.name, this.active);
+    }
+    this.observe('reconcileFinished', event);
+  }
+
+  private observe<E extends keyof ControllerMetrics>(
+    event: E,
+    ...args: Parameters<NonNullable<ControllerMetrics[E]>>
+  ): void {
+    const observer = this.metrics[event] as ((...a: typeof args) => void) | undefined;
+    if (!observer) return;
+    try {
+      observer.apply(this.metrics, args);
+    } catch (err) {
+      this.log.warn({ err: describeError(err), hook: event }, 'metrics hook threw');
+    }
+  }
+}
