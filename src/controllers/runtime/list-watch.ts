@@ -1,0 +1,197 @@
+import {
+  HttpMethod,
+  KubernetesObjectApi,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** One line of a watch stream. For ERROR events `object` is a `Status` (e.g. code 410 when expired). */
+export interface WatchEvent<T extends KubernetesObject> {
+  type: WatchEventType | (string & {});
+  object: T;
+}
+
+export interface ListResult<T extends KubernetesObject> {
+  items: T[];
+  /** The list's `metadata.resourceVersion`, where the watch starts. */
+  resourceVersion: string;
+}
+
+export interface WatchRequest {
+  /** Resource version to watch from (exclusive). */
+  resourceVersion: string;
+  /** Server-side timeout: the API server ends the watch cleanly after this many seconds. */
+  timeoutSeconds: number;
+}
+
+export interface WatchHandle {
+  /** Ends the watch; `onDone` may still be called once afterwards. */
+  abort(): void;
+}
+
+/**
+ * The two primitives an {@link Informer} is built on, for one resource type and scope. Separate from
+ * the informer so that its supervision logic can be tested against a fake.
+ */
+export interface ListWatchSource<T extends KubernetesObject> {
+  /** Human-readable description for logs, e.g. `secrets in ns-a (app=x)`. */
+  readonly description: string;
+  /** A complete, consistent list (all pages). Rejects with an error carrying `code`/`statusCode` on HTTP errors. */
+  list(): Promise<ListResult<T>>;
+  /**
+   * Starts a watch with bookmarks. `onEvent` is called per event; `onDone` exactly once when the stream
+   * ends: with no argument when it closed normally, else with the error (an HTTP 410 carries
+   * `statusCode: 410`). Resolves once the request is under way (or has already failed).
+   */
+  watch(
+    request: WatchRequest,
+    onEvent: (event: WatchEvent<T>) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<WatchHandle>;
+}
+
+/** A resource type: `group` is '' for the core API (Secrets, ConfigMaps). */
+export interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface KubernetesListWatchOptions {
+  resource: ResourceType;
+  /** Limit to one namespace; all namespaces when omitted. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Items per LIST page (default 500, as client-go's pager). */
+  pageSize?: number;
+}
+
+/** Collection path of a resource type, e.g. `/api/v1/namespaces/ns/secrets`. */
+export function collectionPath(resource: ResourceType, namespace?: string): string {
+  const base = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+  const scope = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${scope}/${resource.plural}`;
+}
+
+/**
+ * Raw GETs through the generated client's configuration (auth, TLS, middleware), returning the JSON as
+ * sent. The typed list calls would deserialise into model classes (dates as `Date`), which would not
+ * match the plain objects the watch stream delivers.
+ */
+class RawApi extends KubernetesObjectApi {
+  getJson<R>(path: string, query: Record<string, string | number | undefined>): Promise<R> {
+    const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    context.setHeaderParam('Accept', 'application/json');
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) context.setQueryParam(name, String(value));
+    }
+    return this.requestPromise(context, 'any') as Promise<R>;
+  }
+}
+
+/** A list as sent on the wire (`continue`, where the generated model says `_continue`). */
+interface RawList<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+function isGone(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 410;
+}
+
+/** List+watch of one resource type through `@kubernetes/client-node` (`Watch` for the stream). */
+export class KubernetesListWatch<T extends KubernetesObject> implements ListWatchSource<T> {
+  readonly description: string;
+  private readonly path: string;
+  private readonly api: RawApi;
+  private readonly watcher: Watch;
+  private readonly options: KubernetesListWatchOptions;
+
+  constructor(kubeConfig: KubeConfig, options: KubernetesListWatchOptions) {
+    this.options = options;
+    this.path = collectionPath(options.resource, options.namespace);
+    this.api = kubeConfig.makeApiClient(RawApi);
+    this.watcher = new Watch(kubeConfig);
+    const { group, plural } = options.resource;
+    const selector = [options.labelSelector, options.fieldSelector].filter(Boolean).join(',');
+    this.description =
+      `${group ? `${plural}.${group}` : plural} in ${options.namespace ?? 'all namespaces'}` +
+      (selector ? ` (${selector})` : '');
+  }
+
+  async list(): Promise<ListResult<T>> {
+    try {
+      return await this.listPages(this.options.pageSize ?? 500);
+    } catch (err) {
+      // A continue token can expire between pages on a large list; client-go's pager then falls
+      // back to one unpaginated list, and so do we.
+      if (isGone(err)) return this.listPages(undefined);
+      throw err;
+    }
+  }
+
+  private async listPages(limit: number | undefined): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.api.getJson<RawList<T>>(this.path, {
+        labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
+        limit,
+        continue: continueToken,
+      });
+      items.push(...page.items);
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+    return { items, resourceVersion };
+  }
+
+  async watch(
+    request: WatchRequest,
+    onEvent: (event: WatchEvent<T>) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<WatchHandle> {
+    let done = false;
+    const doneOnce = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      onDone(err ?? undefined);
+    };
+    let aborted = false;
+    let controller: AbortController | undefined;
+    const handle: WatchHandle = {
+      abort: () => {
+        aborted = true;
+        controller?.abort();
+      },
+    };
+    try {
+      controller = await this.watcher.watch(
+        this.path,
+        {
+          resourceVersion: request.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: request.timeoutSeconds,
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+        },
+        (type: string, object: T) => {
+          if (!done) onEvent({ type, object });
+        },
+        doneOnce,
+      );
+      // `Watch.watch` only hands out its AbortController once the response has arrived.
+      if (aborted) controller.abort();
+    } catch (err) {
+      // Raised before any request was made, e.g. credentials could not be obtained.
+      doneOnce(err);
+    }
+    return handle;
+  }
+}
