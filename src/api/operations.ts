@@ -114,7 +114,7 @@ export const operations = {
     path: '/api/applications/{id}/legacy-secret',
     openApiPath: '/api/applications/{id}/legacy-secret',
     inSeed: true,
-    responses: { 200: LegacySecretDeletionResult, 204: null, 400: err, 401: err, 403: err, 404: err },
+    responses: { 200: LegacySecretDeletionResult, 400: err, 401: err, 403: err, 404: err },
   },
   delete_application_protected_app_metadata_custom_domain: {
     method: 'DELETE',
