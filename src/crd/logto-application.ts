@@ -262,6 +262,21 @@ export const LogtoApplicationStatusSchema = Type.Object(
       Type.String({ description: 'Id (OIDC client id) of the Logto application managed by this resource.' }),
     ),
     secretName: Type.Optional(Type.String({ description: 'Name of the Secret that holds the credentials.' })),
+    publishedSecret: Type.Optional(
+      Type.String({
+        description:
+          'Name of the Logto application secret whose value the Secret holds (for types with secrets); ' +
+          '"legacy" for an application that still uses its legacy secret.',
+      }),
+    ),
+    managedCustomDataKeys: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Top-level customData keys last set from spec.customData. A key removed from the spec is removed ' +
+          'from Logto; keys not listed here (written by others) are left alone.',
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema(), {
         description: 'Current state: Ready tells whether Logto and the Secret match the spec.',

@@ -3,6 +3,7 @@
  * look like, and the smallest PATCH that gets it there. PATCH replaces each top-level field it is
  * given as a whole, so a changed field is always sent complete.
  */
+import type { CreateApplicationRequest } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationSpec } from '../../crd/logto-application.js';
 import { deepEqual, sameSet } from '../../util/json.js';
 import { MARKER_KEY, markerFor } from './ownership-marker.js';
@@ -86,7 +87,7 @@ export function desiredApplication(
 }
 
 /** The body of POST /api/applications for the desired state. */
-export function createApplicationBody(desired: DesiredApplication): Record<string, unknown> {
+export function createApplicationBody(desired: DesiredApplication): CreateApplicationRequest {
   return {
     name: desired.name,
     ...(desired.description !== null ? { description: desired.description } : {}),

@@ -1,0 +1,309 @@
+/**
+ * The Logto Management API client: one method per operation of the Applications API, named after
+ * it, typed with our schemas of Logto's entities, and driven by the operations table.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { LogtoApiError } from './errors.js';
+import {
+  expandPath,
+  operations,
+  type OperationName,
+  type OperationPathParams,
+  type OperationQuery,
+  type OperationRequest,
+  type Operations,
+} from './operations.js';
+import { schemaIssues } from './schemas.js';
+import type {
+  AccessControl,
+  Application,
+  ApplicationDetails,
+  ApplicationOrganization,
+  ApplicationSecret,
+  ApplicationSignInExperience,
+  AssignApplicationRolesResult,
+  CustomDomain,
+  LegacySecretDeletionResult,
+  Role,
+  UserConsentOrganizations,
+  UserConsentScopes,
+} from './schemas.js';
+import type { LogtoResponse, LogtoTransport, QueryValue } from './transport.js';
+
+/**
+ * Calls whose repetition after an unknown outcome could create a duplicate. They are retried only when
+ * the server certainly did nothing (429, connection refused); everything else replaces, reads or
+ * deletes, so repeating it is harmless.
+ */
+const NOT_IDEMPOTENT: ReadonlySet<OperationName> = new Set([
+  'create_application',
+  'create_application_secret',
+  'create_application_protected_app_metadata_custom_domain',
+]);
+
+/** Search parameters of list calls, e.g. `{ 'search.name': 'web', 'mode.name': 'exact' }`. */
+export type SearchParams = Record<string, string>;
+
+type SuccessBody<N extends OperationName> = {
+  [S in keyof Operations[N]['responses']]: S extends 200 | 201 | 204
+    ? Operations[N]['responses'][S] extends infer R extends TSchema
+      ? Static<R>
+      : undefined
+    : never;
+}[keyof Operations[N]['responses']];
+
+export interface CallArguments<N extends OperationName> {
+  params?: OperationPathParams<N>;
+  query?: OperationQuery<N> | Record<string, QueryValue>;
+  search?: SearchParams;
+  body?: OperationRequest<N>;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The Total-Number header: all items over all pages. */
+  total: number;
+}
+
+export class LogtoClient {
+  constructor(private readonly transport: LogtoTransport) {}
+
+  /** Sends one operation and checks the answer against our schema of it. */
+  async call<N extends OperationName>(
+    name: N,
+    args: CallArguments<N> = {},
+  ): Promise<{ body: SuccessBody<N>; response: LogtoResponse }> {
+    const spec = operations[name];
+    const path = expandPath(spec.path, (args.params ?? {}) as never);
+    const response = await this.transport.send({
+      operation: name,
+      method: spec.method,
+      path,
+      query: { ...((args.query ?? {}) as Record<string, QueryValue>), ...(args.search ?? {}) },
+      ...(args.body !== undefined ? { body: args.body } : {}),
+      idempotent: !NOT_IDEMPOTENT.has(name),
+    });
+    const schema = (spec.responses as Record<number, TSchema | null | undefined>)[response.status];
+    if (schema) {
+      const issues = schemaIssues(schema, response.body, 3);
+      if (issues.length > 0) {
+        throw new LogtoApiError({
+          operation: name,
+          status: response.status,
+          code: 'operator.unexpected_response',
+          detail: `answer does not match the expected schema: ${issues.map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`,
+        });
+      }
+    }
+    return { body: response.body as SuccessBody<N>, response };
+  }
+
+  private async body<N extends OperationName>(name: N, args: CallArguments<N> = {}): Promise<SuccessBody<N>> {
+    return (await this.call(name, args)).body;
+  }
+
+  private async page<N extends OperationName, T>(name: N, args: CallArguments<N>): Promise<Page<T>> {
+    const { body, response } = await this.call(name, args);
+    const items = body as unknown as T[];
+    const header = Number(response.headers['total-number']);
+    return { items, total: Number.isFinite(header) ? header : items.length };
+  }
+
+  // Applications
+
+  createApplication(body: OperationRequest<'create_application'>): Promise<Application> {
+    return this.body('create_application', { body });
+  }
+
+  getApplication(id: string): Promise<ApplicationDetails> {
+    return this.body('get_application', { params: { id } });
+  }
+
+  /** The whole list (no pagination parameters: Logto then returns every application). */
+  listApplications(
+    query: OperationQuery<'list_applications'> = {},
+    search?: SearchParams,
+  ): Promise<Application[]> {
+    return this.body('list_applications', { query, ...(search ? { search } : {}) });
+  }
+
+  /** One page of applications, with the total count. */
+  listApplicationsPage(
+    query: OperationQuery<'list_applications'> & { page: number; page_size: number },
+    search?: SearchParams,
+  ): Promise<Page<Application>> {
+    return this.page('list_applications', { query, ...(search ? { search } : {}) });
+  }
+
+  updateApplication(id: string, body: OperationRequest<'update_application'>): Promise<Application> {
+    return this.body('update_application', { params: { id }, body });
+  }
+
+  async deleteApplication(id: string): Promise<void> {
+    await this.call('delete_application', { params: { id } });
+  }
+
+  updateApplicationCustomData(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.body('update_application_custom_data', { params: { id }, body });
+  }
+
+  // Secrets
+
+  listApplicationSecrets(id: string): Promise<ApplicationSecret[]> {
+    return this.body('list_application_secrets', { params: { id } });
+  }
+
+  createApplicationSecret(
+    id: string,
+    body: OperationRequest<'create_application_secret'>,
+  ): Promise<ApplicationSecret> {
+    return this.body('create_application_secret', { params: { id }, body });
+  }
+
+  async updateApplicationSecret(
+    id: string,
+    name: string,
+    body: OperationRequest<'update_application_secret'>,
+  ): Promise<ApplicationSecret | undefined> {
+    return this.body('update_application_secret', { params: { id, name }, body });
+  }
+
+  async deleteApplicationSecret(id: string, name: string): Promise<void> {
+    await this.call('delete_application_secret', { params: { id, name } });
+  }
+
+  deleteApplicationLegacySecret(id: string): Promise<LegacySecretDeletionResult> {
+    return this.body('delete_application_legacy_secret', { params: { id } });
+  }
+
+  // API resource roles
+
+  listApplicationRoles(
+    id: string,
+    query: OperationQuery<'list_application_roles'> = {},
+  ): Promise<Page<Role>> {
+    return this.page('list_application_roles', {
+      params: { id },
+      query: { page: 1, page_size: 100, ...query },
+    });
+  }
+
+  assignApplicationRoles(id: string, roleIds: string[]): Promise<AssignApplicationRolesResult> {
+    return this.body('assign_application_roles', { params: { id }, body: { roleIds } });
+  }
+
+  async replaceApplicationRoles(id: string, roleIds: string[]): Promise<void> {
+    await this.call('replace_application_roles', { params: { id }, body: { roleIds } });
+  }
+
+  async deleteApplicationRole(id: string, roleId: string): Promise<void> {
+    await this.call('delete_application_role', { params: { id, roleId } });
+  }
+
+  // User consent (third-party applications)
+
+  listApplicationUserConsentScopes(id: string): Promise<UserConsentScopes> {
+    return this.body('list_application_user_consent_scopes', { params: { id } });
+  }
+
+  async createApplicationUserConsentScope(
+    id: string,
+    body: OperationRequest<'create_application_user_consent_scope'>,
+  ): Promise<void> {
+    await this.call('create_application_user_consent_scope', { params: { id }, body });
+  }
+
+  async deleteApplicationUserConsentScope(id: string, scopeType: string, scopeId: string): Promise<void> {
+    await this.call('delete_application_user_consent_scope', { params: { id, scopeType, scopeId } });
+  }
+
+  listApplicationUserConsentOrganizations(
+    id: string,
+    userId: string,
+    query: OperationQuery<'list_application_user_consent_organizations'> = {},
+  ): Promise<UserConsentOrganizations> {
+    return this.body('list_application_user_consent_organizations', { params: { id, userId }, query });
+  }
+
+  async createApplicationUserConsentOrganization(
+    id: string,
+    userId: string,
+    organizationIds: string[],
+  ): Promise<void> {
+    await this.call('create_application_user_consent_organization', {
+      params: { id, userId },
+      body: { organizationIds },
+    });
+  }
+
+  async replaceApplicationUserConsentOrganizations(
+    id: string,
+    userId: string,
+    organizationIds: string[],
+  ): Promise<void> {
+    await this.call('replace_application_user_consent_organizations', {
+      params: { id, userId },
+      body: { organizationIds },
+    });
+  }
+
+  async deleteApplicationUserConsentOrganization(
+    id: string,
+    userId: string,
+    organizationId: string,
+  ): Promise<void> {
+    await this.call('delete_application_user_consent_organization', {
+      params: { id, userId, organizationId },
+    });
+  }
+
+  // Application-level sign-in experience
+
+  getApplicationSignInExperience(id: string): Promise<ApplicationSignInExperience> {
+    return this.body('get_application_sign_in_experience', { params: { id } });
+  }
+
+  replaceApplicationSignInExperience(
+    id: string,
+    body: OperationRequest<'replace_application_sign_in_experience'>,
+  ): Promise<ApplicationSignInExperience> {
+    return this.body('replace_application_sign_in_experience', { params: { id }, body });
+  }
+
+  // Protected apps
+
+  listApplicationProtectedAppMetadataCustomDomains(id: string): Promise<CustomDomain[]> {
+    return this.body('list_application_protected_app_metadata_custom_domains', { params: { id } });
+  }
+
+  async createApplicationProtectedAppMetadataCustomDomain(id: string, domain: string): Promise<void> {
+    await this.call('create_application_protected_app_metadata_custom_domain', {
+      params: { id },
+      body: { domain },
+    });
+  }
+
+  async deleteApplicationProtectedAppMetadataCustomDomain(id: string, domain: string): Promise<void> {
+    await this.call('delete_application_protected_app_metadata_custom_domain', { params: { id, domain } });
+  }
+
+  // Organizations and access control
+
+  listApplicationOrganizations(
+    id: string,
+    query: OperationQuery<'list_application_organizations'> = { page: 1, page_size: 100 },
+  ): Promise<Page<ApplicationOrganization>> {
+    return this.page('list_application_organizations', { params: { id }, query });
+  }
+
+  getApplicationAccessControl(id: string): Promise<AccessControl> {
+    return this.body('get_application_access_control', { params: { id } });
+  }
+
+  replaceApplicationAccessControl(
+    id: string,
+    body: OperationRequest<'replace_application_access_control'>,
+  ): Promise<AccessControl> {
+    return this.body('replace_application_access_control', { params: { id }, body });
+  }
+}

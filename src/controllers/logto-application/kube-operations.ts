@@ -1,0 +1,153 @@
+/**
+ * The Kubernetes writes of the LogtoApplication controller. Everything it owns is written with
+ * server-side apply under one field manager; the finalizer is removed with a guarded JSON patch so
+ * that finalizers of others are never touched.
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../crd/logto-application.js';
+import { describeError, httpStatusOf } from '../runtime/index.js';
+import type { SecretManifest } from './credentials-secret.js';
+import { FINALIZER } from './reconciler.js';
+import type { KubeOperations } from './ports.js';
+
+export const FIELD_MANAGER = 'logto-operator';
+
+const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+/** A failed Kubernetes call, named by what it tried; the message carries no object data. */
+export class KubernetesOperationError extends Error {
+  readonly status: number | undefined;
+  constructor(operation: string, error: unknown) {
+    const { message, status } = describeError(error);
+    super(`Kubernetes ${operation}${status ? ` (HTTP ${status})` : ''}: ${message}`);
+    this.name = 'KubernetesOperationError';
+    this.status = status;
+  }
+}
+
+async function named<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new KubernetesOperationError(operation, error);
+  }
+}
+
+export class KubernetesOperations implements KubeOperations {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  async addFinalizer(resource: LogtoApplication): Promise<LogtoApplication> {
+    const { name, namespace } = resource.metadata;
+    const body = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name, namespace, finalizers: [FINALIZER] },
+    };
+    return named(`apply finalizer to ${namespace}/${name}`, async () => {
+      const updated = (await this.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          body,
+          fieldManager: FIELD_MANAGER,
+        },
+        applyPatch,
+      )) as LogtoApplication;
+      // The apply answer carries the latest object; keep the status we already know of it.
+      return { ...updated, status: updated.status ?? resource.status };
+    });
+  }
+
+  async removeFinalizer(resource: LogtoApplication): Promise<void> {
+    const { name, namespace } = resource.metadata;
+    const index = resource.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
+    if (index < 0) return;
+    const body = [
+      { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+      { op: 'remove', path: `/metadata/finalizers/${index}` },
+    ];
+    try {
+      await this.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          body,
+          fieldManager: FIELD_MANAGER,
+        },
+        jsonPatch,
+      );
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return;
+      throw new KubernetesOperationError(`remove finalizer from ${namespace}/${name}`, error);
+    }
+  }
+
+  async applyStatus(resource: LogtoApplication, status: LogtoApplicationStatus): Promise<void> {
+    const { name, namespace } = resource.metadata;
+    const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status };
+    await named(`apply status of ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          body,
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        },
+        applyPatch,
+      ),
+    );
+  }
+
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw new KubernetesOperationError(`read Secret ${namespace}/${name}`, error);
+    }
+  }
+
+  async applySecret(secret: SecretManifest): Promise<void> {
+    const { name, namespace } = secret.metadata;
+    await named(`apply Secret ${namespace}/${name}`, () =>
+      this.core.patchNamespacedSecret(
+        { name, namespace, body: secret, fieldManager: FIELD_MANAGER, force: true },
+        applyPatch,
+      ),
+    );
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return;
+      throw new KubernetesOperationError(`delete Secret ${namespace}/${name}`, error);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What the LogtoApplication reconciler needs from the world, as narrow interfaces: the Logto client
+ * and the Kubernetes writes. Tests and the wiring in src/operator.ts provide the implementations.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import type { LogtoClient } from '../../api/client.js';
+import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
+import type { SecretManifest } from './credentials-secret.js';
+
+/** The Logto Management API calls the core reconcile makes. */
+export type LogtoApplicationsApi = Pick<
+  LogtoClient,
+  | 'getApplication'
+  | 'listApplicationsPage'
+  | 'createApplication'
+  | 'updateApplication'
+  | 'deleteApplication'
+  | 'listApplicationSecrets'
+  | 'createApplicationSecret'
+>;
+
+/** Kubernetes writes and the reads that bypass the informer caches. */
+export interface KubeOperations {
+  /** Adds the finalizer (server-side apply); returns the updated resource. */
+  addFinalizer(resource: LogtoApplication): Promise<LogtoApplication>;
+  /** Removes the finalizer, precisely and only if still present. */
+  removeFinalizer(resource: LogtoApplication): Promise<void>;
+  /** Applies the whole status (server-side apply on the status subresource). */
+  applyStatus(resource: LogtoApplication, status: LogtoApplicationStatus): Promise<void>;
+  /** Reads a Secret from the apiserver; undefined when it does not exist. */
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** Server-side applies the operator's fields of a Secret it owns. */
+  applySecret(secret: SecretManifest): Promise<void>;
+  /** Deletes a Secret (already checked to be owned by the resource); absent is fine. */
+  deleteSecret(namespace: string, name: string): Promise<void>;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  /** Records a Kubernetes Event on the resource. Never pass a secret value in `message`. */
+  record(resource: LogtoApplication, type: EventType, reason: string, message: string): void;
+}

@@ -1,0 +1,363 @@
+/**
+ * The LogtoApplication reconciler: one level-triggered pass reads the desired state from the cached
+ * resource and the actual state from Logto and Kubernetes, then makes only the calls that differ.
+ *
+ * Crash safety, step by step: the finalizer is in place before anything exists in Logto; every
+ * application the operator creates carries an ownership marker with the resource's UID, so a pass
+ * that died between the create and the status write finds the application again instead of creating
+ * a second one; the application id is written to status right after the create.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Application } from '../../api/schemas.js';
+import { isNotFound } from '../../api/errors.js';
+import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
+import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
+import type { Logger } from '../../log.js';
+import { deepEqual } from '../../util/json.js';
+import type { ObjectKey, ReconcileResult, Reconciler } from '../runtime/index.js';
+import { resolveClientSecret } from './client-secret.js';
+import { setCondition } from './conditions.js';
+import { desiredSecret, isOwnedBy, secretName, secretUpToDate } from './credentials-secret.js';
+import {
+  applicationPatch,
+  createApplicationBody,
+  desiredApplication,
+  immutableMismatch,
+} from './desired-application.js';
+import { findByMarker, locateApplication } from './locate-application.js';
+import { readMarker, withoutMarker } from './ownership-marker.js';
+import { ReconcileStop, toReconcileStop } from './outcome.js';
+import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './ports.js';
+import { recordingCalls } from './recording-calls.js';
+import { validateSpec } from './validate-spec.js';
+
+export const FINALIZER = 'logto.io/finalizer';
+export const READY = 'Ready';
+
+export interface ReconcilerSettings {
+  /** Logto's URL as applications reach it: LOGTO_ENDPOINT in the published Secrets. */
+  publicEndpoint: string;
+  /** Drift check period; each pass is requeued after it, spread by ±resyncJitter. */
+  resyncPeriodMs: number;
+  resyncJitter: number;
+  /** When to look again at a resource stopped by something outside the spec (e.g. a foreign Secret). */
+  recheckAfterMs: number;
+}
+
+export const DEFAULT_RECONCILER_SETTINGS: Omit<ReconcilerSettings, 'publicEndpoint'> = {
+  resyncPeriodMs: 10 * 60_000,
+  resyncJitter: 0.1,
+  recheckAfterMs: 5 * 60_000,
+};
+
+export interface ReconcilerDependencies {
+  /** The informer caches. */
+  resources: { get(namespace: string, name: string): LogtoApplication | undefined };
+  ownedSecrets: { get(namespace: string, name: string): V1Secret | undefined };
+  kube: KubeOperations;
+  logto: LogtoApplicationsApi;
+  events: EventRecorder;
+  logger: Logger;
+  settings: ReconcilerSettings;
+  now?: () => Date;
+  random?: () => number;
+}
+
+interface PassResult {
+  application: Application;
+  publishedSecret: string | undefined;
+  secretName: string;
+}
+
+export class LogtoApplicationReconciler implements Reconciler {
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: ReconcilerDependencies) {
+    this.now = deps.now ?? (() => new Date());
+    this.random = deps.random ?? Math.random;
+  }
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
+    const fromCache = this.deps.resources.get(key.namespace ?? '', key.name);
+    if (!fromCache) return;
+    // The cache's objects are shared: work on a copy.
+    const cached = structuredClone(fromCache);
+    const started = performance.now();
+    const { api: logto, calls } = recordingCalls(this.deps.logto);
+    const log = this.deps.logger.child({
+      resource: `${key.namespace}/${key.name}`,
+      generation: cached.metadata.generation,
+    });
+    let result: ReconcileResult | void;
+    let outcome = 'synced';
+    try {
+      if (cached.metadata.deletionTimestamp) {
+        outcome = 'finalized';
+        await this.finalize(cached, logto);
+        return;
+      }
+      result = await this.sync(cached, logto);
+      return result;
+    } catch (error) {
+      const stop = toReconcileStop(error);
+      if (!stop) {
+        outcome = 'error';
+        throw error;
+      }
+      outcome = stop.reason;
+      return await this.stopped(cached, stop);
+    } finally {
+      log.info(
+        { logtoCalls: calls, durationMs: Math.round(performance.now() - started), result: outcome },
+        'reconciled',
+      );
+    }
+  }
+
+  private async sync(cached: LogtoApplication, logto: LogtoApplicationsApi): Promise<ReconcileResult> {
+    let resource = cached;
+    if (!resource.metadata.finalizers?.includes(FINALIZER)) {
+      resource = await this.deps.kube.addFinalizer(resource);
+    }
+    const problems = validateSpec(resource);
+    if (problems.length > 0) throw new ReconcileStop('InvalidSpec', problems.join('; '));
+    const existingSecret = await this.checkSecretOwnership(resource);
+
+    const passResult = await this.syncApplication(resource, logto, existingSecret);
+    await this.writeStatus(resource, {
+      applicationId: passResult.application.id,
+      secretName: passResult.secretName,
+      publishedSecret: passResult.publishedSecret,
+      condition: {
+        status: 'True',
+        reason: 'Synced',
+        message: `Logto application ${passResult.application.id} matches the spec; credentials are in Secret ${passResult.secretName}`,
+      },
+    });
+    return { requeueAfterMs: this.jitteredResync() };
+  }
+
+  private async syncApplication(
+    resource: LogtoApplication,
+    logto: LogtoApplicationsApi,
+    existingSecret: V1Secret | undefined,
+  ): Promise<PassResult> {
+    const located = await locateApplication(logto, resource);
+    let application: Application;
+    if (located.found === 'none') {
+      const desired = desiredApplication(resource);
+      application = await logto.createApplication(createApplicationBody(desired));
+      // Record the id at once; should this write be lost, the marker leads the next pass back here.
+      await this.writeStatus(resource, {
+        applicationId: application.id,
+        condition: {
+          status: 'False',
+          reason: 'Creating',
+          message: `created Logto application ${application.id}`,
+        },
+      });
+      this.deps.events.record(
+        resource,
+        'Normal',
+        'Created',
+        located.lostApplicationId
+          ? `Logto application ${located.lostApplicationId} was gone; created ${application.id}`
+          : `created Logto application ${application.id}`,
+      );
+    } else {
+      application = located.application;
+      if (located.found === 'adopted' || located.found === 'marker') {
+        const mismatch = immutableMismatch(desiredApplication(resource), application);
+        if (mismatch) throw new ReconcileStop('AdoptionRefused', `cannot adopt: ${mismatch}`);
+        this.deps.events.record(
+          resource,
+          'Normal',
+          'Adopted',
+          located.found === 'adopted'
+            ? `adopted Logto application ${application.id}`
+            : `found Logto application ${application.id} created by an earlier, interrupted attempt`,
+        );
+      }
+    }
+
+    const desired = desiredApplication(
+      resource,
+      application.customData,
+      resource.status?.managedCustomDataKeys,
+    );
+    const mismatch = immutableMismatch(desired, application);
+    if (mismatch) {
+      throw new ReconcileStop(
+        'ImmutableFieldConflict',
+        `${mismatch}; Logto cannot change this after creation. Recreate the resource to get a new application.`,
+      );
+    }
+    const patch = applicationPatch(desired, application);
+    if (Object.keys(patch).length > 0) {
+      application = await logto.updateApplication(application.id, patch);
+      this.deps.events.record(
+        resource,
+        'Normal',
+        'Updated',
+        `updated ${Object.keys(patch).join(', ')} of Logto application ${application.id}`,
+      );
+    }
+
+    const hasSecret = TYPES_WITH_SECRETS.includes(resource.spec.type);
+    const chosen = hasSecret
+      ? await resolveClientSecret(logto, application, resource.status?.publishedSecret, this.now().getTime())
+      : undefined;
+    const manifest = desiredSecret(resource, {
+      endpoint: this.deps.settings.publicEndpoint,
+      appId: application.id,
+      ...(chosen ? { appSecret: chosen.value } : {}),
+    });
+    if (!existingSecret || !secretUpToDate(existingSecret, manifest)) {
+      await this.deps.kube.applySecret(manifest);
+      if (existingSecret) {
+        this.deps.events.record(
+          resource,
+          'Normal',
+          'SecretUpdated',
+          `rewrote Secret ${manifest.metadata.name}`,
+        );
+      }
+    }
+    await this.removeStaleSecret(resource, manifest.metadata.name);
+    return { application, publishedSecret: chosen?.name, secretName: manifest.metadata.name };
+  }
+
+  /** The target Secret, if it exists and this resource owns it; stops on a Secret owned by others. */
+  private async checkSecretOwnership(resource: LogtoApplication): Promise<V1Secret | undefined> {
+    const name = secretName(resource);
+    const { namespace } = resource.metadata;
+    const cached = this.deps.ownedSecrets.get(namespace, name);
+    const existing =
+      cached && isOwnedBy(cached, resource) ? cached : await this.deps.kube.readSecret(namespace, name);
+    if (existing && !isOwnedBy(existing, resource)) {
+      throw new ReconcileStop(
+        'SecretConflict',
+        `Secret ${namespace}/${name} exists and is not owned by this LogtoApplication; it is left untouched. ` +
+          'Set spec.secret.name to another name, or delete that Secret.',
+        { recheckAfterMs: 60_000 },
+      );
+    }
+    return existing;
+  }
+
+  /** After spec.secret.name changed, the Secret published under the old name goes. */
+  private async removeStaleSecret(resource: LogtoApplication, currentName: string): Promise<void> {
+    const previous = resource.status?.secretName;
+    if (!previous || previous === currentName) return;
+    const { namespace } = resource.metadata;
+    const old =
+      this.deps.ownedSecrets.get(namespace, previous) ??
+      (await this.deps.kube.readSecret(namespace, previous));
+    if (old && isOwnedBy(old, resource)) await this.deps.kube.deleteSecret(namespace, previous);
+  }
+
+  private async finalize(resource: LogtoApplication, logto: LogtoApplicationsApi): Promise<void> {
+    if (!resource.metadata.finalizers?.includes(FINALIZER)) return;
+    const policy = resource.spec.deletionPolicy ?? 'Delete';
+    const application = await this.managedApplication(resource, logto);
+    if (application) {
+      if (policy === 'Delete') {
+        try {
+          await logto.deleteApplication(application.id);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+        this.deps.events.record(resource, 'Normal', 'Deleted', `deleted Logto application ${application.id}`);
+      } else if (readMarker(application.customData)?.uid === resource.metadata.uid) {
+        await logto.updateApplication(application.id, { customData: withoutMarker(application.customData) });
+        this.deps.events.record(
+          resource,
+          'Normal',
+          'Orphaned',
+          `left Logto application ${application.id} in place`,
+        );
+      }
+    }
+    await this.deps.kube.removeFinalizer(resource);
+  }
+
+  /** The application this resource manages, if any still exists; never one owned by another resource. */
+  private async managedApplication(
+    resource: LogtoApplication,
+    logto: LogtoApplicationsApi,
+  ): Promise<Application | undefined> {
+    const id = resource.status?.applicationId;
+    if (id) {
+      try {
+        const application = await logto.getApplication(id);
+        const marker = readMarker(application.customData);
+        return marker && marker.uid !== resource.metadata.uid ? undefined : application;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    }
+    // No id recorded: an app created just before a crash still carries our marker. An app named in
+    // adoptApplicationId but never recorded was never adopted, so it is not touched.
+    return findByMarker(logto, resource);
+  }
+
+  private async stopped(resource: LogtoApplication, stop: ReconcileStop): Promise<ReconcileResult> {
+    const deleting = Boolean(resource.metadata.deletionTimestamp);
+    this.deps.events.record(resource, 'Warning', deleting ? 'DeletionFailed' : stop.reason, stop.message);
+    await this.writeStatus(resource, {
+      condition: {
+        status: 'False',
+        reason: deleting ? 'DeletionFailed' : stop.reason,
+        message: stop.message,
+      },
+    });
+    if (stop.options.retry) throw stop;
+    return stop.options.recheckAfterMs ? { requeueAfterMs: stop.options.recheckAfterMs } : {};
+  }
+
+  private async writeStatus(
+    resource: LogtoApplication,
+    update: {
+      applicationId?: string;
+      secretName?: string;
+      publishedSecret?: string | undefined;
+      condition: { status: 'True' | 'False' | 'Unknown'; reason: string; message: string };
+    },
+  ): Promise<void> {
+    const current = resource.status ?? {};
+    const generation = resource.metadata.generation ?? 0;
+    const synced = update.condition.status === 'True';
+    const managedKeys = Object.keys(resource.spec.customData ?? {}).sort();
+    // Fields describing a converged state change only on a successful pass; a failure keeps them.
+    const next = withoutUndefined<LogtoApplicationStatus>({
+      observedGeneration: generation,
+      applicationId: update.applicationId ?? current.applicationId,
+      secretName: update.secretName ?? current.secretName,
+      publishedSecret: synced ? update.publishedSecret : current.publishedSecret,
+      managedCustomDataKeys: synced
+        ? managedKeys.length
+          ? managedKeys
+          : undefined
+        : current.managedCustomDataKeys,
+      conditions: setCondition(
+        current.conditions,
+        { type: READY, ...update.condition, observedGeneration: generation },
+        this.now(),
+      ),
+    });
+    if (deepEqual(next, current)) return;
+    await this.deps.kube.applyStatus(resource, next);
+    resource.status = next;
+  }
+
+  private jitteredResync(): number {
+    const { resyncPeriodMs, resyncJitter } = this.deps.settings;
+    return Math.round(resyncPeriodMs * (1 + resyncJitter * (2 * this.random() - 1)));
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
