@@ -69,13 +69,12 @@ export class KubernetesEventRecorder {
     const key = [target.metadata.uid, type, reason, text].join('\u0000');
     const now = this.now();
     const recent = this.recent.get(key);
-    if (!recent && !this.takeToken(target.metadata.uid, now)) return;
+    const repeat = recent !== undefined && now - recent.lastSeen < this.window ? recent : undefined;
+    if (!repeat && !this.takeToken(target.metadata.uid, now)) return;
     // Events are written one at a time, in order, off the reconcile's path.
     this.pending = this.pending
       .then(() =>
-        recent && now - recent.lastSeen < this.window
-          ? this.bump(target, recent, now)
-          : this.create(target, key, type, reason, text, now),
+        repeat ? this.bump(target, repeat, now) : this.create(target, key, type, reason, text, now),
       )
       .catch((error: unknown) => {
         this.logger.debug({ err: describeError(error), reason }, 'could not record event');
