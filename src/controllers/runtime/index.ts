@@ -12,6 +12,13 @@ export {
 } from './controller.js';
 export { describeError, httpStatusOf } from './errors.js';
 export {
+  enqueueHandlers,
+  generationOrDeletionChanged,
+  ownerKeys,
+  type EnqueueOptions,
+  type KeyQueue,
+} from './handlers.js';
+export {
   Informer,
   type DeleteInfo,
   type InformerHandlers,

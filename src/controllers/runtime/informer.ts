@@ -372,15 +372,18 @@ export class Informer<T extends KubernetesObject> {
       if (this.stopping) return finish('stopped');
       armWatchdog();
       const request = { resourceVersion: this.resourceVersion, timeoutSeconds: this.watchTimeoutSeconds() };
-      this.source.watch(request, onEvent, onDone).then(
-        (h) => {
-          handle = h;
-          if (settled) return h.abort();
-          established = true;
-          this.lastProgressAt = this.clock.now();
-        },
-        (err: unknown) => finish('error', err),
-      );
+      // Through a promise so that a source throwing synchronously is handled like one that rejects.
+      Promise.resolve()
+        .then(() => this.source.watch(request, onEvent, onDone))
+        .then(
+          (h) => {
+            handle = h;
+            if (settled) return h.abort();
+            established = true;
+            this.lastProgressAt = this.clock.now();
+          },
+          (err: unknown) => finish('error', err),
+        );
     });
   }
 

@@ -214,6 +214,24 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('handles a source whose watch() throws or rejects like a failed watch', async () => {
+    const { source, informer, ended } = setup();
+    const original = source.watch.bind(source);
+    let calls = 0;
+    source.watch = (...args) => {
+      calls++;
+      if (calls === 1) throw new Error('sync throw');
+      if (calls === 2) return Promise.reject(new Error('async reject'));
+      return original(...args);
+    };
+    informer.start();
+    await vi.advanceTimersByTimeAsync(800 + 1600);
+    expect(calls).toBe(3);
+    expect(ended).toEqual(['error', 'error']);
+    expect(source.watches).toHaveLength(1);
+    await informer.stop();
+  });
+
   it('treats a watch that closes at once without events as a failure (no hot loop)', async () => {
     const { source, informer } = setup();
     informer.start();

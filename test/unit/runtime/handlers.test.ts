@@ -1,0 +1,69 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import {
+  enqueueHandlers,
+  generationOrDeletionChanged,
+  ownerKeys,
+} from '../../../src/controllers/runtime/handlers.js';
+import type { ObjectKey } from '../../../src/controllers/runtime/object-key.js';
+
+const obj = (meta: NonNullable<KubernetesObject['metadata']>): KubernetesObject => ({
+  metadata: { namespace: 'ns', name: 'x', ...meta },
+});
+
+describe('enqueueHandlers', () => {
+  it('queues the object key on add, update and delete', () => {
+    const keys: ObjectKey[] = [];
+    const handlers = enqueueHandlers({ enqueue: (k) => keys.push(k) });
+    handlers.onAdd?.(obj({ name: 'a' }));
+    handlers.onUpdate?.(obj({ name: 'b' }), obj({ name: 'b' }));
+    handlers.onDelete?.(obj({ name: 'c' }), { finalStateUnknown: true });
+    expect(keys.map((k) => k.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('maps owned objects to their owners and filters updates', () => {
+    const keys: ObjectKey[] = [];
+    const handlers = enqueueHandlers(
+      { enqueue: (k) => keys.push(k) },
+      {
+        map: ownerKeys({ group: 'logto.io', kind: 'LogtoApplication', controllerOnly: true }),
+        shouldEnqueueUpdate: generationOrDeletionChanged,
+      },
+    );
+    const secret = obj({
+      name: 'app-credentials',
+      ownerReferences: [
+        {
+          apiVersion: 'logto.io/v1alpha1',
+          kind: 'LogtoApplication',
+          name: 'app',
+          uid: '1',
+          controller: true,
+        },
+        { apiVersion: 'logto.io/v1alpha1', kind: 'LogtoApplication', name: 'not-controller', uid: '2' },
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', uid: '3', controller: true },
+      ],
+    });
+    handlers.onAdd?.(secret);
+    handlers.onUpdate?.(secret, secret); // same generation: filtered
+    handlers.onAdd?.(obj({ name: 'orphan' }));
+    expect(keys).toEqual([{ namespace: 'ns', name: 'app' }]);
+  });
+});
+
+describe('generationOrDeletionChanged', () => {
+  it('passes spec changes, deletion and finalizer changes; skips status-only updates', () => {
+    const base = obj({ generation: 1, resourceVersion: '1' });
+    expect(generationOrDeletionChanged(base, obj({ generation: 1, resourceVersion: '2' }))).toBe(false);
+    expect(generationOrDeletionChanged(base, obj({ generation: 2 }))).toBe(true);
+    expect(
+      generationOrDeletionChanged(
+        base,
+        obj({ generation: 1, deletionTimestamp: '2026-01-01T00:00:00Z' as never }),
+      ),
+    ).toBe(true);
+    expect(generationOrDeletionChanged(base, obj({ generation: 1, finalizers: ['logto.io/cleanup'] }))).toBe(
+      true,
+    );
+  });
+});
