@@ -22,15 +22,37 @@ if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
   log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks kube-apiserver or etcd; building instead"
 fi
 
-command -v go >/dev/null || { log "Go is required to build the control plane (or set KUBEBUILDER_ASSETS)"; exit 1; }
+# The cache key needs the platform; without Go (binaries built earlier) derive it from uname.
+platform() {
+  if command -v go >/dev/null; then
+    printf '%s-%s' "$(go env GOOS)" "$(go env GOARCH)"
+    return
+  fi
+  local os arch
+  os="$(uname -s | tr '[:upper:]' '[:lower:]')"
+  case "$(uname -m)" in x86_64 | amd64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+  printf '%s-%s' "$os" "$arch"
+}
 
 cache_root="${LOGTO_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/logto-operator}"
-out="$cache_root/control-plane/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_$(go env GOOS)-$(go env GOARCH)"
-if [[ -x "$out/kube-apiserver" && -x "$out/etcd" ]]; then
+out="$cache_root/control-plane/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_$(platform)"
+built() { [[ -x "$out/kube-apiserver" && -x "$out/etcd" ]]; }
+if built; then
   printf '%s\n' "$out"
   exit 0
 fi
 mkdir -p "$out"
+# Two callers at once (a test run and `npm run control-plane`) must not build into the same files:
+# the second waits for the first and then finds the binaries.
+if command -v flock >/dev/null; then
+  exec 9>"$out.lock"
+  flock -n 9 || { log "another build of $out is running; waiting for it"; flock 9; }
+  if built; then
+    printf '%s\n' "$out"
+    exit 0
+  fi
+fi
+command -v go >/dev/null || { log "Go is required to build the control plane (or set KUBEBUILDER_ASSETS)"; exit 1; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/logto-operator-cp-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 GOTOOLCHAIN=local
