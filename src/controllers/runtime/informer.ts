@@ -284,7 +284,7 @@ export class Informer<T extends KubernetesObject> {
 
   private async relist(reason: RelistReason): Promise<void> {
     const started = this.clock.now();
-    const result = await this.withListTimeout(this.source.list());
+    const result = await this.withListTimeout(Promise.resolve().then(() => this.source.list()));
     if (this.stopping) return;
     const previous = this.store;
     const next = new Map<string, T>();
@@ -318,15 +318,28 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
+  /**
+   * Bounds a LIST by `listTimeoutMs` and by `stop()`. The client call itself cannot be cancelled; its
+   * late result is dropped.
+   */
   private withListTimeout<R>(promise: Promise<R>): Promise<R> {
     let timer: TimerHandle;
-    const timeout = new Promise<never>((_, reject) => {
+    let onStop: (() => void) | undefined;
+    const signal = this.stopController.signal;
+    const bounded = new Promise<never>((_, reject) => {
       timer = this.clock.setTimeout(
         () => reject(new Error(`list timed out after ${this.listTimeoutMs} ms`)),
         this.listTimeoutMs,
       );
+      onStop = () => reject(new Error('informer stopped'));
+      signal.addEventListener('abort', onStop, { once: true });
     });
-    return Promise.race([promise, timeout]).finally(() => this.clock.clearTimeout(timer));
+    // The losing side must not become an unhandled rejection.
+    promise.catch(() => {});
+    return Promise.race([promise, bounded]).finally(() => {
+      this.clock.clearTimeout(timer);
+      if (onStop) signal.removeEventListener('abort', onStop);
+    });
   }
 
   /** Runs one watch from the current resourceVersion until it ends, fails, goes silent or is stopped. */

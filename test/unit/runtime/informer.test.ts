@@ -300,6 +300,24 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('stop() does not wait for a hanging list, and a list that hangs too long is retried', async () => {
+    const { source, informer } = setup({ listTimeoutMs: 10_000 });
+    let lists = 0;
+    source.list = () => {
+      lists++;
+      return new Promise(() => {});
+    };
+    informer.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(informer.hasSynced()).toBe(false);
+    await vi.advanceTimersByTimeAsync(800);
+    expect(lists).toBe(2);
+    let stopped = false;
+    void informer.stop().then(() => (stopped = true));
+    await flush();
+    expect(stopped).toBe(true);
+  });
+
   it('stop() aborts the watch, ends the loop and resolves pending waitForSync with false', async () => {
     const { source, informer } = setup();
     source.listErrors.push(new Error('down'));
