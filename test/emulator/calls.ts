@@ -1,0 +1,51 @@
+// Call recording. Only method, route, path, status and timing are kept: never headers or bodies,
+// so no credential or secret value ends up in a record.
+
+export interface CallRecord {
+  method: string;
+  /** The route template (`/api/applications/{id}`), or the raw path when no route matched. */
+  route: string;
+  /** The operation name for the Applications operations of the table. */
+  operation?: string;
+  path: string;
+  /** The answered status; 0 when the connection was reset. */
+  status: number;
+  /** Emulator clock, epoch ms, at arrival. */
+  timestamp: number;
+  durationMs: number;
+  /** Set when a fault rule or an outage shaped the answer. */
+  fault?: 'latency' | 'status' | 'rate-limit' | 'reset' | 'outage';
+}
+
+export interface CallFilter {
+  method?: string;
+  route?: string;
+  operation?: string;
+  status?: number;
+}
+
+const matches = (call: CallRecord, filter: CallFilter) =>
+  (filter.method === undefined || call.method === filter.method.toUpperCase()) &&
+  (filter.route === undefined || call.route === filter.route) &&
+  (filter.operation === undefined || call.operation === filter.operation) &&
+  (filter.status === undefined || call.status === filter.status);
+
+export class CallRecorder {
+  private readonly records: CallRecord[] = [];
+
+  record(call: CallRecord): void {
+    this.records.push(call);
+  }
+
+  list(filter: CallFilter = {}): CallRecord[] {
+    return this.records.filter((call) => matches(call, filter)).map((call) => ({ ...call }));
+  }
+
+  count(filter: CallFilter = {}): number {
+    return this.records.filter((call) => matches(call, filter)).length;
+  }
+
+  clear(): void {
+    this.records.length = 0;
+  }
+}

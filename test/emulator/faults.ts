@@ -1,0 +1,137 @@
+// Fault injection: latency, 500/503 errors, 429 with Retry-After, connection resets, per route or
+// for everything (outage). Rules match a method and a path pattern.
+
+export interface FaultRule {
+  /** HTTP method; any when absent. */
+  method?: string;
+  /**
+   * A route template (`/api/applications/{id}/secrets`, matching every id) or a glob over the
+   * concrete path (`*` one segment, `**` any number). Any path when absent.
+   */
+  path?: string;
+  /** Delay before the request is handled (or failed). */
+  latencyMs?: number;
+  /** Answer this server error instead of handling the request. */
+  status?: 500 | 503;
+  /** Answer 429 with this `Retry-After` (seconds). */
+  retryAfterSeconds?: number;
+  /** Destroy the connection without answering. */
+  reset?: boolean;
+  /** Chance (0–1, default 1) that the failure applies to a matching request. */
+  probability?: number;
+  /** Stop after this many applications of the rule. */
+  times?: number;
+}
+
+export type Failure =
+  | { kind: 'status'; status: 500 | 503 }
+  | { kind: 'rate-limit'; retryAfterSeconds: number }
+  | { kind: 'reset' };
+
+export type OutageMode = 500 | 503 | 'reset';
+
+export interface FaultDecision {
+  latencyMs: number;
+  failure?: Failure;
+  /** What produced the decision, for the call record. */
+  source?: 'rule' | 'outage';
+}
+
+interface ActiveRule extends FaultRule {
+  id: string;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const globToRegExp = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .split('/')
+      .map((segment) => (segment === '**' ? '.*' : segment === '*' ? '[^/]+' : escapeRegExp(segment)))
+      .join('/')}$`,
+  );
+
+const failureOf = (rule: FaultRule): Failure | undefined => {
+  if (rule.reset) return { kind: 'reset' };
+  if (rule.retryAfterSeconds !== undefined)
+    return { kind: 'rate-limit', retryAfterSeconds: rule.retryAfterSeconds };
+  if (rule.status !== undefined) return { kind: 'status', status: rule.status };
+  return undefined;
+};
+
+export class FaultInjector {
+  private rules: ActiveRule[] = [];
+  private outageMode: OutageMode | undefined;
+  private nextId = 1;
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  /** Adds a rule; returns its id. */
+  inject(rule: FaultRule): string {
+    const { probability = 1, times, latencyMs, status, retryAfterSeconds } = rule;
+    if (probability < 0 || probability > 1) throw new RangeError('probability must be within 0..1');
+    if (times !== undefined && (!Number.isInteger(times) || times < 1))
+      throw new RangeError('times must be >= 1');
+    if (latencyMs !== undefined && latencyMs < 0) throw new RangeError('latencyMs must be >= 0');
+    if (status !== undefined && status !== 500 && status !== 503)
+      throw new RangeError('status must be 500 or 503');
+    if (retryAfterSeconds !== undefined && retryAfterSeconds < 0)
+      throw new RangeError('retryAfterSeconds must be >= 0');
+    const id = `fault-${this.nextId++}`;
+    this.rules.push({ ...rule, id });
+    return id;
+  }
+
+  remove(id: string): boolean {
+    const before = this.rules.length;
+    this.rules = this.rules.filter((rule) => rule.id !== id);
+    return this.rules.length < before;
+  }
+
+  clear(): void {
+    this.rules = [];
+    this.outageMode = undefined;
+  }
+
+  list(): ReadonlyArray<FaultRule & { id: string }> {
+    return this.rules.map((rule) => ({ ...rule }));
+  }
+
+  /** Every route (except the `/__emulator/` controls) fails until `endOutage()`. */
+  startOutage(mode: OutageMode = 503): void {
+    this.outageMode = mode;
+  }
+
+  endOutage(): void {
+    this.outageMode = undefined;
+  }
+
+  get outage(): OutageMode | undefined {
+    return this.outageMode;
+  }
+
+  /** Decides the fate of one request; consumes `times` of the rules that apply. */
+  decide(method: string, route: string, path: string): FaultDecision {
+    if (this.outageMode !== undefined) {
+      const failure: Failure =
+        this.outageMode === 'reset' ? { kind: 'reset' } : { kind: 'status', status: this.outageMode };
+      return { latencyMs: 0, failure, source: 'outage' };
+    }
+    const decision: FaultDecision = { latencyMs: 0 };
+    for (const rule of [...this.rules]) {
+      if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
+      if (rule.path && rule.path !== route && !globToRegExp(rule.path).test(path)) continue;
+      const failure = failureOf(rule);
+      const fires = failure === undefined || this.random() < (rule.probability ?? 1);
+      if (!fires) continue;
+      decision.latencyMs += rule.latencyMs ?? 0;
+      decision.source = 'rule';
+      if (failure && !decision.failure) decision.failure = failure;
+      if (rule.times !== undefined) {
+        rule.times -= 1;
+        if (rule.times <= 0) this.remove(rule.id);
+      }
+    }
+    return decision;
+  }
+}

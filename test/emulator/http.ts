@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+
+import { ApiError, invalidInput } from './errors.js';
+
+/** What a route handler answers. A reply without `body` has none (204) or koa's status text. */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const maxBodyBytes = 1024 * 1024;
+
+export const readBody = async (req: IncomingMessage): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes)
+      throw new ApiError(413, 'request.payload_too_large', 'Request body is too large.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+};
+
+/** The JSON body, or undefined when there is none. */
+export const parseJson = (raw: Buffer): unknown => {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw invalidInput('Request body is not valid JSON.');
+  }
+};
+
+export const writeReply = (res: ServerResponse, { status, body, headers = {} }: Reply): void => {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (body !== undefined) {
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  } else if (status === 204 || status === 304) {
+    res.writeHead(status);
+    res.end();
+  } else {
+    // Logto (koa) answers a body-less 200/201 with the status text, not JSON.
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(STATUS_CODES[status] ?? String(status));
+  }
+};
+
+export const errorReply = (error: ApiError): Reply => ({ status: error.status, body: error.toBody() });

@@ -1,0 +1,196 @@
+// User consent of third-party applications: consent scopes and consent organizations.
+import type { ConsentScopeType, UserConsentScopes, UserScope } from '../../../src/api/schemas.js';
+import { consentScopeTypes } from '../../../src/api/schemas.js';
+import { ApiError, invalidInput, relationNotFound } from '../errors.js';
+import { paginate } from '../pagination.js';
+import { presentOrganization } from '../present.js';
+import { EmulatorState, type ApplicationRecord, type ConsentScopesRecord } from '../state.js';
+import type { EmulatorCore, OperationHandlers } from './context.js';
+
+const requireThirdParty = (core: EmulatorCore, id: string): ApplicationRecord => {
+  const app = core.state.requireApplication(id);
+  if (!app.isThirdParty) {
+    throw new ApiError(
+      422,
+      'application.third_party_application_only',
+      'Only third-party applications allow this.',
+    );
+  }
+  return app;
+};
+
+const scopeSets: Record<ConsentScopeType, keyof ConsentScopesRecord> = {
+  'organization-scopes': 'organizationScopes',
+  'resource-scopes': 'resourceScopes',
+  'organization-resource-scopes': 'organizationResourceScopes',
+  'user-scopes': 'userScopes',
+};
+
+const groupByResource = (
+  core: EmulatorCore,
+  scopeIds: Iterable<string>,
+): UserConsentScopes['resourceScopes'] => {
+  const groups = new Map<string, UserConsentScopes['resourceScopes'][number]>();
+  for (const scopeId of scopeIds) {
+    const scope = core.state.scopes.get(scopeId);
+    const resource = scope && core.state.resources.get(scope.resourceId);
+    if (!scope || !resource) continue;
+    const group = groups.get(resource.id) ?? {
+      resource: { id: resource.id, name: resource.name, indicator: resource.indicator },
+      scopes: [],
+    };
+    group.scopes.push({ id: scope.id, name: scope.name, description: scope.description });
+    groups.set(resource.id, group);
+  }
+  return [...groups.values()];
+};
+
+/** 422 when the user is not a member of every organization. */
+const requireMemberships = (core: EmulatorCore, userId: string, organizationIds: readonly string[]) => {
+  const outside = organizationIds.filter((id) => !core.state.organizations.get(id)?.members.has(userId));
+  if (outside.length > 0) {
+    throw new ApiError(
+      422,
+      'organization.require_membership',
+      'The user is not a member of the organization.',
+      {
+        organizationIds: outside,
+      },
+    );
+  }
+};
+
+/** The third-party app and the user's granted organizations (the user must exist). */
+const consentOf = (core: EmulatorCore, id: string, userId: string) => {
+  const app = requireThirdParty(core, id);
+  core.state.requireUser(userId);
+  const granted = app.consentOrganizations.get(userId) ?? new Set<string>();
+  app.consentOrganizations.set(userId, granted);
+  return { app, granted };
+};
+
+export const consentHandlers: OperationHandlers<
+  | 'create_application_user_consent_scope'
+  | 'list_application_user_consent_scopes'
+  | 'delete_application_user_consent_scope'
+  | 'list_application_user_consent_organizations'
+  | 'replace_application_user_consent_organizations'
+  | 'create_application_user_consent_organization'
+  | 'delete_application_user_consent_organization'
+> = {
+  create_application_user_consent_scope: ({ core, params, body }) => {
+    const app = requireThirdParty(core, params.id);
+    const {
+      organizationScopes = [],
+      resourceScopes = [],
+      organizationResourceScopes = [],
+      userScopes = [],
+    } = body;
+    const invalidOrganizationScopes = organizationScopes.filter(
+      (id) => !core.state.organizationScopes.has(id),
+    );
+    const invalidResourceScopes = resourceScopes.filter((id) => !core.state.scopes.has(id));
+    const invalidOrganizationResourceScopes = organizationResourceScopes.filter(
+      (id) => !core.state.scopes.has(id),
+    );
+    if (
+      invalidOrganizationScopes.length +
+        invalidResourceScopes.length +
+        invalidOrganizationResourceScopes.length >
+      0
+    ) {
+      throw new ApiError(
+        422,
+        'application.user_consent_scopes_not_found',
+        'Some of the scopes do not exist.',
+        {
+          invalidOrganizationScopes,
+          invalidResourceScopes,
+          invalidOrganizationResourceScopes,
+        },
+      );
+    }
+    const managementApi = core.state.resourceByIndicator(core.config.resourceIndicator);
+    if (
+      [...resourceScopes, ...organizationResourceScopes].some(
+        (id) => core.state.scopes.get(id)?.resourceId === managementApi?.id,
+      )
+    ) {
+      throw new ApiError(
+        422,
+        'application.consent_management_api_scopes_not_allowed',
+        'Management API scopes cannot be consented to.',
+      );
+    }
+    const consent = app.consentScopes;
+    for (const id of organizationScopes) consent.organizationScopes.add(id);
+    for (const id of resourceScopes) consent.resourceScopes.add(id);
+    for (const id of organizationResourceScopes) consent.organizationResourceScopes.add(id);
+    for (const scope of userScopes) consent.userScopes.add(scope);
+    return { status: 201 };
+  },
+
+  list_application_user_consent_scopes: ({ core, params }) => {
+    const { consentScopes } = core.state.requireApplication(params.id);
+    const body: UserConsentScopes = {
+      organizationScopes: [...consentScopes.organizationScopes].flatMap((id) => {
+        const scope = core.state.organizationScopes.get(id);
+        return scope ? [{ id: scope.id, name: scope.name, description: scope.description }] : [];
+      }),
+      resourceScopes: groupByResource(core, consentScopes.resourceScopes),
+      organizationResourceScopes: groupByResource(core, consentScopes.organizationResourceScopes),
+      userScopes: [...consentScopes.userScopes],
+    };
+    return { status: 200, body };
+  },
+
+  delete_application_user_consent_scope: ({ core, params }) => {
+    const app = core.state.requireApplication(params.id);
+    const scopeType = params.scopeType as ConsentScopeType;
+    if (!consentScopeTypes.includes(scopeType)) {
+      throw invalidInput(`Invalid scope type \`${params.scopeType}\`.`);
+    }
+    const set = app.consentScopes[scopeSets[scopeType]] as Set<string | UserScope>;
+    if (!set.delete(params.scopeId)) throw relationNotFound(`The scope ${params.scopeId} is not consented.`);
+    return { status: 204 };
+  },
+
+  list_application_user_consent_organizations: ({ core, params, query }) => {
+    const { granted } = consentOf(core, params.id, params.userId);
+    const organizations = EmulatorState.newestFirst(
+      [...granted].flatMap((id) => core.state.organizations.get(id) ?? []),
+    );
+    const page = paginate(organizations, query, { optional: false });
+    return {
+      status: 200,
+      body: {
+        organizations: page.items.map((organization) => presentOrganization(core.state, organization)),
+      },
+      headers: page.headers,
+    };
+  },
+
+  replace_application_user_consent_organizations: ({ core, params, body }) => {
+    const { app } = consentOf(core, params.id, params.userId);
+    requireMemberships(core, params.userId, body.organizationIds);
+    app.consentOrganizations.set(params.userId, new Set(body.organizationIds));
+    return { status: 204 };
+  },
+
+  create_application_user_consent_organization: ({ core, params, body }) => {
+    const { granted } = consentOf(core, params.id, params.userId);
+    requireMemberships(core, params.userId, body.organizationIds);
+    for (const id of body.organizationIds) granted.add(id);
+    return { status: 201 };
+  },
+
+  delete_application_user_consent_organization: ({ core, params }) => {
+    const { granted } = consentOf(core, params.id, params.userId);
+    if (!granted.delete(params.organizationId)) {
+      throw relationNotFound(
+        `The user has not granted organization ${params.organizationId} to the application.`,
+      );
+    }
+    return { status: 204 };
+  },
+};

@@ -1,0 +1,204 @@
+// Enough of the rest of the Management API to resolve names to ids (roles, resources and their
+// scopes, organization scopes, organizations) and to manage organization members.
+import { Type } from '@sinclair/typebox';
+
+import { roleTypes, type RoleType } from '../../../src/api/schemas.js';
+import { ApiError, invalidInput } from '../errors.js';
+import { paginate } from '../pagination.js';
+import {
+  presentOrganization,
+  presentOrganizationScope,
+  presentResource,
+  presentRole,
+  presentRoleListItem,
+  presentScope,
+} from '../present.js';
+import { applySearch, parseSearch } from '../search.js';
+import { EmulatorState, type UserRecord } from '../state.js';
+import type { RouteDef } from './context.js';
+
+const UserIdsRequest = Type.Object({ userIds: Type.Array(Type.String({ minLength: 1 })) });
+
+/** `q`: a case-insensitive substring of the id, name or description. */
+const matchesQ = (q: string | null, ...fields: Array<string | null>) =>
+  q === null || fields.some((field) => field?.toLowerCase().includes(q.toLowerCase()));
+
+const presentMember = (user: UserRecord) => ({
+  id: user.id,
+  username: null,
+  primaryEmail: null,
+  primaryPhone: null,
+  name: user.name,
+  avatar: null,
+  customData: {},
+  identities: {},
+  lastSignInAt: null,
+  createdAt: user.createdAt,
+  updatedAt: user.createdAt,
+  profile: {},
+  applicationId: null,
+  cimdClientId: null,
+  isSuspended: false,
+  organizationRoles: [],
+});
+
+export const managementRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    path: '/api/roles',
+    auth: true,
+    handle: ({ core, query }) => {
+      const type = query.get('type');
+      if (type !== null && !roleTypes.includes(type as RoleType))
+        throw invalidInput(`Invalid role type \`${type}\`.`);
+      const excludeApplicationId = query.get('excludeApplicationId');
+      const excluded = excludeApplicationId
+        ? core.state.applications.get(excludeApplicationId)?.roleIds
+        : undefined;
+      const search = parseSearch(query, ['id', 'name', 'description']);
+      const roles = EmulatorState.newestFirst(core.state.roles.values()).filter(
+        (role) => (type === null || role.type === type) && !excluded?.has(role.id),
+      );
+      const found = applySearch(roles, search, ({ id, name, description }) => ({ id, name, description }));
+      const page = paginate(found, query, { optional: false });
+      return {
+        status: 200,
+        body: page.items.map((role) => presentRoleListItem(core.state, role)),
+        headers: page.headers,
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/roles/{id}',
+    auth: true,
+    handle: ({ core, params }) => ({
+      status: 200,
+      body: presentRole(core.state, core.state.requireRole(params.id ?? '')),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/resources',
+    auth: true,
+    handle: ({ core, query }) => {
+      const includeScopes = query.get('includeScopes') === 'true';
+      const resources = EmulatorState.newestFirst(core.state.resources.values());
+      const page = paginate(resources, query, { optional: true });
+      const scopesOf = (resourceId: string) =>
+        [...core.state.scopes.values()]
+          .filter((scope) => scope.resourceId === resourceId)
+          .map((scope) => presentScope(core.state, scope));
+      return {
+        status: 200,
+        body: page.items.map((resource) => ({
+          ...presentResource(core.state, resource),
+          ...(includeScopes ? { scopes: scopesOf(resource.id) } : {}),
+        })),
+        headers: page.headers,
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/resources/{id}',
+    auth: true,
+    handle: ({ core, params }) => ({
+      status: 200,
+      body: presentResource(core.state, core.state.requireResource(params.id ?? '')),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/resources/{resourceId}/scopes',
+    auth: true,
+    handle: ({ core, params, query }) => {
+      const resource = core.state.requireResource(params.resourceId ?? '');
+      const search = parseSearch(query, ['id', 'name', 'description']);
+      const scopes = [...core.state.scopes.values()].filter((scope) => scope.resourceId === resource.id);
+      const found = applySearch(scopes, search, ({ id, name, description }) => ({ id, name, description }));
+      const page = paginate(found, query, { optional: true });
+      return {
+        status: 200,
+        body: page.items.map((scope) => presentScope(core.state, scope)),
+        headers: page.headers,
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/organization-scopes',
+    auth: true,
+    handle: ({ core, query }) => {
+      const q = query.get('q');
+      const scopes = [...core.state.organizationScopes.values()].filter((scope) =>
+        matchesQ(q, scope.id, scope.name, scope.description),
+      );
+      const page = paginate(scopes, query, { optional: true });
+      return {
+        status: 200,
+        body: page.items.map((scope) => presentOrganizationScope(core.state, scope)),
+        headers: page.headers,
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/organizations',
+    auth: true,
+    handle: ({ core, query }) => {
+      const q = query.get('q');
+      const organizations = EmulatorState.newestFirst(core.state.organizations.values()).filter(
+        (organization) => matchesQ(q, organization.id, organization.name, organization.description),
+      );
+      const page = paginate(organizations, query, { optional: true });
+      return {
+        status: 200,
+        body: page.items.map((organization) => presentOrganization(core.state, organization)),
+        headers: page.headers,
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/organizations/{id}',
+    auth: true,
+    handle: ({ core, params }) => ({
+      status: 200,
+      body: presentOrganization(core.state, core.state.requireOrganization(params.id ?? '')),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/organizations/{id}/users',
+    auth: true,
+    handle: ({ core, params, query }) => {
+      const organization = core.state.requireOrganization(params.id ?? '');
+      const members = [...organization.members].flatMap((userId) => core.state.users.get(userId) ?? []);
+      const page = paginate(members, query, { optional: true });
+      return {
+        status: 200,
+        body: page.items.map(presentMember),
+        headers: page.headers,
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/organizations/{id}/users',
+    auth: true,
+    request: UserIdsRequest,
+    handle: ({ core, params, body }) => {
+      const organization = core.state.requireOrganization(params.id ?? '');
+      const { userIds } = body as { userIds: string[] };
+      const unknown = userIds.filter((userId) => !core.state.users.has(userId));
+      if (unknown.length > 0) {
+        throw new ApiError(422, 'entity.relation_foreign_key_not_found', 'Some of the users do not exist.', {
+          userIds: unknown,
+        });
+      }
+      for (const userId of userIds) organization.members.add(userId);
+      return { status: 201, body: { userIds } };
+    },
+  },
+];

@@ -1,0 +1,78 @@
+// API resource roles of machine-to-machine applications.
+import { ApiError, relationNotFound } from '../errors.js';
+import { paginate } from '../pagination.js';
+import { presentRole } from '../present.js';
+import { applySearch, parseSearch } from '../search.js';
+import { EmulatorState, type ApplicationRecord } from '../state.js';
+import type { EmulatorCore, OperationHandlers } from './context.js';
+
+const requireMachineToMachine = (core: EmulatorCore, id: string): ApplicationRecord => {
+  const app = core.state.requireApplication(id);
+  if (app.type !== 'MachineToMachine') {
+    throw new ApiError(
+      422,
+      'application.invalid_type',
+      'Only machine-to-machine applications can have roles.',
+    );
+  }
+  return app;
+};
+
+/** Unknown ids answer 404, user roles 422. */
+const requireMachineToMachineRoles = (core: EmulatorCore, roleIds: readonly string[]) => {
+  for (const roleId of roleIds) {
+    if (core.state.requireRole(roleId).type !== 'MachineToMachine') {
+      throw new ApiError(
+        422,
+        'application.invalid_role_type',
+        'Can not assign a user role to a machine-to-machine application.',
+        { roleId },
+      );
+    }
+  }
+};
+
+export const roleHandlers: OperationHandlers<
+  | 'list_application_roles'
+  | 'assign_application_roles'
+  | 'replace_application_roles'
+  | 'delete_application_role'
+> = {
+  list_application_roles: ({ core, params, query }) => {
+    const app = requireMachineToMachine(core, params.id);
+    const search = parseSearch(query, ['id', 'name', 'description']);
+    const roles = EmulatorState.newestFirst(
+      [...app.roleIds].flatMap((roleId) => core.state.roles.get(roleId) ?? []),
+    ).filter((role) => role.type === 'MachineToMachine');
+    const found = applySearch(roles, search, ({ id, name, description }) => ({ id, name, description }));
+    const page = paginate(found, query, { optional: false });
+    return {
+      status: 200,
+      body: page.items.map((role) => presentRole(core.state, role)),
+      headers: page.headers,
+    };
+  },
+
+  assign_application_roles: ({ core, params, body }) => {
+    const app = requireMachineToMachine(core, params.id);
+    const added = [...new Set(body.roleIds)].filter((roleId) => !app.roleIds.has(roleId));
+    requireMachineToMachineRoles(core, added);
+    for (const roleId of added) app.roleIds.add(roleId);
+    return { status: 201, body: { roleIds: body.roleIds, addedRoleIds: added } };
+  },
+
+  replace_application_roles: ({ core, params, body }) => {
+    const app = requireMachineToMachine(core, params.id);
+    requireMachineToMachineRoles(core, body.roleIds);
+    app.roleIds = new Set(body.roleIds);
+    return { status: 200 };
+  },
+
+  delete_application_role: ({ core, params }) => {
+    const app = requireMachineToMachine(core, params.id);
+    if (!app.roleIds.delete(params.roleId)) {
+      throw relationNotFound(`The role ${params.roleId} is not assigned to the application.`);
+    }
+    return { status: 204 };
+  },
+};

@@ -1,0 +1,224 @@
+// The emulator's tenant: plain records in maps, mutated by the route handlers and the seeder, and
+// open to tests for assertions (`emulator.state.applications.get(id)`).
+import type { Static } from '@sinclair/typebox';
+
+import type {
+  AccessControl,
+  ApplicationType,
+  Branding,
+  Color,
+  CustomClientMetadata,
+  OidcClientMetadata,
+  ProtectedAppMetadata,
+  RoleType,
+  UserScope,
+} from '../../src/api/schemas.js';
+
+import { entityNotFound } from './errors.js';
+
+export interface SecretRecord {
+  name: string;
+  value: string;
+  createdAt: number;
+  /** Epoch ms, or null for a secret that never expires. */
+  expiresAt: number | null;
+}
+
+export interface ConsentScopesRecord {
+  organizationScopes: Set<string>;
+  resourceScopes: Set<string>;
+  organizationResourceScopes: Set<string>;
+  userScopes: Set<UserScope>;
+}
+
+export interface SignInExperienceRecord {
+  color: Static<typeof Color>;
+  branding: Static<typeof Branding>;
+  customCss: string | null;
+  termsOfUseUrl: string | null;
+  privacyPolicyUrl: string | null;
+  displayName: string | null;
+}
+
+export interface ApplicationRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  type: ApplicationType;
+  oidcClientMetadata: OidcClientMetadata;
+  customClientMetadata: CustomClientMetadata;
+  protectedAppMetadata: ProtectedAppMetadata | null;
+  customData: Record<string, unknown>;
+  isThirdParty: boolean;
+  appLevelAccessControlEnabled: boolean;
+  createdAt: number;
+  /** Creation order: breaks `createdAt` ties for "newest first". */
+  seq: number;
+  /** The plaintext secret of apps created before secrets existed; answered as `secret`. */
+  legacySecret: string | null;
+  isAdmin: boolean;
+  secrets: SecretRecord[];
+  roleIds: Set<string>;
+  consentScopes: ConsentScopesRecord;
+  /** userId → organization ids the user granted this (third-party) app. */
+  consentOrganizations: Map<string, Set<string>>;
+  signInExperience: SignInExperienceRecord | null;
+  accessControl: AccessControl | null;
+}
+
+export interface RoleRecord {
+  id: string;
+  name: string;
+  description: string;
+  type: RoleType;
+  isDefault: boolean;
+  /** Resource scope ids the role grants. */
+  scopeIds: Set<string>;
+  seq: number;
+}
+
+export interface ResourceRecord {
+  id: string;
+  name: string;
+  indicator: string;
+  isDefault: boolean;
+  accessTokenTtl: number;
+  seq: number;
+}
+
+export interface ScopeRecord {
+  id: string;
+  resourceId: string;
+  name: string;
+  description: string | null;
+  createdAt: number;
+}
+
+export interface OrganizationScopeRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  seq: number;
+}
+
+export interface OrganizationRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  customData: Record<string, unknown>;
+  isMfaRequired: boolean;
+  color: Static<typeof Color>;
+  branding: Static<typeof Branding>;
+  customCss: string | null;
+  createdAt: number;
+  seq: number;
+  /** Member user ids. */
+  members: Set<string>;
+  /** applicationId → the app's organization roles. */
+  applications: Map<string, Array<{ id: string; name: string }>>;
+}
+
+export interface UserRecord {
+  id: string;
+  name: string | null;
+  createdAt: number;
+}
+
+export interface TokenRecord {
+  jti: string;
+  clientId: string;
+  scope: string | undefined;
+  issuedAt: number;
+  /** Epoch ms; `expireTokens()` moves it to the past. */
+  expiresAt: number;
+}
+
+export const emptyConsentScopes = (): ConsentScopesRecord => ({
+  organizationScopes: new Set(),
+  resourceScopes: new Set(),
+  organizationResourceScopes: new Set(),
+  userScopes: new Set(),
+});
+
+export class EmulatorState {
+  readonly applications = new Map<string, ApplicationRecord>();
+  readonly roles = new Map<string, RoleRecord>();
+  readonly resources = new Map<string, ResourceRecord>();
+  readonly scopes = new Map<string, ScopeRecord>();
+  readonly organizationScopes = new Map<string, OrganizationScopeRecord>();
+  readonly organizations = new Map<string, OrganizationRecord>();
+  readonly users = new Map<string, UserRecord>();
+  /** Issued access tokens by `jti`. Kept across `clear()`: a token outlives a data reset. */
+  readonly tokens = new Map<string, TokenRecord>();
+  private sequence = 0;
+
+  constructor(readonly tenantId: string) {}
+
+  nextSeq(): number {
+    this.sequence += 1;
+    return this.sequence;
+  }
+
+  /** Drops all tenant data (not the issued tokens). */
+  clear(): void {
+    for (const map of [
+      this.applications,
+      this.roles,
+      this.resources,
+      this.scopes,
+      this.organizationScopes,
+      this.organizations,
+      this.users,
+    ]) {
+      map.clear();
+    }
+  }
+
+  requireApplication(id: string): ApplicationRecord {
+    const application = this.applications.get(id);
+    if (!application) throw entityNotFound('application', id);
+    return application;
+  }
+
+  requireRole(id: string): RoleRecord {
+    const role = this.roles.get(id);
+    if (!role) throw entityNotFound('role', id);
+    return role;
+  }
+
+  requireUser(id: string): UserRecord {
+    const user = this.users.get(id);
+    if (!user) throw entityNotFound('user', id);
+    return user;
+  }
+
+  requireOrganization(id: string): OrganizationRecord {
+    const organization = this.organizations.get(id);
+    if (!organization) throw entityNotFound('organization', id);
+    return organization;
+  }
+
+  requireResource(id: string): ResourceRecord {
+    const resource = this.resources.get(id);
+    if (!resource) throw entityNotFound('resource', id);
+    return resource;
+  }
+
+  resourceByIndicator(indicator: string): ResourceRecord | undefined {
+    return [...this.resources.values()].find((resource) => resource.indicator === indicator);
+  }
+
+  /** Ids of the resource scopes an application holds through its roles. */
+  grantedScopeIds(application: ApplicationRecord): Set<string> {
+    const granted = new Set<string>();
+    for (const roleId of application.roleIds) {
+      for (const scopeId of this.roles.get(roleId)?.scopeIds ?? []) granted.add(scopeId);
+    }
+    return granted;
+  }
+
+  /** Newest first, like Logto's lists (`createdAt`, then creation order). */
+  static newestFirst<T extends { seq: number; createdAt?: number }>(items: Iterable<T>): T[] {
+    return [...items].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0) || b.seq - a.seq);
+  }
+}
