@@ -8,13 +8,9 @@ import { LogtoClient } from './api/client.js';
 import { ClientCredentialsTokenProvider, type ClientCredentials } from './api/token-provider.js';
 import { createHttpClient, LogtoTransport, type RequestEvent } from './api/transport.js';
 import type { OperatorConfig } from './config.js';
-import { GROUP, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
+import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
 import { KubernetesEventRecorder } from './controllers/event-recorder.js';
-import {
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  OWNER_NAME_LABEL,
-} from './controllers/logto-application/credentials-secret.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-application/credentials-secret.js';
 import { KubernetesOperations } from './controllers/logto-application/kube-operations.js';
 import {
   DEFAULT_RECONCILER_SETTINGS,
@@ -24,14 +20,16 @@ import {
   Controller,
   Informer,
   KubernetesListWatch,
-  keyOf,
+  enqueueHandlers,
+  generationOrDeletionChanged,
+  ownerKeys,
   type ControllerMetrics,
   type InformerMetrics,
-  type ObjectKey,
   type ResourceType,
   type WorkQueueMetrics,
 } from './controllers/runtime/index.js';
 import type { Logger } from './log.js';
+import { observeCalls } from './util/observe-calls.js';
 
 export const CONTROLLER_NAME = 'logtoapplication';
 /** Changing this annotation (any value, e.g. a timestamp) makes the operator sync the resource at once. */
@@ -42,6 +40,8 @@ const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
 
 export interface OperatorHooks {
   onLogtoRequest?: (event: RequestEvent) => void;
+  /** Called with the method name of every Kubernetes write or uncached read the reconciler makes. */
+  onKubeCall?: (operation: string) => void;
   controllerMetrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetrics;
   informerMetrics?: InformerMetrics;
@@ -96,26 +96,17 @@ function informersFor<T extends KubernetesObject>(
   return new NamespacedCaches(new Map(config.watchNamespaces.map((ns) => [ns, make(ns)])), undefined);
 }
 
-/** Whether an update of a LogtoApplication is worth a reconcile: not our own status writes. */
+/**
+ * Whether an update of a LogtoApplication is worth a reconcile: spec, deletion and finalizer changes,
+ * and annotation or label changes (the force-sync annotation), but not status writes.
+ */
 export function needsReconcile(before: KubernetesObject, after: KubernetesObject): boolean {
-  const a = before.metadata ?? {};
-  const b = after.metadata ?? {};
   return (
-    a.generation !== b.generation ||
-    String(a.deletionTimestamp) !== String(b.deletionTimestamp) ||
-    JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {}) ||
-    JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {}) ||
-    JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? [])
+    generationOrDeletionChanged(before, after) ||
+    JSON.stringify(before.metadata?.annotations ?? {}) !==
+      JSON.stringify(after.metadata?.annotations ?? {}) ||
+    JSON.stringify(before.metadata?.labels ?? {}) !== JSON.stringify(after.metadata?.labels ?? {})
   );
-}
-
-/** The LogtoApplication that controls a Secret, from its controller owner reference. */
-function ownerKey(secret: V1Secret): ObjectKey | undefined {
-  const owner = secret.metadata?.ownerReferences?.find(
-    (ref) => ref.controller && ref.kind === 'LogtoApplication',
-  );
-  const name = owner?.name ?? secret.metadata?.labels?.[OWNER_NAME_LABEL];
-  return name && secret.metadata?.namespace ? { namespace: secret.metadata.namespace, name } : undefined;
 }
 
 function credentialsSource(kubeConfig: KubeConfig, config: OperatorConfig): () => Promise<ClientCredentials> {
@@ -178,13 +169,19 @@ export async function startOperator(
     `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
   );
 
-  const events = new KubernetesEventRecorder(kubeConfig, logger, { component: 'logto-operator' });
+  const { onKubeCall } = hooks;
+  const recorder = new KubernetesEventRecorder(kubeConfig, logger, { component: 'logto-operator' });
+  const events = onKubeCall
+    ? observeCalls(recorder, (method) => method === 'record' && onKubeCall('recordEvent'))
+    : recorder;
   const reconciler = new LogtoApplicationReconciler({
     resources: {
       get: (namespace, name) => applications.get(namespace, name) as LogtoApplication | undefined,
     },
     ownedSecrets: secrets,
-    kube: new KubernetesOperations(kubeConfig),
+    kube: onKubeCall
+      ? observeCalls(new KubernetesOperations(kubeConfig), onKubeCall)
+      : new KubernetesOperations(kubeConfig),
     logto,
     events,
     logger: logger.child({ controller: CONTROLLER_NAME }),
@@ -203,25 +200,12 @@ export async function startOperator(
     ...(hooks.queueMetrics ? { queueMetrics: hooks.queueMetrics } : {}),
   });
 
-  const enqueue = (obj: KubernetesObject) => {
-    const key = keyOf(obj);
-    if (key) controller.enqueue(key);
-  };
   for (const informer of applications.all()) {
-    informer.addHandlers({
-      onAdd: enqueue,
-      onUpdate: (before, after) => {
-        if (needsReconcile(before, after)) enqueue(after);
-      },
-    });
+    informer.addHandlers(enqueueHandlers(controller, { shouldEnqueueUpdate: needsReconcile }));
   }
-  const enqueueOwner = (secret: V1Secret) => {
-    const key = ownerKey(secret);
-    if (key) controller.enqueue(key);
-  };
-  for (const informer of secrets.all()) {
-    informer.addHandlers({ onUpdate: (_before, after) => enqueueOwner(after), onDelete: enqueueOwner });
-  }
+  // A change to, or the deletion of, a Secret the operator owns brings its LogtoApplication back.
+  const owners = ownerKeys({ group: GROUP, kind: KIND, controllerOnly: true });
+  for (const informer of secrets.all()) informer.addHandlers(enqueueHandlers(controller, { map: owners }));
 
   const informers = [...applications.all(), ...secrets.all()];
   for (const informer of informers) informer.start();
@@ -245,7 +229,7 @@ export async function startOperator(
       if (result.timedOut)
         logger.warn({ inFlight: result.inFlight }, 'shutdown deadline passed with reconciles in flight');
       await Promise.all(informers.map((informer) => informer.stop()));
-      await events.flush();
+      await recorder.flush();
     },
   };
 }

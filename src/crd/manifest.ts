@@ -18,7 +18,8 @@ export function logtoApplicationCrd(): Record<string, unknown> {
         Type.String({ description: 'APIVersion of this object: logto.io/v1alpha1.' }),
       ),
       kind: Type.Optional(Type.String({ description: 'Kind of this object: LogtoApplication.' })),
-      metadata: Type.Optional(Type.Object({}, { description: 'Standard object metadata.' })),
+      // The apiserver allows nothing but `type` on metadata (its schema is built in).
+      metadata: Type.Optional(Type.Object({})),
       spec: LogtoApplicationSpecSchema,
       status: Type.Optional(LogtoApplicationStatusSchema),
     },

@@ -14,6 +14,7 @@ import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-a
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
 import { deepEqual } from '../../util/json.js';
+import { recordingCalls } from '../../util/observe-calls.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../runtime/index.js';
 import { resolveClientSecret } from './client-secret.js';
 import { setCondition } from './conditions.js';
@@ -28,7 +29,6 @@ import { findByMarker, locateApplication } from './locate-application.js';
 import { readMarker, withoutMarker } from './ownership-marker.js';
 import { ReconcileStop, toReconcileStop } from './outcome.js';
 import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './ports.js';
-import { recordingCalls } from './recording-calls.js';
 import { validateSpec } from './validate-spec.js';
 
 export const FINALIZER = 'logto.io/finalizer';

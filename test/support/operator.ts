@@ -1,0 +1,203 @@
+/**
+ * Runs the real operator in the test process against the shared control plane and a Logto emulator,
+ * capturing everything it logs (for assertions, and for the scan that no secret is ever logged).
+ */
+import { Writable } from 'node:stream';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { OperatorConfig } from '../../src/config.js';
+import { GROUP, PLURAL, VERSION, type LogtoApplication } from '../../src/crd/logto-application.js';
+import { createLogger } from '../../src/log.js';
+import { startOperator, type Operator, type OperatorHooks } from '../../src/operator.js';
+import type { LogtoEmulator } from '../emulator/index.js';
+import { eventually } from './eventually.js';
+
+export interface TestOperator {
+  operator: Operator;
+  /** Every JSON line logged so far. */
+  logs: string[];
+  /** Names of the Kubernetes calls the reconciler made (see OperatorHooks.onKubeCall). */
+  kubeCalls: string[];
+  reconciles: number;
+  stop(): Promise<void>;
+}
+
+export function testOperatorConfig(
+  emulator: LogtoEmulator,
+  overrides: Partial<OperatorConfig> = {},
+): OperatorConfig {
+  return {
+    logtoEndpoint: emulator.endpoint,
+    logtoPublicEndpoint: emulator.endpoint,
+    logtoResource: emulator.resourceIndicator,
+    credentialsSecret: undefined,
+    credentialsClientIdKey: 'clientId',
+    credentialsClientSecretKey: 'clientSecret',
+    clientId: emulator.credentials.clientId,
+    clientSecret: emulator.credentials.clientSecret,
+    watchNamespaces: [],
+    concurrency: 2,
+    resyncPeriodMs: 10 * 60_000,
+    logLevel: 'debug',
+    requestTimeoutMs: 5_000,
+    shutdownTimeoutMs: 10_000,
+    ...overrides,
+  };
+}
+
+export async function startTestOperator(
+  kc: KubeConfig,
+  config: OperatorConfig,
+  hooks: OperatorHooks = {},
+): Promise<TestOperator> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel }, sink);
+  const state = { reconciles: 0 };
+  const kubeCalls: string[] = [];
+  const operator = await startOperator(kc, config, logger, {
+    ...hooks,
+    onKubeCall: (operation) => {
+      kubeCalls.push(operation);
+      hooks.onKubeCall?.(operation);
+    },
+    controllerMetrics: {
+      ...hooks.controllerMetrics,
+      reconcileFinished: (event) => {
+        state.reconciles++;
+        hooks.controllerMetrics?.reconcileFinished?.(event);
+      },
+    },
+  });
+  return {
+    operator,
+    logs,
+    kubeCalls,
+    get reconciles() {
+      return state.reconciles;
+    },
+    stop: () => operator.stop(5_000),
+  };
+}
+
+/** Typed access to LogtoApplications and Secrets for assertions. */
+export class TestCluster {
+  readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
+
+  constructor(readonly kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async create(
+    namespace: string,
+    name: string,
+    spec: LogtoApplication['spec'],
+    annotations?: Record<string, string>,
+  ): Promise<LogtoApplication> {
+    return (await this.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'LogtoApplication',
+        metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
+        spec,
+      },
+    })) as LogtoApplication;
+  }
+
+  async get(namespace: string, name: string): Promise<LogtoApplication | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as LogtoApplication;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** JSON merge patch of the resource (spec, metadata.annotations, …). */
+  async patch(namespace: string, name: string, body: Record<string, unknown>): Promise<LogtoApplication> {
+    const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+    return (await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as LogtoApplication;
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      name,
+    });
+  }
+
+  async secret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ namespace, name });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The Ready condition once it reaches `status` (and, if given, `reason`) for the current generation. */
+  async waitReady(
+    namespace: string,
+    name: string,
+    status: 'True' | 'False' = 'True',
+    reason?: string,
+    timeoutMs = 30_000,
+  ): Promise<LogtoApplication> {
+    return eventually(
+      async () => {
+        const resource = await this.get(namespace, name);
+        const ready = resource?.status?.conditions?.find((c) => c.type === 'Ready');
+        const current = ready?.observedGeneration === resource?.metadata.generation;
+        return current && ready?.status === status && (!reason || ready.reason === reason)
+          ? resource
+          : undefined;
+      },
+      { timeoutMs, what: `${namespace}/${name} Ready=${status}${reason ? ` (${reason})` : ''}` },
+    );
+  }
+}
+
+export function decodeSecret(secret: V1Secret | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
+}
+
+/** Every secret value and access token the emulator holds or issued: none may appear in logs or status. */
+export function emulatorSecrets(emulator: LogtoEmulator): string[] {
+  const values = new Set<string>([emulator.credentials.clientSecret]);
+  for (const app of emulator.state.applications.values()) {
+    for (const secret of app.secrets) values.add(secret.value);
+    if (app.legacySecret) values.add(app.legacySecret);
+  }
+  for (const [jti, token] of emulator.state.tokens) {
+    values.add(jti);
+    const raw =
+      (token as { token?: string; accessToken?: string }).token ??
+      (token as { accessToken?: string }).accessToken;
+    if (raw) values.add(raw);
+  }
+  return [...values].filter((v) => v.length >= 8);
+}
