@@ -1,0 +1,227 @@
+/**
+ * The operator's refusal and failure paths against the real apiserver and the emulator: admission
+ * rules, specs only the controller can judge, a foreign Secret, adoption rules, Logto outages and
+ * rate limits, and a Management API client without permission.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
+import type { LogtoApplicationSpec } from '../../src/crd/logto-application.js';
+import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { eventually } from '../support/eventually.js';
+import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
+import {
+  decodeSecret,
+  emulatorSecrets,
+  startTestOperator,
+  testOperatorConfig,
+  TestCluster,
+  type TestOperator,
+} from '../support/operator.js';
+
+describe('admission: the apiserver refuses invalid specs', () => {
+  let cluster: TestCluster;
+  let ns: string;
+
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    cluster = new TestCluster(kc);
+    ns = await createTestNamespace(kc, 'admission');
+  });
+
+  const refusal = async (spec: Record<string, unknown>, name = 'bad'): Promise<string> => {
+    try {
+      await cluster.create(ns, name, spec as LogtoApplicationSpec);
+    } catch (error) {
+      const status = apiStatus(error);
+      expect(status?.code).toBe(422);
+      return status?.message ?? '';
+    }
+    throw new Error(`accepted: ${JSON.stringify(spec)}`);
+  };
+
+  it.each([
+    [{ type: 'SAML' }, 'type'],
+    [{}, 'spec.type: Required value'],
+    [{ type: 'MachineToMachine', isThirdParty: true }, 'isThirdParty is only allowed'],
+    [
+      { type: 'SPA', customClientMetadata: { isDeviceFlow: true } },
+      'isDeviceFlow is only allowed for Native',
+    ],
+    [
+      { type: 'SPA', isThirdParty: true, customClientMetadata: { allowTokenExchange: true } },
+      'allowTokenExchange',
+    ],
+    [
+      { type: 'SPA', oidcClientMetadata: { redirectUris: ['io.example://cb'] } },
+      'custom schemes are only allowed',
+    ],
+    [{ type: 'SPA', oidcClientMetadata: { backchannelLogoutUri: 'nope' } }, 'backchannelLogoutUri'],
+    [{ type: 'SPA', name: 'x'.repeat(257) }, 'spec.name'],
+    [{ type: 'SPA', secret: { name: 'Not_A_Name' } }, 'spec.secret.name'],
+    [{ type: 'SPA', deletionPolicy: 'Keep' }, 'deletionPolicy'],
+    [{ type: 'SPA', customClientMetadata: { refreshTokenTtlInDays: 731 } }, 'refreshTokenTtlInDays'],
+  ])('refuses %j', async (spec, expected) => {
+    expect(await refusal(spec)).toContain(expected);
+  });
+
+  it('accepts custom schemes for Native apps', async () => {
+    await cluster.create(ns, 'native', {
+      type: 'Native',
+      oidcClientMetadata: { redirectUris: ['io.example.app://callback'] },
+    });
+  });
+
+  it.each([
+    [{ spec: { type: 'SPA' } }, 'type is immutable'],
+    [{ spec: { isThirdParty: true } }, 'isThirdParty is immutable'],
+    [{ spec: { adoptApplicationId: 'abc' } }, 'adoptApplicationId cannot be added'],
+  ])('refuses the update %j', async (patch, expected) => {
+    const name = `immutable-${Math.random().toString(36).slice(2, 8)}`;
+    await cluster.create(ns, name, { type: 'Traditional' });
+    const error = await cluster.patch(ns, name, patch).then(
+      () => undefined,
+      (e: unknown) => apiStatus(e),
+    );
+    expect(error?.code).toBe(422);
+    expect(error?.message).toContain(expected);
+  });
+
+  it('refuses turning on device flow after creation', async () => {
+    await cluster.create(ns, 'device', { type: 'Native' });
+    const error = await cluster
+      .patch(ns, 'device', { spec: { customClientMetadata: { isDeviceFlow: true } } })
+      .then(
+        () => undefined,
+        (e: unknown) => apiStatus(e),
+      );
+    expect(error?.message).toContain('isDeviceFlow is immutable');
+  });
+});
+
+describe('failures the controller reports', () => {
+  let emulator: LogtoEmulator;
+  let operator: TestOperator;
+  let cluster: TestCluster;
+  let ns: string;
+
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    cluster = new TestCluster(kc);
+    ns = await createTestNamespace(kc, 'failures');
+    emulator = await startLogtoEmulator();
+    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    const secrets = emulator ? emulatorSecrets(emulator) : [];
+    await emulator?.close();
+    expect(secrets.filter((s) => operator.logs.some((line) => line.includes(s)))).toEqual([]);
+  });
+
+  const applicationCount = () => emulator.state.applications.size;
+
+  it('an invalid spec the schema cannot catch: Ready=False InvalidSpec and no Logto call', async () => {
+    const calls = emulator.calls.count({ route: '/api/applications' });
+    await cluster.create(ns, 'reserved', { type: 'SPA', customData: { [MARKER_KEY]: { uid: 'forged' } } });
+    const resource = await cluster.waitReady(ns, 'reserved', 'False', 'InvalidSpec');
+    expect(resource.status!.conditions![0]!.message).toContain('reserved');
+    expect(emulator.calls.count({ route: '/api/applications' })).toBe(calls);
+  });
+
+  it('leaves a Secret it does not own untouched: SecretConflict', async () => {
+    await cluster.core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'taken' }, stringData: { LOGTO_APP_ID: 'someone-else' } },
+    });
+    const apps = applicationCount();
+    await cluster.create(ns, 'conflict', { type: 'Traditional', secret: { name: 'taken' } });
+    const resource = await cluster.waitReady(ns, 'conflict', 'False', 'SecretConflict');
+    expect(resource.status!.conditions![0]!.message).toContain('taken');
+    expect(decodeSecret(await cluster.secret(ns, 'taken'))).toEqual({ LOGTO_APP_ID: 'someone-else' });
+    expect(applicationCount()).toBe(apps);
+
+    // Renaming the target resolves it.
+    await cluster.patch(ns, 'conflict', { spec: { secret: { name: 'conflict-creds' } } });
+    await cluster.waitReady(ns, 'conflict');
+    expect(decodeSecret(await cluster.secret(ns, 'taken'))).toEqual({ LOGTO_APP_ID: 'someone-else' });
+    expect(Object.keys(decodeSecret(await cluster.secret(ns, 'conflict-creds')))).toContain(
+      'LOGTO_APP_SECRET',
+    );
+  });
+
+  it('adopts an existing application by id, and refuses one owned by another resource', async () => {
+    const existing = emulator.seed.application({ name: 'legacy portal', type: 'Traditional' });
+    await cluster.create(ns, 'adopter', {
+      type: 'Traditional',
+      name: 'Portal',
+      adoptApplicationId: existing.id,
+    });
+    const adopted = await cluster.waitReady(ns, 'adopter');
+    expect(adopted.status!.applicationId).toBe(existing.id);
+    expect(emulator.state.applications.get(existing.id)!.name).toBe('Portal');
+
+    await cluster.create(ns, 'thief', { type: 'Traditional', adoptApplicationId: existing.id });
+    const refused = await cluster.waitReady(ns, 'thief', 'False', 'AdoptionRefused');
+    expect(refused.status!.conditions![0]!.message).toContain(`${ns}/adopter`);
+  });
+
+  it('refuses to adopt an application of another type, or one that does not exist', async () => {
+    const m2m = emulator.seed.application({ name: 'robot', type: 'MachineToMachine' });
+    await cluster.create(ns, 'wrong-type', { type: 'SPA', adoptApplicationId: m2m.id });
+    const refused = await cluster.waitReady(ns, 'wrong-type', 'False', 'AdoptionRefused');
+    expect(refused.status!.conditions![0]!.message).toContain('type MachineToMachine');
+
+    await cluster.create(ns, 'missing', { type: 'SPA', adoptApplicationId: 'doesnotexist' });
+    await cluster.waitReady(ns, 'missing', 'False', 'ApplicationNotFound');
+  });
+
+  it('reports an outage as LogtoUnavailable, backs off, and converges once Logto is back', async () => {
+    emulator.faults.startOutage(503);
+    await cluster.create(ns, 'outage', { type: 'MachineToMachine' });
+    const down = await cluster.waitReady(ns, 'outage', 'False', 'LogtoUnavailable');
+    expect(down.status!.conditions![0]!.message).toMatch(/HTTP 503/);
+    // The transport retried, and the reconcile went back through the rate limiter with backoff.
+    await eventually(() => operator.logs.some((l) => l.includes('retrying Logto request')), {
+      what: 'retry log',
+    });
+    emulator.faults.endOutage();
+    const up = await cluster.waitReady(ns, 'outage', 'True', 'Synced', 60_000);
+    expect(emulator.state.applications.get(up.status!.applicationId!)).toBeDefined();
+  });
+
+  it('waits out 429 Retry-After and 5xx answers within a call', async () => {
+    emulator.faults.inject({ method: 'POST', path: '/api/applications', retryAfterSeconds: 1, times: 1 });
+    emulator.faults.inject({ method: 'GET', path: '/api/applications/{id}/secrets', status: 500, times: 2 });
+    await cluster.create(ns, 'throttled', { type: 'Traditional' });
+    await cluster.waitReady(ns, 'throttled');
+    expect(emulator.calls.count({ method: 'POST', route: '/api/applications', status: 429 })).toBe(1);
+    expect(emulator.calls.count({ route: '/api/applications/{id}/secrets', status: 500 })).toBe(2);
+  });
+
+  it('converges after the access token expires early (one refresh on 401)', async () => {
+    emulator.expireTokens();
+    await cluster.create(ns, 'after-expiry', { type: 'SPA' });
+    await cluster.waitReady(ns, 'after-expiry');
+    expect(emulator.calls.count({ status: 401 })).toBeGreaterThan(0);
+  });
+});
+
+describe('an operator whose Logto client lacks the Management API role', () => {
+  it('reports Forbidden with a clear message and creates nothing', async () => {
+    const kc = testKubeConfig();
+    const cluster = new TestCluster(kc);
+    const ns = await createTestNamespace(kc, 'forbidden');
+    const emulator = await startLogtoEmulator({ operator: { withManagementRole: false } });
+    const operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+    try {
+      await cluster.create(ns, 'app', { type: 'SPA' });
+      const resource = await cluster.waitReady(ns, 'app', 'False', 'Forbidden');
+      expect(resource.status!.conditions![0]!.message).toContain('Logto Management API access');
+      expect(emulator.state.applications.size).toBe(1); // only the operator's own app
+    } finally {
+      await operator.stop();
+      await emulator.close();
+    }
+  });
+});
