@@ -12,7 +12,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { installCrds } from '../support/control-plane/crds.js';
 import { startControlPlane } from '../support/control-plane/harness.js';
 import { apiStatus, applyYaml, createTestNamespace, impersonate, testKubeConfig } from '../support/kube.js';
@@ -94,9 +94,8 @@ describe('the shared test control plane', () => {
   });
 
   it('stores and serves custom resources', async () => {
-    const [applied] = await applyYaml(kc, [
-      widget(namespace, 'stored', { mode: 'fast', replicas: 1, maxReplicas: 3 }),
-    ]);
+    const manifest = stringify(widget(namespace, 'stored', { mode: 'fast', replicas: 1, maxReplicas: 3 }));
+    const [applied] = await applyYaml(kc, manifest);
     expect(applied?.metadata?.uid).toBeTruthy();
     const read = (await custom.getNamespacedCustomObject({
       ...widgets,

@@ -1,9 +1,13 @@
-// `npm run control-plane`: a control plane to poke at by hand (kubectl, the operator, the demo).
+// `npm run control-plane [-- --crds <dir>]`: a control plane to poke at by hand (kubectl, the operator,
+// the demo). CRDs come from the repository's crds/ unless --crds names another directory.
+import { resolve } from 'node:path';
 import { startControlPlane } from './harness.js';
 
 const log = (message: string): void => console.error(`[control-plane] ${message}`);
+const crdsFlag = process.argv.indexOf('--crds');
+const crdDirectory = crdsFlag > 0 ? resolve(process.argv[crdsFlag + 1] ?? '') : undefined;
 
-const controlPlane = await startControlPlane({ log });
+const controlPlane = await startControlPlane({ log, crdDirectory });
 console.log(`kubeconfig: ${controlPlane.kubeconfigPath}`);
 console.log(`export KUBECONFIG=${controlPlane.kubeconfigPath}`);
 log('running; Ctrl-C stops it and removes everything');
