@@ -1,0 +1,58 @@
+/** Every manifest in examples/ is accepted by the apiserver and converges to Ready. */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { applyYaml, createTestNamespace, testKubeConfig } from '../support/kube.js';
+import {
+  startTestOperator,
+  testOperatorConfig,
+  TestCluster,
+  type TestOperator,
+} from '../support/operator.js';
+
+const examplesDir = path.resolve(import.meta.dirname, '../../examples');
+const files = (await readdir(examplesDir)).filter((f) => f.endsWith('.yaml')).sort();
+
+describe('examples/', () => {
+  let emulator: LogtoEmulator;
+  let operator: TestOperator;
+  let cluster: TestCluster;
+  let ns: string;
+
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    cluster = new TestCluster(kc);
+    ns = await createTestNamespace(kc, 'examples');
+    emulator = await startLogtoEmulator();
+    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await emulator?.close();
+  });
+
+  it('has one example per application type', async () => {
+    const types = new Set<string>();
+    for (const file of files) {
+      types.add(
+        (parse(await readFile(path.join(examplesDir, file), 'utf8')) as { spec: { type: string } }).spec.type,
+      );
+    }
+    expect([...types].sort()).toEqual(
+      expect.arrayContaining(['MachineToMachine', 'Native', 'SPA', 'Traditional']),
+    );
+  });
+
+  it.each(files)('%s becomes Ready', async (file) => {
+    const manifest = parse(await readFile(path.join(examplesDir, file), 'utf8')) as {
+      metadata: { name: string; namespace?: string };
+    };
+    manifest.metadata.namespace = ns;
+    await applyYaml(cluster.kc, [manifest as never]);
+    const resource = await cluster.waitReady(ns, manifest.metadata.name);
+    expect(emulator.state.applications.get(resource.status!.applicationId!)).toBeDefined();
+  });
+});
