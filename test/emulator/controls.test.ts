@@ -65,6 +65,15 @@ describe('fault injection', () => {
     expect((await api.op('update_application', { id: app.id }, { body: { name: 'n' } })).status).toBe(200);
   });
 
+  it("applies a rule's latency even when its failure does not fire", async () => {
+    await api.operatorToken();
+    emulator.faults.inject({ path: '/api/applications', latencyMs: 150, status: 500, probability: 0.5 });
+    draws.push(0.9);
+    const started = performance.now();
+    expect((await api.op('list_applications', {})).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
   it('stops a rule after `times` applications', async () => {
     await api.operatorToken();
     emulator.faults.inject({ path: '/api/**', status: 500, times: 2 });

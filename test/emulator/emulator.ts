@@ -184,10 +184,13 @@ export class LogtoEmulator {
     const path = url.pathname;
 
     if (path.startsWith(controlPrefix)) {
-      const raw = await readBody(req);
+      const raw = await readBody(req).catch((error: unknown) => error);
       writeReply(
         res,
-        this.guard(() => handleControl(this, method, path, url.searchParams, raw)),
+        this.guard(() => {
+          if (!Buffer.isBuffer(raw)) throw raw;
+          return handleControl(this, method, path, url.searchParams, raw);
+        }),
       );
       return;
     }

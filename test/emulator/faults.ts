@@ -17,7 +17,7 @@ export interface FaultRule {
   retryAfterSeconds?: number;
   /** Destroy the connection without answering. */
   reset?: boolean;
-  /** Chance (0–1, default 1) that the failure applies to a matching request. */
+  /** Chance (0–1, default 1) that the failure (status, 429 or reset) applies to a matching request. */
   probability?: number;
   /** Stop after this many applications of the rule. */
   times?: number;
@@ -121,12 +121,14 @@ export class FaultInjector {
     for (const rule of [...this.rules]) {
       if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (rule.path && rule.path !== route && !globToRegExp(rule.path).test(path)) continue;
+      // Latency always applies; the failure, if any, with the rule's probability.
       const failure = failureOf(rule);
-      const fires = failure === undefined || this.random() < (rule.probability ?? 1);
-      if (!fires) continue;
-      decision.latencyMs += rule.latencyMs ?? 0;
+      const fails = failure !== undefined && this.random() < (rule.probability ?? 1);
+      const latencyMs = rule.latencyMs ?? 0;
+      if (!fails && latencyMs === 0) continue;
+      decision.latencyMs += latencyMs;
       decision.source = 'rule';
-      if (failure && !decision.failure) decision.failure = failure;
+      if (fails && !decision.failure) decision.failure = failure;
       if (rule.times !== undefined) {
         rule.times -= 1;
         if (rule.times <= 0) this.remove(rule.id);

@@ -1,4 +1,4 @@
-import { maxPageSize } from '../../src/api/schemas.js';
+import { maxPageSize, totalNumberHeader } from '../../src/api/schemas.js';
 import { ApiError } from './errors.js';
 
 export interface Page<T> {
@@ -30,5 +30,8 @@ export const paginate = <T>(
   const page = parsePositiveInteger(rawPage, 1, 'page');
   const pageSize = parsePositiveInteger(rawSize, 20, 'page_size', maxPageSize);
   const start = (page - 1) * pageSize;
-  return { items: rows.slice(start, start + pageSize), headers: { 'Total-Number': String(rows.length) } };
+  return {
+    items: rows.slice(start, start + pageSize),
+    headers: { [totalNumberHeader]: String(rows.length) },
+  };
 };

@@ -5,6 +5,9 @@ import { ApplicationType } from './application.js';
 /** Logto caps `page_size` at 100. */
 export const maxPageSize = 100;
 
+/** The header carrying the total of a paginated list. */
+export const totalNumberHeader = 'Total-Number';
+
 const paginationProperties = {
   page: Type.Optional(Type.Integer({ minimum: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: maxPageSize })),
