@@ -243,24 +243,30 @@ export class LogtoEmulator {
       return;
     }
 
-    writeReply(
-      res,
-      this.guard(() => {
-        if (!Buffer.isBuffer(raw)) throw raw;
-        // Like Logto, authentication comes before routing and validation under /api.
-        if (match?.route.auth ?? path.startsWith('/api/')) authenticate(this.core, req.headers.authorization);
-        if (!match) throw new ApiError(404, 'route.not_found', `No route for ${method} ${path}.`);
-        const body = match.route.request ? validated(match.route.request, parseJson(raw)) : undefined;
-        return match.route.handle({
-          core: this.core,
-          params: match.params,
-          query: url.searchParams,
-          body,
-          rawBody: raw,
-          headers: req.headers,
-        });
-      }),
-    );
+    const reply = this.guard(() => {
+      if (!Buffer.isBuffer(raw)) throw raw;
+      // Like Logto, authentication comes before routing and validation under /api.
+      if (match?.route.auth ?? path.startsWith('/api/')) authenticate(this.core, req.headers.authorization);
+      if (!match) throw new ApiError(404, 'route.not_found', `No route for ${method} ${path}.`);
+      const body = match.route.request ? validated(match.route.request, parseJson(raw)) : undefined;
+      return match.route.handle({
+        core: this.core,
+        params: match.params,
+        query: url.searchParams,
+        body,
+        rawBody: raw,
+        headers: req.headers,
+      });
+    });
+    // The effect is committed by now; these faults only keep the outcome from the client.
+    if (decision.holdAnswerMs) await sleep(decision.holdAnswerMs);
+    if (decision.dropAnswer) {
+      res.removeAllListeners('finish');
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    writeReply(res, reply);
   }
 
   private guard(produce: () => Reply): Reply {

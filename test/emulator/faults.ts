@@ -17,6 +17,13 @@ export interface FaultRule {
   retryAfterSeconds?: number;
   /** Destroy the connection without answering. */
   reset?: boolean;
+  /**
+   * After the request was handled (its effect committed), hold the answer this long: a client that
+   * dies meanwhile never learns the outcome of a call that did happen.
+   */
+  holdAnswerMs?: number;
+  /** Handle the request (commit its effect), then destroy the connection instead of answering. */
+  dropAnswer?: boolean;
   /** Chance (0–1, default 1) that the failure (status, 429 or reset) applies to a matching request. */
   probability?: number;
   /** Stop after this many applications of the rule. */
@@ -32,6 +39,10 @@ export type OutageMode = 500 | 503 | 'reset';
 
 export interface FaultDecision {
   latencyMs: number;
+  /** Hold the answer after handling (ms). */
+  holdAnswerMs?: number;
+  /** Handle, then reset the connection instead of answering. */
+  dropAnswer?: boolean;
   failure?: Failure;
   /** What produced the decision, for the call record. */
   source?: 'rule' | 'outage';
@@ -125,8 +136,11 @@ export class FaultInjector {
       const failure = failureOf(rule);
       const fails = failure !== undefined && this.random() < (rule.probability ?? 1);
       const latencyMs = rule.latencyMs ?? 0;
-      if (!fails && latencyMs === 0) continue;
+      const afterHandling = Boolean(rule.holdAnswerMs) || rule.dropAnswer === true;
+      if (!fails && latencyMs === 0 && !afterHandling) continue;
       decision.latencyMs += latencyMs;
+      if (rule.holdAnswerMs) decision.holdAnswerMs = (decision.holdAnswerMs ?? 0) + rule.holdAnswerMs;
+      if (rule.dropAnswer) decision.dropAnswer = true;
       decision.source = 'rule';
       if (fails && !decision.failure) decision.failure = failure;
       if (rule.times !== undefined) {

@@ -1,0 +1,57 @@
+/**
+ * The operator as a real process (`tsx src/main.ts`), configured only through its environment, as a
+ * Deployment would run it: for tests that kill it (SIGKILL) or stop it (SIGTERM).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { LogtoEmulator } from '../emulator/index.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stdout and stderr. */
+  output(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function startOperatorProcess(
+  kubeconfigPath: string,
+  emulator: LogtoEmulator,
+  env: Record<string, string> = {},
+): OperatorProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      KUBECONFIG: kubeconfigPath,
+      LOGTO_ENDPOINT: emulator.endpoint,
+      LOGTO_RESOURCE: emulator.resourceIndicator,
+      LOGTO_CLIENT_ID: emulator.credentials.clientId,
+      LOGTO_CLIENT_SECRET: emulator.credentials.clientSecret,
+      LOG_LEVEL: 'debug',
+      // Everything the process serves stays on loopback.
+      METRICS_BIND_ADDRESS: '127.0.0.1:0',
+      HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return {
+    child,
+    output: () => output,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
