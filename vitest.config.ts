@@ -10,6 +10,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/emulator/**/*.test.ts'],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +22,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file gets its own namespaces; two workers keep a 2-core machine responsive.
           maxWorkers: 2,
+          // Runs after the unit project (projects with their own worker count need their own group).
+          sequence: { groupOrder: 1 },
         },
       },
     ],
