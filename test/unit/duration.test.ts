@@ -12,7 +12,7 @@ describe('parseDurationMs', () => {
   });
 
   it('refuses anything else', () => {
-    for (const bad of ['', 'soon', '10', '10x', '1h 30m', 'h', '-5s'].filter((b) => b !== '10')) {
+    for (const bad of ['', 'soon', '10x', '1h 30m', 'h', '-5s']) {
       expect(parseDurationMs(bad), bad).toBeUndefined();
     }
   });
