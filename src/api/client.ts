@@ -3,6 +3,7 @@
  * it, typed with our schemas of Logto's entities, and driven by the operations table.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
+import { LogtoDirectory } from './directory.js';
 import { LogtoApiError } from './errors.js';
 import {
   expandPath,
@@ -66,7 +67,12 @@ export interface Page<T> {
 }
 
 export class LogtoClient {
-  constructor(private readonly transport: LogtoTransport) {}
+  /** Name-to-id lookups of roles, API resources and organization scopes (cached briefly). */
+  readonly directory: LogtoDirectory;
+
+  constructor(private readonly transport: LogtoTransport) {
+    this.directory = new LogtoDirectory(transport);
+  }
 
   /** Sends one operation and checks the answer against our schema of it. */
   async call<N extends OperationName>(

@@ -13,10 +13,14 @@ export const KIND = 'LogtoApplication';
 export const PLURAL = 'logtoapplications';
 export const SINGULAR = 'logtoapplication';
 
-export const APPLICATION_TYPES = ['Native', 'SPA', 'Traditional', 'MachineToMachine'] as const;
+export const APPLICATION_TYPES = ['Native', 'SPA', 'Traditional', 'MachineToMachine', 'Protected'] as const;
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 /** Application types for which Logto issues client secrets. */
-export const TYPES_WITH_SECRETS: readonly ApplicationType[] = ['Traditional', 'MachineToMachine'];
+export const TYPES_WITH_SECRETS: readonly ApplicationType[] = [
+  'Traditional',
+  'MachineToMachine',
+  'Protected',
+];
 export const THIRD_PARTY_TYPES: readonly ApplicationType[] = ['Traditional', 'SPA', 'Native'];
 
 export const DELETION_POLICIES = ['Delete', 'Orphan'] as const;
@@ -116,6 +120,23 @@ export const CustomClientMetadataSchema = Type.Object(
   { description: 'Logto-specific client settings: CORS, token lifetimes and refresh-token behaviour.' },
 );
 
+/** Values a Secret template may reference as {{ name }}; see SECRET_TEMPLATE_VALUES' descriptions. */
+export const SECRET_TEMPLATE_VALUES = {
+  endpoint: "Logto's public base URL",
+  issuer: 'OIDC issuer: <endpoint>/oidc',
+  authorizationEndpoint: '<endpoint>/oidc/auth',
+  tokenEndpoint: '<endpoint>/oidc/token',
+  userinfoEndpoint: '<endpoint>/oidc/me',
+  jwksUri: '<endpoint>/oidc/jwks',
+  endSessionEndpoint: '<endpoint>/oidc/session/end',
+  appId: 'the application id (OIDC client id)',
+  appSecret: 'the published client secret (types with secrets only)',
+  resourceIndicators: 'comma-separated indicators of the API resources named in spec.userConsentScopes',
+} as const;
+
+const secretKeyName = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description });
+
 export const SecretTargetSchema = Type.Object(
   {
     name: Type.Optional(
@@ -128,11 +149,277 @@ export const SecretTargetSchema = Type.Object(
           "resource's name. A Secret of that name that this resource does not own is never overwritten.",
       }),
     ),
+    keys: Type.Optional(
+      Type.Object(
+        {
+          endpoint: Type.Optional(secretKeyName('Key for the Logto endpoint (default LOGTO_ENDPOINT).')),
+          appId: Type.Optional(secretKeyName('Key for the application id (default LOGTO_APP_ID).')),
+          appSecret: Type.Optional(secretKeyName('Key for the client secret (default LOGTO_APP_SECRET).')),
+        },
+        { description: 'Renames the default keys.' },
+      ),
+    ),
+    templates: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[-._a-zA-Z0-9]+$' }), Type.String({ maxLength: 8192 }), {
+        description:
+          'Extra keys rendered from templates: text with {{ value }} placeholders. Values: ' +
+          Object.entries(SECRET_TEMPLATE_VALUES)
+            .map(([name, what]) => `${name} (${what})`)
+            .join(', ') +
+          '. A template naming another value is refused (Ready=False, InvalidSpec).',
+        maxProperties: 64,
+      }),
+    ),
+    labels: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Labels added to the Secret.',
+        maxProperties: 64,
+      }),
+    ),
+    annotations: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Annotations added to the Secret.',
+        maxProperties: 64,
+      }),
+    ),
   },
   {
     description:
-      'Where the credentials are published. Keys: LOGTO_ENDPOINT, LOGTO_APP_ID and, for application types ' +
-      'that have secrets (Traditional, MachineToMachine), LOGTO_APP_SECRET.',
+      'Where and how the credentials are published. Default keys: LOGTO_ENDPOINT, LOGTO_APP_ID and, for ' +
+      'application types that have secrets (Traditional, MachineToMachine, Protected), LOGTO_APP_SECRET.',
+  },
+);
+
+const idOrName = (what: string) =>
+  Type.String({ minLength: 1, maxLength: 256, description: `${what}: a name or an id.` });
+const resourceScopeList = (description: string) =>
+  Type.Array(
+    Type.Object(
+      {
+        resource: Type.String({
+          minLength: 1,
+          maxLength: 2048,
+          description: 'The API resource: its indicator (e.g. https://api.example.com) or its id.',
+        }),
+        scopes: Type.Array(idOrName('A scope (permission) of that resource'), {
+          description: 'Scopes of the resource, by name or id.',
+          maxItems: 100,
+          'x-kubernetes-list-type': 'set',
+        }),
+      },
+      { description: 'Scopes of one API resource.' },
+    ),
+    { description, maxItems: 50 },
+  );
+
+export const USER_SCOPES = [
+  'profile',
+  'email',
+  'phone',
+  'address',
+  'custom_data',
+  'identities',
+  'roles',
+  'urn:logto:scope:organizations',
+  'urn:logto:scope:organization_roles',
+  'urn:logto:scope:sessions',
+  'urn:logto:scope:trusted_devices',
+] as const;
+
+export const UserConsentScopesSchema = Type.Object(
+  {
+    userScopes: Type.Optional(
+      Type.Array(StringEnum(USER_SCOPES), {
+        description: 'User scopes the application asks users to consent to.',
+        'x-kubernetes-list-type': 'set',
+        maxItems: USER_SCOPES.length,
+      }),
+    ),
+    resourceScopes: Type.Optional(resourceScopeList('API resource scopes users consent to.')),
+    organizationScopes: Type.Optional(
+      Type.Array(idOrName('An organization scope'), {
+        description: 'Organization scopes users consent to, by name or id.',
+        maxItems: 100,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    organizationResourceScopes: Type.Optional(
+      resourceScopeList('API resource scopes granted within organizations that users consent to.'),
+    ),
+  },
+  {
+    description:
+      'The consent scopes of a third-party application, converged to exactly this set. Omit the field to ' +
+      'leave consent scopes unmanaged.',
+  },
+);
+
+const HEX_COLOR = '^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$';
+const url = (description: string) => Type.String({ maxLength: 2048, description });
+
+export const SignInExperienceSchema = Type.Object(
+  {
+    displayName: Type.Optional(
+      Type.String({ maxLength: 256, description: 'Name shown on the sign-in page.' }),
+    ),
+    termsOfUseUrl: Type.Optional(url('Terms of use link shown on the sign-in page.')),
+    privacyPolicyUrl: Type.Optional(url('Privacy policy link shown on the sign-in page.')),
+    customCss: Type.Optional(
+      Type.String({ maxLength: 65536, description: 'Custom CSS of the sign-in page.' }),
+    ),
+    color: Type.Optional(
+      Type.Object(
+        {
+          primaryColor: Type.Optional(
+            Type.String({ pattern: HEX_COLOR, description: 'Brand color, e.g. #5D34F2.' }),
+          ),
+          isDarkModeEnabled: Type.Optional(Type.Boolean({ description: 'Offer a dark mode.' })),
+          darkPrimaryColor: Type.Optional(
+            Type.String({ pattern: HEX_COLOR, description: 'Brand color in dark mode.' }),
+          ),
+        },
+        { description: 'Colors of the sign-in page.' },
+      ),
+    ),
+    branding: Type.Optional(
+      Type.Object(
+        {
+          logoUrl: Type.Optional(url('Logo URL.')),
+          darkLogoUrl: Type.Optional(url('Logo URL in dark mode.')),
+          favicon: Type.Optional(url('Favicon URL.')),
+          darkFavicon: Type.Optional(url('Favicon URL in dark mode.')),
+        },
+        { description: 'Logos and favicons of the sign-in page.' },
+      ),
+    ),
+  },
+  {
+    description:
+      'Application-level sign-in experience (used by third-party apps; Logto accepts it for others too). ' +
+      'Converged as a whole: values removed here are reset in Logto. Omit the field to leave it unmanaged.',
+  },
+);
+
+export const DeclaredSecretSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256, description: 'Name of the Logto application secret.' }),
+    expiresAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'When the secret expires (RFC 3339). Never, if omitted.',
+      }),
+    ),
+  },
+  { description: 'A named client secret kept in Logto.' },
+);
+
+export const RotationSchema = Type.Object(
+  {
+    every: Type.Optional(
+      Type.String({
+        pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+        description:
+          'Rotate the published client secret this often, e.g. 720h or 30d. Without it, only the rotate-now ' +
+          'annotation (logto.io/rotate-now) rotates.',
+      }),
+    ),
+    gracePeriod: Type.Optional(
+      Type.String({
+        pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+        description:
+          'How long the previous secret stays valid after a new one is published (default 1h), so that ' +
+          'workloads can pick up the new value before the old one is deleted.',
+      }),
+    ),
+    migrateLegacySecret: Type.Optional(
+      Type.Boolean({
+        description:
+          "Replace an old application's legacy secret: publish a new secret first, then delete the legacy one.",
+      }),
+    ),
+  },
+  { description: 'Rotation of the published client secret (types with secrets).' },
+);
+
+export const ProtectedAppMetadataSchema = Type.Object(
+  {
+    subDomain: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      description: "Subdomain under Logto's protected-app domain. Fixed once the application exists.",
+    }),
+    origin: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'URL of the application that Logto protects (the origin it proxies to).',
+    }),
+    sessionDuration: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Session duration in seconds (Logto default: 14 days).' }),
+    ),
+    pageRules: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: Type.String({
+              minLength: 1,
+              maxLength: 2048,
+              description: 'Path pattern (regular expression) to protect.',
+            }),
+          },
+          { description: 'A page rule.' },
+        ),
+        { description: 'Paths that require sign-in (default: every path).', maxItems: 50 },
+      ),
+    ),
+  },
+  { description: 'Settings of a Protected application (required for type Protected).' },
+);
+
+export const AccessControlSchema = Type.Object(
+  {
+    userIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 21 }), {
+        description: 'Users allowed.',
+        maxItems: 500,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    userRoleIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 21 }), {
+        description: 'User roles allowed (ids).',
+        maxItems: 100,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    organizationIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 21 }), {
+        description: 'Members of these organizations are allowed.',
+        maxItems: 100,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    organizationRoleRules: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            organizationId: Type.String({ minLength: 1, maxLength: 21, description: 'Organization id.' }),
+            organizationRoleIds: Type.Array(Type.String({ minLength: 1, maxLength: 21 }), {
+              description: 'Organization roles allowed in that organization.',
+              minItems: 1,
+              maxItems: 100,
+            }),
+          },
+          { description: 'Members with one of these roles in the organization are allowed.' },
+        ),
+        { description: 'Organization role rules.', maxItems: 100 },
+      ),
+    ),
+  },
+  {
+    description:
+      'App-level access control: when set, Logto enables it for the application and allows only the users ' +
+      'matching these rules. Omit to disable it.',
   },
 );
 
@@ -174,6 +461,68 @@ export const LogtoApplicationSpecSchema = Type.Object(
       }),
     ),
     secret: Type.Optional(SecretTargetSchema),
+    roles: Type.Optional(
+      Type.Array(idOrName('A machine-to-machine API resource role'), {
+        description:
+          'API resource roles of a MachineToMachine application, by name or id, converged to exactly this set. ' +
+          'Omit to leave roles unmanaged; [] removes all.',
+        maxItems: 100,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    userConsentScopes: Type.Optional(UserConsentScopesSchema),
+    userConsentOrganizations: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            userId: Type.String({ minLength: 1, maxLength: 21, description: 'The user id.' }),
+            organizationIds: Type.Array(Type.String({ minLength: 1, maxLength: 21 }), {
+              description:
+                'Organizations (ids) the user grants this application access to; the user must be a member.',
+              maxItems: 100,
+              'x-kubernetes-list-type': 'set',
+            }),
+          },
+          { description: "A user's organization consent." },
+        ),
+        {
+          description:
+            'Organization access users grant a third-party application, converged per user (replace).',
+          maxItems: 100,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['userId'],
+        },
+      ),
+    ),
+    signInExperience: Type.Optional(SignInExperienceSchema),
+    secrets: Type.Optional(
+      Type.Array(DeclaredSecretSchema, {
+        description:
+          'Named client secrets kept in Logto besides the published one (types with secrets). Created when ' +
+          'missing; a secret removed from this list is deleted from Logto.',
+        maxItems: 20,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+    rotation: Type.Optional(RotationSchema),
+    protectedAppMetadata: Type.Optional(ProtectedAppMetadataSchema),
+    customDomains: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          maxLength: 253,
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$',
+        }),
+        {
+          description:
+            'Custom domains of a Protected application (Logto allows one). Removed before the application on deletion.',
+          maxItems: 1,
+          'x-kubernetes-list-type': 'set',
+        },
+      ),
+    ),
+    accessControl: Type.Optional(AccessControlSchema),
     deletionPolicy: Type.Optional(
       StringEnum(DELETION_POLICIES, {
         default: 'Delete',
@@ -218,6 +567,47 @@ export const LogtoApplicationSpecSchema = Type.Object(
           '(!has(self.adoptApplicationId) || self.adoptApplicationId == oldSelf.adoptApplicationId)',
         message: 'adoptApplicationId cannot be added, changed or removed after creation',
         fieldPath: '.adoptApplicationId',
+      },
+      {
+        rule: "!has(self.roles) || size(self.roles) == 0 || self.type == 'MachineToMachine'",
+        message: 'roles are only allowed for MachineToMachine applications',
+        fieldPath: '.roles',
+      },
+      {
+        rule: '!has(self.userConsentScopes) || (has(self.isThirdParty) && self.isThirdParty)',
+        message: 'userConsentScopes are only allowed for third-party applications (isThirdParty: true)',
+        fieldPath: '.userConsentScopes',
+      },
+      {
+        rule: '!has(self.userConsentOrganizations) || (has(self.isThirdParty) && self.isThirdParty)',
+        message:
+          'userConsentOrganizations are only allowed for third-party applications (isThirdParty: true)',
+        fieldPath: '.userConsentOrganizations',
+      },
+      {
+        rule: "(self.type == 'Protected') == has(self.protectedAppMetadata)",
+        message: 'protectedAppMetadata is required for, and only allowed for, Protected applications',
+        fieldPath: '.protectedAppMetadata',
+      },
+      {
+        rule: "!has(self.customDomains) || size(self.customDomains) == 0 || self.type == 'Protected'",
+        message: 'customDomains are only allowed for Protected applications',
+        fieldPath: '.customDomains',
+      },
+      {
+        rule:
+          '(!has(self.secrets) || size(self.secrets) == 0) && !has(self.rotation) || ' +
+          "self.type in ['Traditional', 'MachineToMachine', 'Protected']",
+        message:
+          'secrets and rotation are only allowed for types with client secrets (Traditional, MachineToMachine, Protected)',
+        fieldPath: '.secrets',
+      },
+      {
+        rule:
+          '!has(self.protectedAppMetadata) || !has(oldSelf.protectedAppMetadata) || ' +
+          'self.protectedAppMetadata.subDomain == oldSelf.protectedAppMetadata.subDomain',
+        message: 'protectedAppMetadata.subDomain is immutable once the application exists',
+        fieldPath: '.protectedAppMetadata.subDomain',
       },
       {
         rule: "!(has(self.isThirdParty) && self.isThirdParty) || self.type in ['Traditional', 'SPA', 'Native']",
@@ -277,6 +667,108 @@ export const LogtoApplicationStatusSchema = Type.Object(
         'x-kubernetes-list-type': 'set',
       }),
     ),
+    roles: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { id: Type.String({ description: 'Role id.' }), name: Type.String({ description: 'Role name.' }) },
+          { description: 'An API resource role.' },
+        ),
+        { description: 'API resource roles assigned to the application, as last converged.' },
+      ),
+    ),
+    organizations: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: Type.String({ description: 'Organization id.' }),
+            name: Type.String({ description: 'Organization name.' }),
+          },
+          { description: 'An organization.' },
+        ),
+        { description: 'Organizations the application belongs to (as reported by Logto).' },
+      ),
+    ),
+    customDomains: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            domain: Type.String({ description: 'The domain.' }),
+            status: Type.String({ description: 'PendingVerification, PendingSsl, Active or Error.' }),
+            dnsRecords: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    name: Type.String({ description: 'Record name.' }),
+                    type: Type.String({ description: 'Record type.' }),
+                    value: Type.String({ description: 'Record value.' }),
+                  },
+                  { description: 'A DNS record to create.' },
+                ),
+                { description: 'DNS records to create for the domain.' },
+              ),
+            ),
+          },
+          { description: 'A custom domain and its verification state.' },
+        ),
+        { description: 'Custom domains of a Protected application.' },
+      ),
+    ),
+    rotation: Type.Optional(
+      Type.Object(
+        {
+          lastRotationTime: Type.Optional(
+            Type.String({
+              format: 'date-time',
+              description: 'When the published secret last changed by rotation.',
+            }),
+          ),
+          nextRotationTime: Type.Optional(
+            Type.String({ format: 'date-time', description: 'When the next scheduled rotation is due.' }),
+          ),
+          lastRotateNowToken: Type.Optional(
+            Type.String({ description: 'Value of the logto.io/rotate-now annotation last acted on.' }),
+          ),
+          retiringSecrets: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.String({ description: 'Logto secret name.' }),
+                  deleteAfter: Type.String({
+                    format: 'date-time',
+                    description: 'When it is deleted from Logto.',
+                  }),
+                },
+                { description: 'A replaced secret, valid until its grace period ends.' },
+              ),
+              { description: 'Replaced secrets still valid during their grace period.' },
+            ),
+          ),
+        },
+        { description: 'Secret rotation state.' },
+      ),
+    ),
+    managedAspects: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Optional parts of the spec (roles, userConsentScopes, …) the operator has converged; one removed ' +
+          'from the spec is reset once in Logto, then left alone.',
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    consentOrganizationUsers: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Users whose organization consent the operator last converged (spec.userConsentOrganizations).',
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    managedSecrets: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Names of the spec.secrets last kept in Logto; one removed from spec.secrets is deleted.',
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema(), {
         description: 'Current state: Ready tells whether Logto and the Secret match the spec.',
@@ -291,6 +783,8 @@ export const LogtoApplicationStatusSchema = Type.Object(
 
 export type OidcClientMetadataSpec = Static<typeof OidcClientMetadataSchema>;
 export type CustomClientMetadataSpec = Static<typeof CustomClientMetadataSchema>;
+export type SignInExperienceSpec = Static<typeof SignInExperienceSchema>;
+export type UserConsentScopesSpec = Static<typeof UserConsentScopesSchema>;
 export type LogtoApplicationSpec = Static<typeof LogtoApplicationSpecSchema>;
 export type LogtoApplicationStatus = Static<typeof LogtoApplicationStatusSchema>;
 export type Condition = NonNullable<LogtoApplicationStatus['conditions']>[number];

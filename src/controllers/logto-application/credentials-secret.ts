@@ -1,9 +1,12 @@
 /**
- * The Kubernetes Secret that publishes an application's credentials: its desired content, and the
- * rule for when the operator may write it.
+ * The Kubernetes Secret that publishes an application's credentials: its desired content (default
+ * keys as in Logto's SDK samples, renamed keys, extra keys from templates, labels, annotations), and
+ * the rules for when the operator may write it and when it must.
  */
+import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { API_VERSION, KIND } from '../../crd/logto-application.js';
+import { endpointValues, renderTemplate, type TemplateValues } from './secret-template.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'logto-operator';
@@ -16,6 +19,8 @@ export interface PublishedCredentials {
   appId: string;
   /** Undefined for application types without secrets (SPA, Native). */
   appSecret?: string;
+  /** Comma-separated API resource indicators, for templates. */
+  resourceIndicators?: string;
 }
 
 export interface SecretManifest {
@@ -25,6 +30,7 @@ export interface SecretManifest {
     name: string;
     namespace: string;
     labels: Record<string, string>;
+    annotations?: Record<string, string>;
     ownerReferences: {
       apiVersion: string;
       kind: string;
@@ -35,7 +41,6 @@ export interface SecretManifest {
     }[];
   };
   type: 'Opaque';
-  stringData?: never;
   data: Record<string, string>;
 }
 
@@ -43,29 +48,57 @@ export function secretName(resource: LogtoApplication): string {
   return resource.spec.secret?.name ?? resource.metadata.name;
 }
 
-/** Key/value pairs, named as Logto's SDK samples name their environment variables. */
-export function credentialData(credentials: PublishedCredentials): Record<string, string> {
+/** Key/value pairs of the Secret, before base64. */
+export function credentialData(
+  resource: LogtoApplication,
+  credentials: PublishedCredentials,
+): Record<string, string> {
+  const keys = resource.spec.secret?.keys ?? {};
+  const values: TemplateValues = {
+    ...endpointValues(credentials.endpoint),
+    appId: credentials.appId,
+    ...(credentials.appSecret !== undefined ? { appSecret: credentials.appSecret } : {}),
+    ...(credentials.resourceIndicators !== undefined
+      ? { resourceIndicators: credentials.resourceIndicators }
+      : {}),
+  };
+  const templated = Object.fromEntries(
+    Object.entries(resource.spec.secret?.templates ?? {}).map(([key, template]) => [
+      key,
+      renderTemplate(template, values),
+    ]),
+  );
   return {
-    LOGTO_ENDPOINT: credentials.endpoint,
-    LOGTO_APP_ID: credentials.appId,
-    ...(credentials.appSecret !== undefined ? { LOGTO_APP_SECRET: credentials.appSecret } : {}),
+    ...templated,
+    [keys.endpoint ?? 'LOGTO_ENDPOINT']: credentials.endpoint,
+    [keys.appId ?? 'LOGTO_APP_ID']: credentials.appId,
+    ...(credentials.appSecret !== undefined
+      ? { [keys.appSecret ?? 'LOGTO_APP_SECRET']: credentials.appSecret }
+      : {}),
   };
 }
 
 export function desiredSecret(resource: LogtoApplication, credentials: PublishedCredentials): SecretManifest {
   const data = Object.fromEntries(
-    Object.entries(credentialData(credentials)).map(([k, v]) => [
+    Object.entries(credentialData(resource, credentials)).map(([k, v]) => [
       k,
       Buffer.from(v, 'utf8').toString('base64'),
     ]),
   );
+  const annotations = resource.spec.secret?.annotations;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
       name: secretName(resource),
       namespace: resource.metadata.namespace,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [OWNER_NAME_LABEL]: resource.metadata.name },
+      // Ours last: a user label cannot hide the Secret from the operator's watch.
+      labels: {
+        ...(resource.spec.secret?.labels ?? {}),
+        [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+        [OWNER_NAME_LABEL]: resource.metadata.name,
+      },
+      ...(annotations && Object.keys(annotations).length ? { annotations: { ...annotations } } : {}),
       ownerReferences: [
         {
           apiVersion: API_VERSION,
@@ -82,11 +115,12 @@ export function desiredSecret(resource: LogtoApplication, credentials: Published
   };
 }
 
-interface ExistingSecret {
-  metadata?: { ownerReferences?: { uid?: string; controller?: boolean }[]; labels?: Record<string, string> };
-  data?: Record<string, string>;
-  type?: string;
-}
+type ExistingSecret = Pick<V1Secret, 'data' | 'type'> & {
+  metadata?: Pick<
+    NonNullable<V1Secret['metadata']>,
+    'ownerReferences' | 'labels' | 'annotations' | 'managedFields'
+  >;
+};
 
 /** The operator writes a Secret only if this resource is its controller owner. */
 export function isOwnedBy(secret: ExistingSecret, resource: LogtoApplication): boolean {
@@ -95,16 +129,47 @@ export function isOwnedBy(secret: ExistingSecret, resource: LogtoApplication): b
   );
 }
 
+/** Keys under `f:<section>` that `manager` owns through server-side apply, per managedFields. */
+export function appliedKeys(
+  secret: ExistingSecret,
+  manager: string,
+  section: string[],
+): Set<string> | undefined {
+  const entry = secret.metadata?.managedFields?.find((f) => f.manager === manager && f.operation === 'Apply');
+  if (!entry) return undefined;
+  let node = entry.fieldsV1 as Record<string, unknown> | undefined;
+  for (const part of section) node = node?.[`f:${part}`] as Record<string, unknown> | undefined;
+  // A section the operator never applied tells nothing: compare values only.
+  if (!node) return undefined;
+  return new Set(
+    Object.keys(node)
+      .filter((k) => k.startsWith('f:'))
+      .map((k) => k.slice(2)),
+  );
+}
+
+function sameKeys(owned: Set<string> | undefined, desired: Record<string, string> | undefined): boolean {
+  const wanted = Object.keys(desired ?? {});
+  // Unknown ownership (e.g. managedFields stripped): compare values only.
+  return owned === undefined || (owned.size === wanted.length && wanted.every((k) => owned.has(k)));
+}
+
 /**
- * Whether applying `desired` would change nothing the operator manages. Keys and labels that others
- * added are theirs under server-side apply, so they do not count.
+ * Whether applying `desired` would change nothing the operator manages: same values, and (per
+ * managedFields) no key, label or annotation the operator applied before that it no longer wants.
+ * What others added is theirs under server-side apply and does not count.
  */
-export function secretUpToDate(existing: ExistingSecret, desired: SecretManifest): boolean {
+export function secretUpToDate(existing: ExistingSecret, desired: SecretManifest, manager: string): boolean {
   const data = existing.data ?? {};
   const labels = existing.metadata?.labels ?? {};
+  const annotations = existing.metadata?.annotations ?? {};
   return (
     Object.entries(desired.data).every(([k, v]) => data[k] === v) &&
     Object.entries(desired.metadata.labels).every(([k, v]) => labels[k] === v) &&
-    (existing.type ?? 'Opaque') === desired.type
+    Object.entries(desired.metadata.annotations ?? {}).every(([k, v]) => annotations[k] === v) &&
+    (existing.type ?? 'Opaque') === desired.type &&
+    sameKeys(appliedKeys(existing, manager, ['data']), desired.data) &&
+    sameKeys(appliedKeys(existing, manager, ['metadata', 'labels']), desired.metadata.labels) &&
+    sameKeys(appliedKeys(existing, manager, ['metadata', 'annotations']), desired.metadata.annotations)
   );
 }

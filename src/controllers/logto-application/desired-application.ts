@@ -26,10 +26,27 @@ export interface ObservedApplication {
   oidcClientMetadata: LogtoOidcClientMetadata;
   customClientMetadata: Record<string, unknown>;
   customData: Record<string, unknown>;
+  protectedAppMetadata?: ObservedProtectedAppMetadata | null;
   secret?: string;
 }
 
+export interface ObservedProtectedAppMetadata {
+  host: string;
+  origin: string;
+  sessionDuration: number;
+  pageRules: { path: string }[];
+  additionalScopes?: string[];
+}
+
+export interface ProtectedAppSettings {
+  origin: string;
+  sessionDuration?: number;
+  pageRules?: { path: string }[];
+}
+
 export interface DesiredApplication {
+  /** Protected apps only: the subdomain is set at creation, the rest can be patched. */
+  protectedApp?: ProtectedAppSettings & { subDomain: string };
   name: string;
   description: string | null;
   type: LogtoApplicationSpec['type'];
@@ -40,6 +57,7 @@ export interface DesiredApplication {
 }
 
 export interface ApplicationPatch {
+  protectedAppMetadata?: ProtectedAppSettings;
   name?: string;
   description?: string | null;
   oidcClientMetadata?: LogtoOidcClientMetadata;
@@ -67,7 +85,22 @@ export function desiredApplication(
       ([key]) => key !== MARKER_KEY && !previouslyManagedKeys.includes(key),
     ),
   );
+  const protectedApp = spec.protectedAppMetadata;
   return {
+    ...(protectedApp
+      ? {
+          protectedApp: {
+            subDomain: protectedApp.subDomain,
+            origin: protectedApp.origin,
+            ...(protectedApp.sessionDuration !== undefined
+              ? { sessionDuration: protectedApp.sessionDuration }
+              : {}),
+            ...(protectedApp.pageRules !== undefined
+              ? { pageRules: protectedApp.pageRules.map(({ path }) => ({ path })) }
+              : {}),
+          },
+        }
+      : {}),
     name: spec.name ?? resource.metadata.name,
     description: spec.description ?? null,
     type: spec.type,
@@ -96,7 +129,31 @@ export function createApplicationBody(desired: DesiredApplication): CreateApplic
     oidcClientMetadata: desired.oidcClientMetadata,
     customClientMetadata: desired.customClientMetadata,
     customData: desired.customData,
+    ...(desired.protectedApp
+      ? {
+          protectedAppMetadata: {
+            subDomain: desired.protectedApp.subDomain,
+            origin: desired.protectedApp.origin,
+          },
+        }
+      : {}),
   };
+}
+
+/** Protected-app settings to patch, each field complete; undefined when they match. */
+function protectedAppPatch(
+  desired: DesiredApplication['protectedApp'],
+  observed: ObservedProtectedAppMetadata | null | undefined,
+): ProtectedAppSettings | undefined {
+  if (!desired || !observed) return undefined;
+  // Settings the spec leaves out keep Logto's values (its defaults).
+  const sessionDuration = desired.sessionDuration ?? observed.sessionDuration;
+  const pageRules = desired.pageRules ?? observed.pageRules;
+  const same =
+    desired.origin === observed.origin &&
+    sessionDuration === observed.sessionDuration &&
+    deepEqual(pageRules, observed.pageRules);
+  return same ? undefined : { origin: desired.origin, sessionDuration, pageRules };
 }
 
 function sameOidc(a: LogtoOidcClientMetadata, b: LogtoOidcClientMetadata): boolean {
@@ -145,6 +202,8 @@ export function applicationPatch(
         : desired.customClientMetadata;
   }
   if (!deepEqual(desired.customData, observed.customData ?? {})) patch.customData = desired.customData;
+  const protectedApp = protectedAppPatch(desired.protectedApp, observed.protectedAppMetadata);
+  if (protectedApp) patch.protectedAppMetadata = protectedApp;
   return patch;
 }
 

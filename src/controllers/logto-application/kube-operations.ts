@@ -15,10 +15,9 @@ import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-a
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../crd/logto-application.js';
 import { describeError, httpStatusOf } from '../runtime/index.js';
 import type { SecretManifest } from './credentials-secret.js';
+import { FIELD_MANAGER } from './field-manager.js';
 import { FINALIZER } from './reconciler.js';
 import type { KubeOperations } from './ports.js';
-
-export const FIELD_MANAGER = 'logto-operator';
 
 const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);

@@ -7,17 +7,8 @@ import type { LogtoClient } from '../../api/client.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import type { SecretManifest } from './credentials-secret.js';
 
-/** The Logto Management API calls the core reconcile makes. */
-export type LogtoApplicationsApi = Pick<
-  LogtoClient,
-  | 'getApplication'
-  | 'listApplicationsPage'
-  | 'createApplication'
-  | 'updateApplication'
-  | 'deleteApplication'
-  | 'listApplicationSecrets'
-  | 'createApplicationSecret'
->;
+/** The Logto Management API, as the reconciler uses it. */
+export type LogtoApplicationsApi = LogtoClient;
 
 /** Kubernetes writes and the reads that bypass the informer caches. */
 export interface KubeOperations {

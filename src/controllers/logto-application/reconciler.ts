@@ -16,9 +16,12 @@ import type { Logger } from '../../log.js';
 import { deepEqual } from '../../util/json.js';
 import { recordingCalls } from '../../util/observe-calls.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../runtime/index.js';
-import { resolveClientSecret } from './client-secret.js';
+import { ASPECTS, removeCustomDomains, type AspectContext } from './aspects/index.js';
+import { convergeClientSecrets } from './client-secrets.js';
 import { setCondition } from './conditions.js';
 import { desiredSecret, isOwnedBy, secretName, secretUpToDate } from './credentials-secret.js';
+import { FIELD_MANAGER } from './field-manager.js';
+import { templateReferences } from './secret-template.js';
 import {
   applicationPatch,
   createApplicationBody,
@@ -32,6 +35,19 @@ import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './port
 import { validateSpec } from './validate-spec.js';
 
 export const FINALIZER = 'logto.io/finalizer';
+
+/** Status fields that describe the converged state (all but ids, generation and conditions). */
+const CONVERGED_FIELDS: ReadonlySet<string> = new Set([
+  'publishedSecret',
+  'managedCustomDataKeys',
+  'roles',
+  'organizations',
+  'customDomains',
+  'rotation',
+  'managedAspects',
+  'managedSecrets',
+  'consentOrganizationUsers',
+]);
 export const READY = 'Ready';
 
 export interface ReconcilerSettings {
@@ -65,8 +81,11 @@ export interface ReconcilerDependencies {
 
 interface PassResult {
   application: Application;
-  publishedSecret: string | undefined;
   secretName: string;
+  /** Status fields describing the converged state. */
+  status: Partial<LogtoApplicationStatus>;
+  /** A rotation or retirement due before the next resync. */
+  dueInMs?: number;
 }
 
 export class LogtoApplicationReconciler implements Reconciler {
@@ -124,18 +143,19 @@ export class LogtoApplicationReconciler implements Reconciler {
     if (problems.length > 0) throw new ReconcileStop('InvalidSpec', problems.join('; '));
     const existingSecret = await this.checkSecretOwnership(resource);
 
-    const passResult = await this.syncApplication(resource, logto, existingSecret);
+    const pass = await this.syncApplication(resource, logto, existingSecret);
     await this.writeStatus(resource, {
-      applicationId: passResult.application.id,
-      secretName: passResult.secretName,
-      publishedSecret: passResult.publishedSecret,
+      applicationId: pass.application.id,
+      secretName: pass.secretName,
+      converged: pass.status,
       condition: {
         status: 'True',
         reason: 'Synced',
-        message: `Logto application ${passResult.application.id} matches the spec; credentials are in Secret ${passResult.secretName}`,
+        message: `Logto application ${pass.application.id} matches the spec; credentials are in Secret ${pass.secretName}`,
       },
     });
-    return { requeueAfterMs: this.jitteredResync() };
+    const resync = this.jitteredResync();
+    return { requeueAfterMs: pass.dueInMs !== undefined ? Math.min(resync, pass.dueInMs) : resync };
   }
 
   private async syncApplication(
@@ -193,27 +213,50 @@ export class LogtoApplicationReconciler implements Reconciler {
         `${mismatch}; Logto cannot change this after creation. Recreate the resource to get a new application.`,
       );
     }
+    const changes: string[] = [];
     const patch = applicationPatch(desired, application);
     if (Object.keys(patch).length > 0) {
       application = await logto.updateApplication(application.id, patch);
-      this.deps.events.record(
-        resource,
-        'Normal',
-        'Updated',
-        `updated ${Object.keys(patch).join(', ')} of Logto application ${application.id}`,
-      );
+      changes.push(...Object.keys(patch));
     }
 
+    const status: Partial<LogtoApplicationStatus> = {};
+    const context: AspectContext = {
+      resource,
+      application,
+      logto,
+      directory: logto.directory,
+      events: this.deps.events,
+      now: this.now(),
+    };
+    const previouslyManaged = new Set(resource.status?.managedAspects ?? []);
+    const managed: string[] = [];
+    for (const aspect of ASPECTS) {
+      const declared = aspect.declared(resource);
+      if (!declared && !(aspect.reset && previouslyManaged.has(aspect.name))) continue;
+      const result = declared ? await aspect.sync(context) : await aspect.reset!(context);
+      Object.assign(status, result.status);
+      changes.push(...(result.changes ?? []));
+      if (declared && aspect.reset) managed.push(aspect.name);
+    }
+    application = context.application;
+    status.managedAspects = managed.length ? managed.sort() : undefined;
+
     const hasSecret = TYPES_WITH_SECRETS.includes(resource.spec.type);
-    const chosen = hasSecret
-      ? await resolveClientSecret(logto, application, resource.status?.publishedSecret, this.now().getTime())
+    const secrets = hasSecret
+      ? await convergeClientSecrets(logto, resource, application, this.now())
       : undefined;
+    if (secrets) {
+      Object.assign(status, secrets.status);
+      changes.push(...secrets.changes);
+    }
     const manifest = desiredSecret(resource, {
       endpoint: this.deps.settings.publicEndpoint,
       appId: application.id,
-      ...(chosen ? { appSecret: chosen.value } : {}),
+      ...(secrets ? { appSecret: secrets.published.value } : {}),
+      ...(await this.resourceIndicators(resource, logto)),
     });
-    if (!existingSecret || !secretUpToDate(existingSecret, manifest)) {
+    if (!existingSecret || !secretUpToDate(existingSecret, manifest, FIELD_MANAGER)) {
       await this.deps.kube.applySecret(manifest);
       if (existingSecret) {
         this.deps.events.record(
@@ -224,8 +267,43 @@ export class LogtoApplicationReconciler implements Reconciler {
         );
       }
     }
+    // Only now that the Secret holds the new value may replaced secrets go.
+    for (const retire of secrets?.afterPublish ?? []) await retire();
     await this.removeStaleSecret(resource, manifest.metadata.name);
-    return { application, publishedSecret: chosen?.name, secretName: manifest.metadata.name };
+
+    if (changes.length > 0) {
+      this.deps.events.record(
+        resource,
+        'Normal',
+        'Updated',
+        `Logto application ${application.id}: ${changes.join(', ')}`,
+      );
+    }
+    return {
+      application,
+      secretName: manifest.metadata.name,
+      status,
+      ...(secrets?.dueInMs !== undefined ? { dueInMs: secrets.dueInMs } : {}),
+    };
+  }
+
+  /** `resourceIndicators` for Secret templates, looked up only when a template uses it. */
+  private async resourceIndicators(
+    resource: LogtoApplication,
+    logto: LogtoApplicationsApi,
+  ): Promise<{ resourceIndicators?: string }> {
+    const templates = Object.values(resource.spec.secret?.templates ?? {});
+    if (!templates.some((t) => templateReferences(t).includes('resourceIndicators'))) return {};
+    const consent = resource.spec.userConsentScopes;
+    const refs = [...(consent?.resourceScopes ?? []), ...(consent?.organizationResourceScopes ?? [])].map(
+      (g) => g.resource,
+    );
+    const indicators = new Set<string>();
+    for (const ref of refs) {
+      const found = await logto.directory.findResource(ref);
+      if (found) indicators.add(found.indicator);
+    }
+    return { resourceIndicators: [...indicators].join(',') };
   }
 
   /** The target Secret, if it exists and this resource owns it; stops on a Secret owned by others. */
@@ -264,6 +342,8 @@ export class LogtoApplicationReconciler implements Reconciler {
     if (application) {
       if (policy === 'Delete') {
         try {
+          // Logto refuses to delete a Protected app that still has a custom domain.
+          if (application.type === 'Protected') await removeCustomDomains({ logto, application });
           await logto.deleteApplication(application.id);
         } catch (error) {
           if (!isNotFound(error)) throw error;
@@ -314,7 +394,9 @@ export class LogtoApplicationReconciler implements Reconciler {
       },
     });
     if (stop.options.retry) throw stop;
-    return stop.options.recheckAfterMs ? { requeueAfterMs: stop.options.recheckAfterMs } : {};
+    // Not retried with backoff (it would fail the same way), but looked at again now and then: the
+    // cause may lie outside the spec (credentials, server features, someone else's Secret).
+    return { requeueAfterMs: stop.options.recheckAfterMs ?? this.deps.settings.recheckAfterMs };
   }
 
   private async writeStatus(
@@ -322,25 +404,23 @@ export class LogtoApplicationReconciler implements Reconciler {
     update: {
       applicationId?: string;
       secretName?: string;
-      publishedSecret?: string | undefined;
+      /** Status fields of a converged state: replace the previous ones on success. */
+      converged?: Partial<LogtoApplicationStatus>;
       condition: { status: 'True' | 'False' | 'Unknown'; reason: string; message: string };
     },
   ): Promise<void> {
     const current = resource.status ?? {};
     const generation = resource.metadata.generation ?? 0;
-    const synced = update.condition.status === 'True';
     const managedKeys = Object.keys(resource.spec.customData ?? {}).sort();
-    // Fields describing a converged state change only on a successful pass; a failure keeps them.
+    // A successful pass describes the converged state afresh; a failed one keeps the last description.
+    const convergedFields: Partial<LogtoApplicationStatus> = update.converged
+      ? { ...update.converged, managedCustomDataKeys: managedKeys.length ? managedKeys : undefined }
+      : Object.fromEntries(Object.entries(current).filter(([key]) => CONVERGED_FIELDS.has(key)));
     const next = withoutUndefined<LogtoApplicationStatus>({
       observedGeneration: generation,
       applicationId: update.applicationId ?? current.applicationId,
       secretName: update.secretName ?? current.secretName,
-      publishedSecret: synced ? update.publishedSecret : current.publishedSecret,
-      managedCustomDataKeys: synced
-        ? managedKeys.length
-          ? managedKeys
-          : undefined
-        : current.managedCustomDataKeys,
+      ...convergedFields,
       conditions: setCondition(
         current.conditions,
         { type: READY, ...update.condition, observedGeneration: generation },

@@ -3,7 +3,9 @@
  * existed may break). A finding stops the reconcile before any Logto call: Ready=False, InvalidSpec.
  */
 import type { LogtoApplication } from '../../crd/logto-application.js';
+import { parseDurationMs } from '../../util/duration.js';
 import { MARKER_KEY } from './ownership-marker.js';
+import { isTemplateValueName, templateReferences } from './secret-template.js';
 
 function isWebUrl(value: string): boolean {
   try {
@@ -45,6 +47,23 @@ export function validateSpec(resource: LogtoApplication): string[] {
   }
   if (spec.customClientMetadata?.isDeviceFlow && !native) {
     problems.push('customClientMetadata.isDeviceFlow is only allowed for Native applications');
+  }
+  for (const [key, template] of Object.entries(spec.secret?.templates ?? {})) {
+    const unknown = templateReferences(template).filter((name) => !isTemplateValueName(name));
+    if (unknown.length) {
+      problems.push(
+        `secret.templates.${key}: unknown value${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`,
+      );
+    }
+  }
+  const keys = Object.values(spec.secret?.keys ?? {});
+  const templated = Object.keys(spec.secret?.templates ?? {});
+  const clash = [...keys, ...templated].find((k, i, all) => all.indexOf(k) !== i);
+  if (clash) problems.push(`secret: key ${clash} is used twice (keys and templates must name distinct keys)`);
+  for (const field of ['every', 'gracePeriod'] as const) {
+    const value = spec.rotation?.[field];
+    if (value !== undefined && !parseDurationMs(value))
+      problems.push(`rotation.${field}: "${value}" is not a positive duration`);
   }
   return problems;
 }

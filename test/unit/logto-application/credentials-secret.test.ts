@@ -36,9 +36,14 @@ describe('credentials Secret', () => {
 
   it('treats only a controller reference with our UID as ownership', () => {
     const r = resource();
-    expect(isOwnedBy({ metadata: { ownerReferences: [{ uid: 'uid-1', controller: true }] } }, r)).toBe(true);
-    expect(isOwnedBy({ metadata: { ownerReferences: [{ uid: 'uid-1' }] } }, r)).toBe(false);
-    expect(isOwnedBy({ metadata: { ownerReferences: [{ uid: 'other', controller: true }] } }, r)).toBe(false);
+    const ref = { apiVersion: 'logto.io/v1alpha1', kind: 'LogtoApplication', name: 'web' };
+    expect(
+      isOwnedBy({ metadata: { ownerReferences: [{ ...ref, uid: 'uid-1', controller: true }] } }, r),
+    ).toBe(true);
+    expect(isOwnedBy({ metadata: { ownerReferences: [{ ...ref, uid: 'uid-1' }] } }, r)).toBe(false);
+    expect(
+      isOwnedBy({ metadata: { ownerReferences: [{ ...ref, uid: 'other', controller: true }] } }, r),
+    ).toBe(false);
     expect(isOwnedBy({}, r)).toBe(false);
   });
 
@@ -48,9 +53,57 @@ describe('credentials Secret', () => {
       metadata: { labels: { ...desired.metadata.labels, team: 'x' } },
       data: { ...desired.data, EXTRA: b64('x') },
     };
-    expect(secretUpToDate(existing, desired)).toBe(true);
+    expect(secretUpToDate(existing, desired, 'logto-operator')).toBe(true);
     expect(
-      secretUpToDate({ ...existing, data: { ...desired.data, LOGTO_APP_SECRET: b64('old') } }, desired),
+      secretUpToDate(
+        { ...existing, data: { ...desired.data, LOGTO_APP_SECRET: b64('old') } },
+        desired,
+        'logto-operator',
+      ),
     ).toBe(false);
+  });
+
+  it('is stale when a key the operator applied before is no longer wanted (per managedFields)', () => {
+    const desired = desiredSecret(resource(), { endpoint: 'https://l', appId: 'a', appSecret: 's' });
+    const applied = (keys: string[]) => ({
+      manager: 'logto-operator',
+      operation: 'Apply',
+      fieldsV1: { 'f:data': Object.fromEntries(keys.map((k) => [`f:${k}`, {}])) },
+    });
+    const withFields = (keys: string[]) => ({
+      metadata: { labels: desired.metadata.labels, managedFields: [applied(keys)] },
+      data: { ...desired.data, OLD_KEY: b64('x') },
+    });
+    expect(secretUpToDate(withFields(Object.keys(desired.data)), desired, 'logto-operator')).toBe(true);
+    expect(
+      secretUpToDate(withFields([...Object.keys(desired.data), 'OLD_KEY']), desired, 'logto-operator'),
+    ).toBe(false);
+  });
+
+  it('renames keys, renders templates, and adds labels and annotations', () => {
+    const r = resource({
+      secret: {
+        keys: { appId: 'CLIENT_ID', appSecret: 'CLIENT_SECRET' },
+        templates: { OIDC_ISSUER: '{{ issuer }}', DSN: 'logto://{{appId}}:{{ appSecret }}@{{ endpoint }}' },
+        labels: { team: 'a', 'app.kubernetes.io/managed-by': 'someone-else' },
+        annotations: { note: 'x' },
+      },
+    });
+    const secret = desiredSecret(r, { endpoint: 'https://auth.example', appId: 'id1', appSecret: 'sec' });
+    const decoded = Object.fromEntries(
+      Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+    expect(decoded).toEqual({
+      LOGTO_ENDPOINT: 'https://auth.example',
+      CLIENT_ID: 'id1',
+      CLIENT_SECRET: 'sec',
+      OIDC_ISSUER: 'https://auth.example/oidc',
+      DSN: 'logto://id1:sec@https://auth.example',
+    });
+    expect(secret.metadata.labels).toMatchObject({
+      team: 'a',
+      'app.kubernetes.io/managed-by': 'logto-operator',
+    });
+    expect(secret.metadata.annotations).toEqual({ note: 'x' });
   });
 });

@@ -1,0 +1,221 @@
+/**
+ * Client secrets: which Logto secret is published, declared named secrets, and rotation.
+ *
+ * Publishing never rotates by itself: the same secret is published while it stays valid, so a
+ * deleted Kubernetes Secret comes back with the same value. A rotation (scheduled, requested with
+ * the rotate-now annotation, ahead of an expiry, or to migrate a legacy secret) creates a new secret,
+ * publishes it, and keeps the previous one valid for the grace period before deleting it: at every
+ * moment the published value works. A rotation interrupted after the create finds its new secret
+ * again (the newest operator-made secret) instead of making another.
+ */
+import { LogtoApiError, isNotFound } from '../../api/errors.js';
+import type { Application, ApplicationSecret } from '../../api/schemas.js';
+import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
+import { parseDurationMs } from '../../util/duration.js';
+import type { LogtoApplicationsApi } from './ports.js';
+
+export const DEFAULT_SECRET_NAME = 'Default secret';
+/** Secrets the operator creates are named with this prefix and a timestamp. */
+export const OPERATOR_SECRET_PREFIX = 'logto-operator-';
+export const LEGACY_SECRET = 'legacy';
+export const ROTATE_NOW_ANNOTATION = 'logto.io/rotate-now';
+export const DEFAULT_GRACE_PERIOD_MS = 60 * 60_000;
+
+/** A secret that expires within this margin is no longer published. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+type RotationStatus = NonNullable<LogtoApplicationStatus['rotation']>;
+
+export interface SecretsOutcome {
+  /** The secret to publish. */
+  published: { name: string; value: string };
+  status: Pick<LogtoApplicationStatus, 'publishedSecret' | 'rotation' | 'managedSecrets'>;
+  /** Deletions that may only run once the Kubernetes Secret holds the published value. */
+  afterPublish: (() => Promise<void>)[];
+  /** When this resource needs a pass again for a rotation or a retirement. */
+  dueInMs?: number;
+  changes: string[];
+}
+
+interface Candidate {
+  name: string;
+  value: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export function usable(secret: { expiresAt: number | null }, now: number): boolean {
+  return secret.expiresAt === null || secret.expiresAt > now + EXPIRY_MARGIN_MS;
+}
+
+function compactTimestamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
+}
+
+/** Which secret is published when nothing asks for a rotation. */
+export function choosePublished(
+  secrets: readonly ApplicationSecret[],
+  application: Application,
+  previous: string | undefined,
+  declared: ReadonlySet<string>,
+  now: number,
+): Candidate | undefined {
+  const legacy: Candidate | undefined = application.secret
+    ? { name: LEGACY_SECRET, value: application.secret, createdAt: application.createdAt, expiresAt: null }
+    : undefined;
+  if (previous === LEGACY_SECRET && legacy) return legacy;
+  const valid = secrets.filter((s) => usable(s, now));
+  const newest = (list: ApplicationSecret[]) => [...list].sort((a, b) => b.createdAt - a.createdAt)[0];
+  return (
+    valid.find((s) => s.name === previous) ??
+    valid.find((s) => s.name === DEFAULT_SECRET_NAME) ??
+    newest(valid.filter((s) => s.name.startsWith(OPERATOR_SECRET_PREFIX))) ??
+    newest(valid.filter((s) => !declared.has(s.name))) ??
+    legacy
+  );
+}
+
+async function ignoreGone(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    const gone =
+      isNotFound(error) ||
+      (error instanceof LogtoApiError && error.code === 'application.no_legacy_secret_found');
+    if (!gone) throw error;
+  }
+}
+
+export async function convergeClientSecrets(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  application: Application,
+  now: Date,
+): Promise<SecretsOutcome> {
+  const id = application.id;
+  const nowMs = now.getTime();
+  const changes: string[] = [];
+  let secrets = await logto.listApplicationSecrets(id);
+
+  // Declared secrets: create the missing ones, delete the ones dropped from the spec.
+  const declared = resource.spec.secrets ?? [];
+  const declaredNames = new Set(declared.map((s) => s.name));
+  let listChanged = false;
+  for (const secret of declared) {
+    if (secrets.some((s) => s.name === secret.name)) continue;
+    await logto.createApplicationSecret(id, {
+      name: secret.name,
+      ...(secret.expiresAt ? { expiresAt: Date.parse(secret.expiresAt) } : {}),
+    });
+    changes.push(`secret "${secret.name}" created`);
+    listChanged = true;
+  }
+  const previous = resource.status?.publishedSecret;
+  for (const name of resource.status?.managedSecrets ?? []) {
+    if (declaredNames.has(name) || name === previous || !secrets.some((s) => s.name === name)) continue;
+    await ignoreGone(() => logto.deleteApplicationSecret(id, name));
+    changes.push(`secret "${name}" deleted`);
+    listChanged = true;
+  }
+  if (listChanged) secrets = await logto.listApplicationSecrets(id);
+
+  const rotation = resource.spec.rotation ?? {};
+  const everyMs = rotation.every ? parseDurationMs(rotation.every) : undefined;
+  const graceMs =
+    (rotation.gracePeriod ? parseDurationMs(rotation.gracePeriod) : undefined) ?? DEFAULT_GRACE_PERIOD_MS;
+  const previousRotation: RotationStatus = resource.status?.rotation ?? {};
+  const token = resource.metadata.annotations?.[ROTATE_NOW_ANNOTATION];
+  const rotateNow = token !== undefined && token !== '' && token !== previousRotation.lastRotateNowToken;
+
+  let published = choosePublished(secrets, application, previous, declaredNames, nowMs);
+  const reasons = [
+    !published && 'no usable secret',
+    rotateNow && 'requested',
+    published && everyMs !== undefined && nowMs - published.createdAt >= everyMs && 'scheduled',
+    published?.expiresAt != null && published.expiresAt - nowMs < graceMs && 'expiring',
+    published?.name === LEGACY_SECRET && rotation.migrateLegacySecret && 'legacy secret migration',
+  ].filter(Boolean);
+
+  const retiring = [...(previousRotation.retiringSecrets ?? [])];
+  let lastRotationTime = previousRotation.lastRotationTime;
+  if (reasons.length > 0) {
+    const after = published?.createdAt ?? 0;
+    let next: Candidate | undefined = secrets
+      .filter(
+        (s) => s.name.startsWith(OPERATOR_SECRET_PREFIX) && s.createdAt > after && s.name !== published?.name,
+      )
+      .filter((s) => usable(s, nowMs))
+      .sort((a, b) => b.createdAt - a.createdAt)[0];
+    if (!next) {
+      const name = `${OPERATOR_SECRET_PREFIX}${compactTimestamp(now)}`;
+      try {
+        next = await logto.createApplicationSecret(id, { name });
+      } catch (error) {
+        if (!(error instanceof LogtoApiError && error.code === 'application.secret_name_exists')) throw error;
+        next = (await logto.listApplicationSecrets(id)).find((s) => s.name === name);
+        if (!next) throw error;
+      }
+    }
+    if (published) {
+      retiring.push({
+        name: published.name,
+        deleteAfter: new Date(nowMs + graceMs).toISOString().replace(/\.\d+Z$/, 'Z'),
+      });
+      lastRotationTime = now.toISOString().replace(/\.\d+Z$/, 'Z');
+      changes.push(`rotated the client secret (${reasons.join(', ')})`);
+    }
+    published = next;
+  }
+  const current = published as Candidate;
+
+  // Secrets past their grace period go, but never the one being published.
+  const afterPublish: (() => Promise<void>)[] = [];
+  const stillRetiring = retiring.filter((r) => {
+    if (r.name === current.name) return false;
+    if (Date.parse(r.deleteAfter) > nowMs) return true;
+    afterPublish.push(() =>
+      ignoreGone(() =>
+        r.name === LEGACY_SECRET
+          ? logto.deleteApplicationLegacySecret(id)
+          : logto.deleteApplicationSecret(id, r.name),
+      ),
+    );
+    changes.push(`retired secret "${r.name}"`);
+    return false;
+  });
+
+  const nextRotationMs = everyMs !== undefined ? current.createdAt + everyMs : undefined;
+  const dueTimes = [
+    ...stillRetiring.map((r) => Date.parse(r.deleteAfter)),
+    ...(nextRotationMs !== undefined ? [nextRotationMs] : []),
+    ...(current.expiresAt !== null ? [current.expiresAt - graceMs] : []),
+  ].map((t) => Math.max(1000, t - nowMs));
+
+  const rotationStatus: RotationStatus = {
+    ...(lastRotationTime ? { lastRotationTime } : {}),
+    ...(nextRotationMs !== undefined
+      ? { nextRotationTime: new Date(nextRotationMs).toISOString().replace(/\.\d+Z$/, 'Z') }
+      : {}),
+    ...(rotateNow
+      ? { lastRotateNowToken: token }
+      : previousRotation.lastRotateNowToken
+        ? { lastRotateNowToken: previousRotation.lastRotateNowToken }
+        : {}),
+    ...(stillRetiring.length ? { retiringSecrets: stillRetiring } : {}),
+  };
+  return {
+    published: { name: current.name, value: current.value },
+    status: {
+      publishedSecret: current.name,
+      ...(Object.keys(rotationStatus).length ? { rotation: rotationStatus } : {}),
+      ...(declared.length ? { managedSecrets: [...declaredNames].sort() } : {}),
+    },
+    afterPublish,
+    ...(dueTimes.length ? { dueInMs: Math.min(...dueTimes) } : {}),
+    changes,
+  };
+}
