@@ -2,7 +2,11 @@
  * Operator settings from command-line flags and environment variables (flags win). Every setting is
  * listed in SETTINGS with its flag, variable, default and description; README's table mirrors it.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseDurationMs } from './util/duration.js';
 
 export interface OperatorConfig {
   logtoEndpoint: string;
@@ -22,6 +26,38 @@ export interface OperatorConfig {
   logLevel: string;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /**
+   * Leader election. Optional so that in-process use (tests, the demo) runs without it; `loadConfig`
+   * always sets it, enabled unless `--leader-elect=false`.
+   */
+  leaderElection?: LeaderElectionConfig;
+}
+
+/** Settings only the process entry point uses (servers); `loadConfig` returns them too. */
+export interface ProcessConfig extends OperatorConfig {
+  leaderElection: LeaderElectionConfig;
+  /** Where /metrics is served; undefined when disabled (`0`). */
+  metricsBindAddress: BindAddress | undefined;
+  /** Where /healthz and /readyz are served; undefined when disabled (`0`). */
+  healthProbeBindAddress: BindAddress | undefined;
+}
+
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  /** Namespace and name of the coordination.k8s.io/v1 Lease. */
+  namespace: string;
+  name: string;
+  /** This replica's identity in the Lease (`holderIdentity`). */
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/** A TCP address to listen on; `host` undefined listens on every interface. */
+export interface BindAddress {
+  host: string | undefined;
+  port: number;
 }
 
 interface Setting {
@@ -29,6 +65,8 @@ interface Setting {
   env: string;
   default?: string;
   description: string;
+  /** A boolean flag: `--flag` alone means `--flag=true`. */
+  boolean?: true;
 }
 
 export const SETTINGS = {
@@ -113,7 +151,80 @@ export const SETTINGS = {
     default: '30s',
     description: 'On SIGTERM, how long in-flight reconciles may take to finish.',
   },
+  leaderElect: {
+    flag: 'leader-elect',
+    env: 'LEADER_ELECT',
+    default: 'true',
+    boolean: true,
+    description: 'Elect a leader through a Lease, so that only one replica reconciles at a time.',
+  },
+  leaderElectionNamespace: {
+    flag: 'leader-election-namespace',
+    env: 'LEADER_ELECTION_NAMESPACE',
+    description:
+      "Namespace of the leader election Lease. Default: POD_NAMESPACE, else the pod's own namespace, else default.",
+  },
+  leaderElectionId: {
+    flag: 'leader-election-id',
+    env: 'LEADER_ELECTION_ID',
+    default: 'logto-operator-leader',
+    description: 'Name of the leader election Lease.',
+  },
+  leaseDuration: {
+    flag: 'lease-duration',
+    env: 'LEASE_DURATION',
+    default: '15s',
+    description:
+      'How long candidates wait after the last renewal before taking the Lease over (whole seconds).',
+  },
+  renewDeadline: {
+    flag: 'renew-deadline',
+    env: 'RENEW_DEADLINE',
+    default: '10s',
+    description: 'How long the leader keeps retrying a renewal before it gives up leadership (and exits).',
+  },
+  retryPeriod: {
+    flag: 'retry-period',
+    env: 'RETRY_PERIOD',
+    default: '2s',
+    description: 'Interval between attempts to acquire or renew the Lease.',
+  },
+  metricsBindAddress: {
+    flag: 'metrics-bind-address',
+    env: 'METRICS_BIND_ADDRESS',
+    default: ':8080',
+    description: 'host:port serving Prometheus /metrics (":8080" is every interface); "0" disables it.',
+  },
+  healthProbeBindAddress: {
+    flag: 'health-probe-bind-address',
+    env: 'HEALTH_PROBE_BIND_ADDRESS',
+    default: ':8081',
+    description: 'host:port serving /healthz and /readyz; "0" disables them.',
+  },
 } satisfies Record<string, Setting>;
+
+/** Where the in-cluster service account's namespace is mounted. */
+export const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** What `loadConfig` reads from the machine; injectable for tests. */
+export interface ConfigSystem {
+  hostname(): string;
+  /** The pod's namespace when running in a cluster. */
+  inClusterNamespace(): string | undefined;
+  randomSuffix(): string;
+}
+
+export const defaultConfigSystem: ConfigSystem = {
+  hostname,
+  inClusterNamespace() {
+    try {
+      return readFileSync(IN_CLUSTER_NAMESPACE_FILE, 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  randomSuffix: () => randomBytes(4).toString('hex'),
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -122,12 +233,33 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses `30s`, `10m`, `1h`, `500ms` or a plain number of seconds into milliseconds. */
+/** Parses a duration setting (`30s`, `10m`, `1h`, `500ms`, a number of seconds) into milliseconds. */
 export function parseDuration(value: string, what: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw new ConfigError(`${what}: "${value}" is not a duration (e.g. 30s, 10m, 1h)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  return Math.round(Number(match[1]) * unit);
+  const ms = parseDurationMs(value);
+  if (ms === undefined) throw new ConfigError(`${what}: "${value}" is not a duration (e.g. 30s, 10m, 1h)`);
+  return ms;
+}
+
+/** Go's strconv.ParseBool spellings (what controller-runtime's flags accept), and yes/no, case-insensitively. */
+export function parseBoolean(value: string, what: string): boolean {
+  const normalized = value.trim().toLowerCase();
+  if (['1', 't', 'true', 'yes', 'y'].includes(normalized)) return true;
+  if (['0', 'f', 'false', 'no', 'n'].includes(normalized)) return false;
+  throw new ConfigError(`${what}: "${value}" is not a boolean (true or false)`);
+}
+
+/**
+ * Parses a Go-style listen address: `:8080` (every interface), `127.0.0.1:0`, `[::1]:8080`,
+ * `localhost:8081`. `0` disables the server (undefined).
+ */
+export function parseBindAddress(value: string, what: string): BindAddress | undefined {
+  const text = value.trim();
+  if (text === '0') return undefined;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65_535)
+    throw new ConfigError(`${what}: "${value}" is not host:port (e.g. :8080, 127.0.0.1:8080) or 0`);
+  return { host: match[1] ?? (match[2] || undefined), port };
 }
 
 function positiveInteger(value: string, what: string): number {
@@ -136,14 +268,48 @@ function positiveInteger(value: string, what: string): number {
   return n;
 }
 
+function leaderElectionConfig(
+  get: (key: keyof typeof SETTINGS) => string | undefined,
+  env: NodeJS.ProcessEnv,
+  system: ConfigSystem,
+): LeaderElectionConfig {
+  const leaseDurationMs = parseDuration(get('leaseDuration')!, 'lease duration');
+  const renewDeadlineMs = parseDuration(get('renewDeadline')!, 'renew deadline');
+  const retryPeriodMs = parseDuration(get('retryPeriod')!, 'retry period');
+  // The Lease stores whole seconds; the leader must give up before anyone else may take over.
+  if (leaseDurationMs < 1000) throw new ConfigError('lease duration: must be at least 1s');
+  if (renewDeadlineMs >= leaseDurationMs)
+    throw new ConfigError('renew deadline: must be shorter than the lease duration');
+  if (retryPeriodMs <= 0 || retryPeriodMs >= renewDeadlineMs)
+    throw new ConfigError('retry period: must be positive and shorter than the renew deadline');
+  return {
+    enabled: parseBoolean(get('leaderElect')!, 'leader elect'),
+    namespace:
+      get('leaderElectionNamespace') || env.POD_NAMESPACE || system.inClusterNamespace() || 'default',
+    name: get('leaderElectionId')!,
+    // Like controller-runtime: the pod name, else the host name made unique per process.
+    identity: env.POD_NAME || `${system.hostname()}_${system.randomSuffix()}`,
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
+  };
+}
+
 export function loadConfig(
   argv: string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
-): OperatorConfig {
+  system: ConfigSystem = defaultConfigSystem,
+): ProcessConfig {
   const options = Object.fromEntries(
     Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
   );
-  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const booleanFlags = new Set(
+    Object.values(SETTINGS as Record<string, Setting>)
+      .filter((s) => s.boolean)
+      .map((s) => `--${s.flag}`),
+  );
+  const args = argv.map((arg) => (booleanFlags.has(arg) ? `${arg}=true` : arg));
+  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
   const get = (key: keyof typeof SETTINGS): string | undefined => {
     const setting: Setting = SETTINGS[key];
     const value = (values[setting.flag] as string | undefined) ?? env[setting.env] ?? setting.default;
@@ -194,5 +360,8 @@ export function loadConfig(
     logLevel: get('logLevel')!,
     requestTimeoutMs: parseDuration(get('requestTimeout')!, 'request timeout'),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),
+    leaderElection: leaderElectionConfig(get, env, system),
+    metricsBindAddress: parseBindAddress(get('metricsBindAddress')!, 'metrics bind address'),
+    healthProbeBindAddress: parseBindAddress(get('healthProbeBindAddress')!, 'health probe bind address'),
   };
 }

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  loadConfig,
+  parseBindAddress,
+  parseBoolean,
+  type ConfigSystem,
+} from '../../../src/config.js';
+
+const required = {
+  LOGTO_ENDPOINT: 'http://logto:3001',
+  LOGTO_CLIENT_ID: 'id',
+  LOGTO_CLIENT_SECRET: 'secret',
+};
+const system: ConfigSystem = {
+  hostname: () => 'host-1',
+  inClusterNamespace: () => undefined,
+  randomSuffix: () => 'abcd1234',
+};
+const load = (argv: string[] = [], env: Record<string, string> = {}, sys: Partial<ConfigSystem> = {}) =>
+  loadConfig(argv, { ...required, ...env }, { ...system, ...sys });
+
+describe('production settings', () => {
+  it('defaults: leader election on, 15s/10s/2s, metrics on :8080, probes on :8081', () => {
+    const config = load();
+    expect(config.leaderElection).toEqual({
+      enabled: true,
+      namespace: 'default',
+      name: 'logto-operator-leader',
+      identity: 'host-1_abcd1234',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    });
+    expect(config.metricsBindAddress).toEqual({ host: undefined, port: 8080 });
+    expect(config.healthProbeBindAddress).toEqual({ host: undefined, port: 8081 });
+  });
+
+  it('reads every leader election flag, and the same settings from the environment', () => {
+    const flags = load([
+      '--leader-elect=false',
+      '--leader-election-namespace=ops',
+      '--leader-election-id=my-lock',
+      '--lease-duration=3s',
+      '--renew-deadline=2s',
+      '--retry-period=500ms',
+    ]);
+    const env = load([], {
+      LEADER_ELECT: 'false',
+      LEADER_ELECTION_NAMESPACE: 'ops',
+      LEADER_ELECTION_ID: 'my-lock',
+      LEASE_DURATION: '3s',
+      RENEW_DEADLINE: '2s',
+      RETRY_PERIOD: '0.5s',
+    });
+    for (const config of [flags, env]) {
+      expect(config.leaderElection).toMatchObject({
+        enabled: false,
+        namespace: 'ops',
+        name: 'my-lock',
+        leaseDurationMs: 3_000,
+        renewDeadlineMs: 2_000,
+        retryPeriodMs: 500,
+      });
+    }
+    // Flags win over the environment.
+    expect(load(['--leader-elect'], { LEADER_ELECT: 'false' }).leaderElection.enabled).toBe(true);
+  });
+
+  it('takes the namespace from POD_NAMESPACE, else the in-cluster file; the identity from POD_NAME', () => {
+    expect(load([], {}, { inClusterNamespace: () => 'from-file' }).leaderElection.namespace).toBe(
+      'from-file',
+    );
+    const config = load(
+      [],
+      { POD_NAMESPACE: 'from-env', POD_NAME: 'op-7d9-x2' },
+      { inClusterNamespace: () => 'f' },
+    );
+    expect(config.leaderElection).toMatchObject({ namespace: 'from-env', identity: 'op-7d9-x2' });
+  });
+
+  it('refuses timings where the leader could outlive its lease', () => {
+    expect(() => load(['--renew-deadline=15s'])).toThrow(/renew deadline/);
+    expect(() => load(['--retry-period=10s'])).toThrow(/retry period/);
+    expect(() => load(['--lease-duration=500ms', '--renew-deadline=400ms', '--retry-period=100ms'])).toThrow(
+      /at least 1s/,
+    );
+    expect(() => load(['--leader-elect=maybe'])).toThrow(ConfigError);
+    // A boolean flag takes its value after `=`, as Go's flags do.
+    expect(() => load(['--leader-elect', 'false'])).toThrow();
+  });
+
+  it('parses bind addresses; 0 disables a server', () => {
+    expect(load(['--metrics-bind-address=0']).metricsBindAddress).toBeUndefined();
+    expect(load([], { HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:0' }).healthProbeBindAddress).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+    });
+    expect(parseBindAddress('[::1]:9090', 'x')).toEqual({ host: '::1', port: 9090 });
+    expect(parseBindAddress('localhost:8081', 'x')).toEqual({ host: 'localhost', port: 8081 });
+    for (const bad of ['8080', ':99999', 'host:', 'a:b:1']) {
+      expect(() => parseBindAddress(bad, 'x')).toThrow(ConfigError);
+    }
+  });
+
+  it('understands Go boolean spellings', () => {
+    expect(['1', 't', 'TRUE', 'True'].map((v) => parseBoolean(v, 'x'))).toEqual([true, true, true, true]);
+    expect(['0', 'f', 'FALSE', 'false'].map((v) => parseBoolean(v, 'x'))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
