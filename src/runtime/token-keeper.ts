@@ -1,0 +1,67 @@
+/**
+ * Keeps a Logto access token at hand from start-up on, for the readiness probe: a replica that cannot
+ * get a token (Logto down, wrong credentials) stays unready instead of failing. Non-leaders make no
+ * other Logto call, so without this their token would lapse and they would turn unready after an hour.
+ */
+import type { Logger } from '../log.js';
+import { realClock, sleep, type Clock } from '../controllers/runtime/clock.js';
+import { describeError } from '../controllers/runtime/errors.js';
+import { backoffDelay } from '../util/backoff.js';
+
+export interface TokenSource {
+  /** Cached while fresh; fetches a new token otherwise. */
+  getToken(): Promise<string>;
+  hasValidToken(): boolean;
+}
+
+export interface TokenKeeperOptions {
+  tokens: TokenSource;
+  logger: Logger;
+  /** How often a fresh token is checked for (cheap: a cached token costs no request). Default 5 s. */
+  checkIntervalMs?: number;
+  /** Backoff after failures (default 1 s doubling to 30 s). */
+  backoff?: { baseMs: number; maxMs: number };
+  clock?: Clock;
+}
+
+export class TokenKeeper {
+  private readonly halt = new AbortController();
+  private loop: Promise<void> | undefined;
+  private failures = 0;
+  private obtained = false;
+
+  constructor(private readonly options: TokenKeeperOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.halt.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const clock = this.options.clock ?? realClock;
+    const { baseMs, maxMs } = this.options.backoff ?? { baseMs: 1_000, maxMs: 30_000 };
+    while (!this.halt.signal.aborted) {
+      let delay = this.options.checkIntervalMs ?? 5_000;
+      try {
+        await this.options.tokens.getToken();
+        if (!this.obtained) this.options.logger.info('obtained a Logto access token');
+        this.obtained = true;
+        this.failures = 0;
+      } catch (err) {
+        delay = backoffDelay(this.failures, { baseMs, maxMs });
+        // LogtoApiError names the operation and status, never the credentials.
+        this.options.logger.warn(
+          { err: describeError(err), retryInMs: delay },
+          'cannot obtain a Logto access token; not ready',
+        );
+        this.failures++;
+        this.obtained = false;
+      }
+      await sleep(clock, delay, this.halt.signal);
+    }
+  }
+}

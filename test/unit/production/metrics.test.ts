@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { OperatorMetrics } from '../../../src/runtime/metrics.js';
+
+/** `name{labels} value` lines of the exposition, without comments. */
+function samples(text: string): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    result.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return result;
+}
+
+describe('OperatorMetrics', () => {
+  it('exposes controller-runtime, workqueue, leader election, Logto and informer metrics', async () => {
+    let now = 0;
+    const metrics = new OperatorMetrics({ defaultMetrics: false, now: () => now });
+    const controller = metrics.controller();
+    const queue = metrics.queue('logtoapplication');
+    const informer = metrics.informer();
+    const leader = metrics.leaderElection('logto-operator-leader');
+    const key = { namespace: 'ns', name: 'web' };
+
+    controller.maxConcurrentReconciles!('logtoapplication', 4);
+    controller.activeWorkers!('logtoapplication', 1);
+    controller.reconcileFinished!({
+      controller: 'logtoapplication',
+      key,
+      outcome: 'success',
+      durationMs: 120,
+    });
+    controller.reconcileFinished!({ controller: 'logtoapplication', key, outcome: 'error', durationMs: 30 });
+    queue.add!('ns/web');
+    queue.add!('ns/api');
+    queue.depth!(1);
+    queue.get!('ns/web', 5);
+    queue.retry!('ns/web');
+    leader.startedLeading!();
+    metrics.logtoRequest({ operation: 'create_application', method: 'POST', status: 200, durationMs: 40 });
+    metrics.logtoRequest({
+      operation: 'get_application',
+      method: 'GET',
+      status: undefined,
+      durationMs: 5000,
+    });
+    informer.watchEnded!('secrets in all namespaces', 'gone');
+    informer.relisted!('secrets in all namespaces', 'initial', { durationMs: 3, objects: 2 });
+    now = 2_500; // ns/web held for 2.5 s, not done yet
+
+    expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const s = samples(await metrics.render());
+    expect(s.get('controller_runtime_reconcile_total{controller="logtoapplication",result="success"}')).toBe(
+      1,
+    );
+    expect(s.get('controller_runtime_reconcile_total{controller="logtoapplication",result="error"}')).toBe(1);
+    expect(s.get('controller_runtime_reconcile_total{controller="logtoapplication",result="requeue"}')).toBe(
+      0,
+    );
+    expect(s.get('controller_runtime_reconcile_errors_total{controller="logtoapplication"}')).toBe(1);
+    expect(s.get('controller_runtime_reconcile_time_seconds_count{controller="logtoapplication"}')).toBe(2);
+    expect(s.get('controller_runtime_reconcile_time_seconds_sum{controller="logtoapplication"}')).toBeCloseTo(
+      0.15,
+    );
+    expect(s.get('controller_runtime_max_concurrent_reconciles{controller="logtoapplication"}')).toBe(4);
+    expect(s.get('controller_runtime_active_workers{controller="logtoapplication"}')).toBe(1);
+    expect(s.get('workqueue_adds_total{name="logtoapplication"}')).toBe(2);
+    expect(s.get('workqueue_depth{name="logtoapplication"}')).toBe(1);
+    expect(s.get('workqueue_retries_total{name="logtoapplication"}')).toBe(1);
+    expect(s.get('workqueue_queue_duration_seconds_count{name="logtoapplication"}')).toBe(1);
+    expect(s.get('workqueue_unfinished_work_seconds{name="logtoapplication"}')).toBe(2.5);
+    expect(s.get('workqueue_longest_running_processor_seconds{name="logtoapplication"}')).toBe(2.5);
+    expect(s.get('leader_election_master_status{name="logto-operator-leader"}')).toBe(1);
+    expect(s.get('logto_api_requests_total{operation="create_application",method="POST",code="200"}')).toBe(
+      1,
+    );
+    expect(s.get('logto_api_requests_total{operation="get_application",method="GET",code="error"}')).toBe(1);
+    expect(
+      s.get('logto_api_request_duration_seconds_bucket{le="5",operation="get_application",method="GET"}'),
+    ).toBe(1);
+    expect(
+      s.get('logto_operator_watch_restarts_total{informer="secrets in all namespaces",reason="gone"}'),
+    ).toBe(1);
+    expect(s.get('logto_operator_relists_total{informer="secrets in all namespaces",reason="initial"}')).toBe(
+      1,
+    );
+
+    queue.done!('ns/web', 2_500);
+    leader.stoppedLeading!('lost');
+    const after = samples(await metrics.render());
+    expect(after.get('workqueue_unfinished_work_seconds{name="logtoapplication"}')).toBe(0);
+    expect(after.get('workqueue_work_duration_seconds_sum{name="logtoapplication"}')).toBe(2.5);
+    expect(after.get('leader_election_master_status{name="logto-operator-leader"}')).toBe(0);
+  });
+
+  it('keeps separate registries, with Node.js default metrics on request', async () => {
+    const a = new OperatorMetrics();
+    const b = new OperatorMetrics({ defaultMetrics: false });
+    expect(await a.render()).toContain('process_cpu_seconds_total');
+    expect(await b.render()).not.toContain('process_cpu_seconds_total');
+  });
+});
