@@ -1,7 +1,8 @@
 /**
  * Wires the operator together: Logto client, informers on LogtoApplications and on the Secrets the
  * operator owns (one pair per watched namespace, or cluster-wide), the work queue controller and the
- * LogtoApplication reconciler.
+ * LogtoApplication reconciler. With leader election, every replica keeps its caches synced, but only
+ * the holder of the Lease queues work and reconciles.
  */
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
 import { LogtoClient } from './api/client.js';
@@ -29,6 +30,8 @@ import {
   type WorkQueueMetrics,
 } from './controllers/runtime/index.js';
 import type { Logger } from './log.js';
+import { LeaderElector, type LeaderElectionCallbacks } from './runtime/leader-election.js';
+import { KubernetesLeaseStore } from './runtime/lease-store.js';
 import { observeCalls } from './util/observe-calls.js';
 
 export const CONTROLLER_NAME = 'logtoapplication';
@@ -45,17 +48,40 @@ export interface OperatorHooks {
   controllerMetrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetrics;
   informerMetrics?: InformerMetrics;
+  /** Leader election transitions (only with leader election enabled). */
+  leaderElection?: LeaderElectionCallbacks;
+}
+
+export interface StopOptions {
+  /**
+   * Release the Lease once in-flight reconciles are done, so that a successor starts at once (default
+   * true). False leaves it to expire, as a crash would: for tests.
+   */
+  releaseLease?: boolean;
 }
 
 export interface Operator {
   controller: Controller;
   tokens: ClientCredentialsTokenProvider;
+  /** This replica's identity in the Lease; undefined without leader election. */
+  identity: string | undefined;
   /** Caches synced. */
   isReady(): boolean;
   /** Every watch alive (per its watchdog). */
   isHealthy(): boolean;
-  /** Stops taking work, waits for in-flight reconciles up to the timeout, stops the watches. */
-  stop(timeoutMs?: number): Promise<void>;
+  /** Runs the controller: holds the Lease (always, without leader election). */
+  isLeader(): boolean;
+  /**
+   * Resolves when this replica lost the Lease (no renewal within the renew deadline). It has then
+   * stopped reconciling (in-flight reconciles aborted) and will not lead again: the process should exit
+   * non-zero, as controller-runtime's manager does. Never resolves otherwise.
+   */
+  leadershipLost: Promise<void>;
+  /**
+   * Stops taking work, waits for in-flight reconciles up to the timeout, then releases the Lease and
+   * stops the watches. Renewals continue while reconciles finish, so nobody else starts meanwhile.
+   */
+  stop(timeoutMs?: number, options?: StopOptions): Promise<void>;
 }
 
 /** A cache lookup over several namespace-scoped informers. */
@@ -200,21 +226,64 @@ export async function startOperator(
     ...(hooks.queueMetrics ? { queueMetrics: hooks.queueMetrics } : {}),
   });
 
-  for (const informer of applications.all()) {
-    informer.addHandlers(enqueueHandlers(controller, { shouldEnqueueUpdate: needsReconcile }));
-  }
-  // A change to, or the deletion of, a Secret the operator owns brings its LogtoApplication back.
-  const owners = ownerKeys({ group: GROUP, kind: KIND, controllerOnly: true });
-  for (const informer of secrets.all()) informer.addHandlers(enqueueHandlers(controller, { map: owners }));
-
   const informers = [...applications.all(), ...secrets.all()];
+  let reconciling = false;
+  let stopping: Promise<void> | undefined;
+  // Registered after the caches synced, handlers first receive every cached object: the queue fills
+  // only once this replica reconciles (as controller-runtime starts its sources after election).
+  const startReconciling = () => {
+    if (stopping) return;
+    reconciling = true;
+    for (const informer of applications.all()) {
+      informer.addHandlers(enqueueHandlers(controller, { shouldEnqueueUpdate: needsReconcile }));
+    }
+    // A change to, or the deletion of, a Secret the operator owns brings its LogtoApplication back.
+    const owners = ownerKeys({ group: GROUP, kind: KIND, controllerOnly: true });
+    for (const informer of secrets.all()) informer.addHandlers(enqueueHandlers(controller, { map: owners }));
+    controller.start();
+  };
+
   for (const informer of informers) informer.start();
   await Promise.all(informers.map((informer) => informer.waitForSync()));
-  controller.start();
+
+  let lost: () => void = () => undefined;
+  const leadershipLost = new Promise<void>((resolve) => (lost = resolve));
+  const election = config.leaderElection?.enabled ? config.leaderElection : undefined;
+  const elector =
+    election &&
+    new LeaderElector({
+      store: new KubernetesLeaseStore(kubeConfig, election.namespace, election.name),
+      identity: election.identity,
+      leaseDurationMs: election.leaseDurationMs,
+      renewDeadlineMs: election.renewDeadlineMs,
+      retryPeriodMs: election.retryPeriodMs,
+      logger,
+      callbacks: {
+        newLeader: (identity) => hooks.leaderElection?.newLeader?.(identity),
+        startedLeading: () => {
+          hooks.leaderElection?.startedLeading?.();
+          startReconciling();
+        },
+        stoppedLeading: (reason) => {
+          hooks.leaderElection?.stoppedLeading?.(reason);
+          if (reason !== 'lost') return;
+          // Someone else may take over from now on: abort in-flight reconciles at once.
+          controller.stop({ timeoutMs: 0 }).then(
+            () => lost(),
+            () => lost(),
+          );
+        },
+      },
+    });
+  if (elector) elector.start();
+  else startReconciling();
   logger.info(
     {
       namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all',
       concurrency: config.concurrency,
+      ...(election
+        ? { leaderElection: { lease: `${election.namespace}/${election.name}`, identity: election.identity } }
+        : { leaderElection: false }),
     },
     'operator started',
   );
@@ -222,14 +291,22 @@ export async function startOperator(
   return {
     controller,
     tokens,
+    identity: election?.identity,
+    leadershipLost,
     isReady: () => informers.every((informer) => informer.hasSynced()),
     isHealthy: () => informers.every((informer) => informer.isHealthy()),
-    async stop(timeoutMs = config.shutdownTimeoutMs) {
-      const result = await controller.stop({ timeoutMs });
-      if (result.timedOut)
-        logger.warn({ inFlight: result.inFlight }, 'shutdown deadline passed with reconciles in flight');
-      await Promise.all(informers.map((informer) => informer.stop()));
-      await recorder.flush();
+    isLeader: () => (elector ? elector.isLeader() : reconciling),
+    stop(timeoutMs = config.shutdownTimeoutMs, options: StopOptions = {}) {
+      stopping ??= (async () => {
+        const result = await controller.stop({ timeoutMs });
+        if (result.timedOut)
+          logger.warn({ inFlight: result.inFlight }, 'shutdown deadline passed with reconciles in flight');
+        // Only now: until the last reconcile is done, no successor may start.
+        await elector?.stop({ release: options.releaseLease ?? true });
+        await Promise.all(informers.map((informer) => informer.stop()));
+        await recorder.flush();
+      })();
+      return stopping;
     },
   };
 }

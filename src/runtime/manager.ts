@@ -1,0 +1,194 @@
+/**
+ * The operator as a process runs it (controller-runtime's manager): probe and metrics servers up first,
+ * then the operator (caches, leader election, controller), then a token keeper for readiness.
+ *
+ * - /healthz: every watch made progress within its watchdog period (200 while still starting: a
+ *   restart would not make the API server answer sooner).
+ * - /readyz: caches synced and a Logto access token at hand. A replica that does not hold the Lease is
+ *   ready too, so that a rollout can replace the leader with it.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { BindAddress, OperatorConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import {
+  CONTROLLER_NAME,
+  startOperator,
+  type Operator,
+  type OperatorHooks,
+  type StopOptions,
+} from '../operator.js';
+import { probe, startHttpServer, type HttpEndpoint, type Routes } from './http-server.js';
+import { OperatorMetrics, type OperatorMetricsOptions } from './metrics.js';
+import { TokenKeeper, type TokenKeeperOptions } from './token-keeper.js';
+
+export interface ManagerConfig extends OperatorConfig {
+  metricsBindAddress?: BindAddress | undefined;
+  healthProbeBindAddress?: BindAddress | undefined;
+}
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  config: ManagerConfig;
+  logger: Logger;
+  /** More observers, called after the metrics' own (tests). */
+  hooks?: OperatorHooks;
+  metrics?: OperatorMetricsOptions;
+  tokenKeeper?: Pick<TokenKeeperOptions, 'checkIntervalMs' | 'backoff'>;
+}
+
+export interface Manager {
+  operator: Operator;
+  metrics: OperatorMetrics;
+  /** `http://host:port` of the servers, when enabled. */
+  metricsUrl: string | undefined;
+  healthUrl: string | undefined;
+  /** See {@link Operator.leadershipLost}. */
+  leadershipLost: Promise<void>;
+  /** Undefined when ready, else why not (the /readyz answer). */
+  readiness(): string | undefined;
+  /** Stops the operator (see {@link Operator.stop}), then the token keeper and the servers. */
+  stop(timeoutMs?: number, options?: StopOptions): Promise<void>;
+}
+
+export async function startManager(options: ManagerOptions): Promise<Manager> {
+  const { config, logger } = options;
+  const metrics = new OperatorMetrics(options.metrics);
+  const state: { operator?: Operator; stopping: boolean } = { stopping: false };
+
+  const readiness = (): string | undefined => {
+    if (state.stopping) return 'shutting down';
+    if (!state.operator?.isReady()) return 'caches not synced';
+    if (!state.operator.tokens.hasValidToken()) return 'no Logto access token';
+    return undefined;
+  };
+  const liveness = (): string | undefined =>
+    state.operator && !state.operator.isHealthy()
+      ? 'a watch made no progress within its watchdog period'
+      : undefined;
+
+  const health: Routes = { '/healthz': probe(liveness), '/readyz': probe(readiness) };
+  const scrape: Routes = {
+    '/metrics': async () => ({ status: 200, body: await metrics.render(), contentType: metrics.contentType }),
+  };
+  const servers: HttpEndpoint[] = [];
+  const closeServers = () => Promise.all(servers.map((server) => server.close()));
+  let metricsUrl: string | undefined;
+  let healthUrl: string | undefined;
+  let operator: Operator;
+  let keeper: TokenKeeper;
+  try {
+    const { metricsBindAddress: metricsAt, healthProbeBindAddress: healthAt } = config;
+    if (metricsAt && healthAt && sameAddress(metricsAt, healthAt)) {
+      const server = await startHttpServer({
+        address: metricsAt,
+        routes: { ...health, ...scrape },
+        logger,
+        name: 'metrics+probes',
+      });
+      servers.push(server);
+      metricsUrl = healthUrl = server.url;
+    } else {
+      if (healthAt) {
+        servers.push(await startHttpServer({ address: healthAt, routes: health, logger, name: 'probes' }));
+        healthUrl = servers.at(-1)!.url;
+      }
+      if (metricsAt) {
+        servers.push(await startHttpServer({ address: metricsAt, routes: scrape, logger, name: 'metrics' }));
+        metricsUrl = servers.at(-1)!.url;
+      }
+    }
+    operator = await startOperator(
+      options.kubeConfig,
+      config,
+      logger,
+      combineHooks(metricsHooks(metrics, config), options.hooks ?? {}),
+    );
+    state.operator = operator;
+    keeper = new TokenKeeper({ tokens: operator.tokens, logger, ...options.tokenKeeper });
+    keeper.start();
+  } catch (err) {
+    await closeServers();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    operator,
+    metrics,
+    metricsUrl,
+    healthUrl,
+    leadershipLost: operator.leadershipLost,
+    readiness,
+    stop(timeoutMs, stopOptions) {
+      stopping ??= (async () => {
+        state.stopping = true;
+        await operator.stop(timeoutMs, stopOptions);
+        await keeper.stop();
+        await closeServers();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function sameAddress(a: BindAddress, b: BindAddress): boolean {
+  return a.port !== 0 && a.port === b.port && (a.host ?? '') === (b.host ?? '');
+}
+
+function metricsHooks(metrics: OperatorMetrics, config: OperatorConfig): OperatorHooks {
+  return {
+    onLogtoRequest: (event) => metrics.logtoRequest(event),
+    controllerMetrics: metrics.controller(),
+    queueMetrics: metrics.queue(CONTROLLER_NAME),
+    informerMetrics: metrics.informer(),
+    ...(config.leaderElection?.enabled
+      ? { leaderElection: metrics.leaderElection(config.leaderElection.name) }
+      : {}),
+  };
+}
+
+/** Observers that call each of `observers`' methods in turn. */
+function fanOut<T extends object>(...observers: (T | undefined)[]): T | undefined {
+  const present = observers.filter((o): o is T => o !== undefined);
+  if (present.length <= 1) return present[0];
+  const methods = new Set(present.flatMap((o) => Object.keys(o)));
+  return Object.fromEntries(
+    [...methods].map((method) => [
+      method,
+      (...args: unknown[]) => {
+        for (const observer of present) {
+          const fn = (observer as Record<string, unknown>)[method];
+          if (typeof fn === 'function') (fn as (...a: unknown[]) => unknown).apply(observer, args);
+        }
+      },
+    ]),
+  ) as T;
+}
+
+function chain<A extends unknown[]>(
+  a: ((...args: A) => void) | undefined,
+  b: ((...args: A) => void) | undefined,
+): ((...args: A) => void) | undefined {
+  if (!a || !b) return a ?? b;
+  return (...args: A) => {
+    a(...args);
+    b(...args);
+  };
+}
+
+function combineHooks(first: OperatorHooks, second: OperatorHooks): OperatorHooks {
+  const combined: OperatorHooks = {};
+  const onLogtoRequest = chain(first.onLogtoRequest, second.onLogtoRequest);
+  const onKubeCall = chain(first.onKubeCall, second.onKubeCall);
+  const controllerMetrics = fanOut(first.controllerMetrics, second.controllerMetrics);
+  const queueMetrics = fanOut(first.queueMetrics, second.queueMetrics);
+  const informerMetrics = fanOut(first.informerMetrics, second.informerMetrics);
+  const leaderElection = fanOut(first.leaderElection, second.leaderElection);
+  if (onLogtoRequest) combined.onLogtoRequest = onLogtoRequest;
+  if (onKubeCall) combined.onKubeCall = onKubeCall;
+  if (controllerMetrics) combined.controllerMetrics = controllerMetrics;
+  if (queueMetrics) combined.queueMetrics = queueMetrics;
+  if (informerMetrics) combined.informerMetrics = informerMetrics;
+  if (leaderElection) combined.leaderElection = leaderElection;
+  return combined;
+}
