@@ -1,0 +1,167 @@
+/**
+ * Client secrets: declared named secrets, rotation (requested, scheduled) with a grace period, and the
+ * migration of a legacy secret — with a client that keeps authenticating with whatever the
+ * Kubernetes Secret holds and must never be refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROTATE_NOW_ANNOTATION } from '../../src/controllers/logto-application/client-secrets.js';
+import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { eventually } from '../support/eventually.js';
+import { createTestNamespace, testKubeConfig } from '../support/kube.js';
+import {
+  decodeSecret,
+  emulatorSecrets,
+  startTestOperator,
+  testOperatorConfig,
+  TestCluster,
+  type TestOperator,
+} from '../support/operator.js';
+
+describe('client secrets', () => {
+  let emulator: LogtoEmulator;
+  let operator: TestOperator;
+  let cluster: TestCluster;
+  let ns: string;
+
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    cluster = new TestCluster(kc);
+    ns = await createTestNamespace(kc, 'secrets');
+    emulator = await startLogtoEmulator();
+    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    const secrets = emulator ? emulatorSecrets(emulator) : [];
+    await emulator?.close();
+    expect(secrets.filter((s) => operator.logs.some((line) => line.includes(s)))).toEqual([]);
+  });
+
+  const secretNames = (id: string) =>
+    emulator.state.applications
+      .get(id)!
+      .secrets.map((s) => s.name)
+      .sort();
+
+  /** Authenticates at Logto's token endpoint with the credentials in the Kubernetes Secret. */
+  async function authenticateWithPublishedSecret(secretName: string): Promise<number> {
+    const data = decodeSecret(await cluster.secret(ns, secretName));
+    const basic = Buffer.from(`${data.LOGTO_APP_ID}:${data.LOGTO_APP_SECRET}`).toString('base64');
+    const response = await fetch(`${emulator.endpoint}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: emulator.resourceIndicator }),
+    });
+    return response.status;
+  }
+
+  it('keeps declared named secrets, and deletes one dropped from the spec', async () => {
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await cluster.create(ns, 'named', {
+      type: 'MachineToMachine',
+      secrets: [{ name: 'ci-pipeline' }, { name: 'temporary', expiresAt }],
+    });
+    let resource = await cluster.waitReady(ns, 'named');
+    const id = resource.status!.applicationId!;
+    expect(secretNames(id)).toEqual(['Default secret', 'ci-pipeline', 'temporary']);
+    const temporary = emulator.state.applications.get(id)!.secrets.find((s) => s.name === 'temporary')!;
+    expect(temporary.expiresAt).toBe(Date.parse(expiresAt));
+    expect(resource.status).toMatchObject({
+      publishedSecret: 'Default secret',
+      managedSecrets: ['ci-pipeline', 'temporary'],
+    });
+
+    await cluster.patch(ns, 'named', { spec: { secrets: [{ name: 'ci-pipeline' }] } });
+    resource = await cluster.waitReady(ns, 'named');
+    expect(secretNames(id)).toEqual(['Default secret', 'ci-pipeline']);
+  });
+
+  it('rotates on the rotate-now annotation: publishes the new secret, retires the old after the grace period', async () => {
+    await cluster.create(ns, 'on-demand', { type: 'Traditional', rotation: { gracePeriod: '2s' } });
+    const before = await cluster.waitReady(ns, 'on-demand');
+    const id = before.status!.applicationId!;
+    const oldValue = decodeSecret(await cluster.secret(ns, 'on-demand')).LOGTO_APP_SECRET;
+
+    await cluster.patch(ns, 'on-demand', {
+      metadata: { annotations: { [ROTATE_NOW_ANNOTATION]: 'ticket-42' } },
+    });
+    const rotated = await eventually(
+      async () => {
+        const r = await cluster.get(ns, 'on-demand');
+        return r?.status?.publishedSecret?.startsWith('logto-operator-') ? r : undefined;
+      },
+      { what: 'rotation' },
+    );
+    expect(rotated.status!.rotation).toMatchObject({
+      lastRotateNowToken: 'ticket-42',
+      retiringSecrets: [{ name: 'Default secret', deleteAfter: expect.any(String) }],
+    });
+    const newValue = decodeSecret(await cluster.secret(ns, 'on-demand')).LOGTO_APP_SECRET;
+    expect(newValue).not.toBe(oldValue);
+    // Both work during the grace period, then the old one is gone.
+    expect(secretNames(id)).toContain('Default secret');
+    await eventually(() => !secretNames(id).includes('Default secret'), { what: 'old secret retired' });
+    expect(secretNames(id)).toEqual([rotated.status!.publishedSecret]);
+    const settled = await eventually(
+      async () => {
+        const r = await cluster.get(ns, 'on-demand');
+        return r?.status?.rotation?.retiringSecrets ? undefined : r;
+      },
+      { what: 'retiring list emptied' },
+    );
+    expect(settled.status!.rotation!.lastRotateNowToken).toBe('ticket-42');
+
+    // The same annotation value does not rotate again.
+    const published = settled.status!.publishedSecret;
+    await cluster.patch(ns, 'on-demand', { metadata: { annotations: { 'logto.io/force-sync': 'again' } } });
+    await cluster.waitReady(ns, 'on-demand');
+    expect((await cluster.get(ns, 'on-demand'))!.status!.publishedSecret).toBe(published);
+  });
+
+  it('a client using whatever the Secret holds never fails through scheduled rotations', async () => {
+    await cluster.create(ns, 'rotating', {
+      type: 'MachineToMachine',
+      rotation: { every: '3s', gracePeriod: '2s' },
+    });
+    const resource = await cluster.waitReady(ns, 'rotating');
+    const id = resource.status!.applicationId!;
+    expect(resource.status!.rotation!.nextRotationTime).toEqual(expect.any(String));
+
+    const published = new Set<string>();
+    const failures: number[] = [];
+    const until = Date.now() + 10_000;
+    let attempts = 0;
+    while (Date.now() < until) {
+      const status = await authenticateWithPublishedSecret('rotating');
+      attempts++;
+      if (status !== 200) failures.push(status);
+      published.add(decodeSecret(await cluster.secret(ns, 'rotating')).LOGTO_APP_SECRET!);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(failures).toEqual([]);
+    expect(attempts).toBeGreaterThan(20);
+    expect(published.size).toBeGreaterThanOrEqual(3);
+    // Retired secrets are really deleted: only the published one and at most one in its grace period remain.
+    expect(emulator.state.applications.get(id)!.secrets.length).toBeLessThanOrEqual(2);
+  });
+
+  it('migrates a legacy secret: publishes a new secret first, deletes the legacy one after the grace period', async () => {
+    const legacy = emulator.seed.application({ name: 'old portal', type: 'Traditional', legacySecret: true });
+    const legacyValue = legacy.legacySecret!;
+    await cluster.create(ns, 'legacy', { type: 'Traditional', adoptApplicationId: legacy.id });
+    let resource = await cluster.waitReady(ns, 'legacy');
+    expect(resource.status!.publishedSecret).toBe('legacy');
+    expect(decodeSecret(await cluster.secret(ns, 'legacy')).LOGTO_APP_SECRET).toBe(legacyValue);
+
+    await cluster.patch(ns, 'legacy', {
+      spec: { rotation: { migrateLegacySecret: true, gracePeriod: '1s' } },
+    });
+    resource = await cluster.waitReady(ns, 'legacy');
+    expect(resource.status!.publishedSecret).toMatch(/^logto-operator-/);
+    expect(decodeSecret(await cluster.secret(ns, 'legacy')).LOGTO_APP_SECRET).not.toBe(legacyValue);
+    await eventually(() => emulator.state.applications.get(legacy.id)!.legacySecret === null, {
+      what: 'legacy secret deleted',
+    });
+  });
+});
