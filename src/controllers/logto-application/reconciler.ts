@@ -135,9 +135,12 @@ export class LogtoApplicationReconciler implements Reconciler {
   }
 
   private async sync(cached: LogtoApplication, logto: LogtoApplicationsApi): Promise<ReconcileResult> {
-    let resource = cached;
+    const resource = cached;
     if (!resource.metadata.finalizers?.includes(FINALIZER)) {
-      resource = await this.deps.kube.addFinalizer(resource);
+      // The finalizer goes first, before anything exists in Logto. Its update event brings the
+      // resource straight back, so the work happens in that pass rather than twice.
+      await this.deps.kube.addFinalizer(resource);
+      return {};
     }
     const problems = validateSpec(resource);
     if (problems.length > 0) throw new ReconcileStop('InvalidSpec', problems.join('; '));
