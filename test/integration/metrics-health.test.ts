@@ -1,0 +1,188 @@
+/**
+ * The probe and metrics endpoints of a running operator (in-process manager, bound to 127.0.0.1:0):
+ * /readyz waits for a Logto token, a non-leader is ready too, /metrics carries the controller-runtime
+ * names with values that match what happened.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LeaderElectionConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startManager, type Manager } from '../../src/runtime/manager.js';
+import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { eventually } from '../support/eventually.js';
+import { createTestNamespace, testKubeConfig } from '../support/kube.js';
+import { emulatorSecrets, testOperatorConfig, TestCluster } from '../support/operator.js';
+
+const LOOPBACK = { host: '127.0.0.1', port: 0 };
+
+async function get(url: string): Promise<{ status: number; body: string; type: string | null }> {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.text(), type: response.headers.get('content-type') };
+}
+
+/** Sample values by `name{labels}`, as exposed. */
+function samples(text: string): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    result.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return result;
+}
+
+describe('metrics and health endpoints', () => {
+  let emulator: LogtoEmulator;
+  let cluster: TestCluster;
+  let ns: string;
+  const logs: string[] = [];
+  const managers: Manager[] = [];
+
+  beforeAll(async () => {
+    cluster = new TestCluster(testKubeConfig());
+    ns = await createTestNamespace(cluster.kc, 'metrics');
+    emulator = await startLogtoEmulator();
+  });
+
+  afterAll(async () => {
+    await Promise.all(managers.map((m) => m.stop(5_000)));
+    const secrets = emulator ? emulatorSecrets(emulator) : [];
+    await emulator?.close();
+    expect(secrets.filter((s) => logs.some((line) => line.includes(s)))).toEqual([]);
+  });
+
+  const election = (identity: string): LeaderElectionConfig => ({
+    enabled: true,
+    namespace: ns,
+    name: 'metrics-test-leader',
+    identity,
+    leaseDurationMs: 3_000,
+    renewDeadlineMs: 2_000,
+    retryPeriodMs: 500,
+  });
+
+  async function start(identity: string): Promise<Manager> {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const manager = await startManager({
+      kubeConfig: cluster.kc,
+      config: {
+        ...testOperatorConfig(emulator, { watchNamespaces: [ns], leaderElection: election(identity) }),
+        metricsBindAddress: LOOPBACK,
+        healthProbeBindAddress: LOOPBACK,
+      },
+      logger: createLogger({ level: 'debug' }, sink),
+      tokenKeeper: { checkIntervalMs: 200, backoff: { baseMs: 100, maxMs: 300 } },
+    });
+    managers.push(manager);
+    return manager;
+  }
+
+  it('is unready while Logto is down (healthy all the same), ready once a token is obtained', async () => {
+    emulator.faults.startOutage(503);
+    const manager = await start('metrics-a');
+    expect(manager.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(manager.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(manager.metricsUrl).not.toBe(manager.healthUrl);
+    // Caches are synced (start-up waited for them); only the token is missing.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await get(`${manager.healthUrl}/readyz`)).toMatchObject({
+      status: 503,
+      body: 'no Logto access token',
+    });
+    expect(await get(`${manager.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
+    expect(logs.some((line) => line.includes('cannot obtain a Logto access token'))).toBe(true);
+
+    emulator.faults.endOutage();
+    await eventually(async () => (await get(`${manager.healthUrl}/readyz`)).status === 200, {
+      what: 'readyz 200',
+    });
+    expect(await get(`${manager.healthUrl}/readyz`)).toMatchObject({ status: 200, body: 'ok' });
+    expect((await get(`${manager.healthUrl}/metrics`)).status).toBe(404);
+    expect((await fetch(`${manager.healthUrl}/readyz`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('exposes controller-runtime, workqueue, leader election, Logto API and informer metrics', async () => {
+    const manager = managers[0]!;
+    await eventually(() => manager.operator.isLeader(), { what: 'leadership' });
+    // One failed create (500, not retried: a create is not idempotent) and one reset GET (retried).
+    emulator.faults.inject({ method: 'POST', path: '/api/applications', status: 500, times: 1 });
+    emulator.faults.inject({ method: 'GET', path: '/api/**', reset: true, times: 1 });
+    await cluster.create(ns, 'web', {
+      type: 'Traditional',
+      oidcClientMetadata: { redirectUris: ['https://web.example/cb'] },
+    });
+    await cluster.waitReady(ns, 'web');
+    await eventually(() => manager.operator.controller.activeWorkers() === 0, { what: 'workers idle' });
+
+    const scrape = await get(`${manager.metricsUrl}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    const s = samples(scrape.body);
+    const c = 'controller="logtoapplication"';
+    const q = 'name="logtoapplication"';
+    expect(s.get(`controller_runtime_reconcile_total{${c},result="success"}`)).toBeGreaterThanOrEqual(1);
+    expect(s.get(`controller_runtime_reconcile_total{${c},result="error"}`)).toBeGreaterThanOrEqual(1);
+    expect(s.get(`controller_runtime_reconcile_errors_total{${c}}`)).toBeGreaterThanOrEqual(1);
+    expect(s.get(`controller_runtime_reconcile_time_seconds_count{${c}}`)).toBeGreaterThanOrEqual(2);
+    expect(s.get(`controller_runtime_reconcile_time_seconds_sum{${c}}`)).toBeGreaterThan(0);
+    expect(s.get(`controller_runtime_max_concurrent_reconciles{${c}}`)).toBe(2);
+    expect(s.get(`controller_runtime_active_workers{${c}}`)).toBe(0);
+    expect(s.get(`workqueue_depth{${q}}`)).toBe(0);
+    expect(s.get(`workqueue_adds_total{${q}}`)).toBeGreaterThanOrEqual(2);
+    expect(s.get(`workqueue_retries_total{${q}}`)).toBeGreaterThanOrEqual(1);
+    expect(s.get(`workqueue_queue_duration_seconds_count{${q}}`)).toBeGreaterThanOrEqual(2);
+    expect(s.get(`workqueue_work_duration_seconds_count{${q}}`)).toBeGreaterThanOrEqual(2);
+    expect(s.get(`workqueue_unfinished_work_seconds{${q}}`)).toBe(0);
+    expect(s.get('leader_election_master_status{name="metrics-test-leader"}')).toBe(1);
+    expect(s.get('logto_api_requests_total{operation="create_application",method="POST",code="500"}')).toBe(
+      1,
+    );
+    expect(s.get('logto_api_requests_total{operation="create_application",method="POST",code="200"}')).toBe(
+      1,
+    );
+    expect(
+      [...s].some(([name, value]) => /^logto_api_requests_total\{.*code="error"\}$/.test(name) && value >= 1),
+    ).toBe(true);
+    expect(
+      s.get('logto_api_request_duration_seconds_count{operation="create_application",method="POST"}'),
+    ).toBe(2);
+    for (const informer of [
+      `logtoapplications.logto.io in ${ns}`,
+      `secrets in ${ns} (app.kubernetes.io/managed-by=logto-operator)`,
+    ]) {
+      expect(s.get(`logto_operator_relists_total{informer="${informer}",reason="initial"}`)).toBe(1);
+    }
+    expect(scrape.body).toContain('# TYPE logto_operator_watch_restarts_total counter');
+    expect(scrape.body).toContain('# TYPE controller_runtime_reconcile_time_seconds histogram');
+    expect(s.get('process_cpu_seconds_total')).toBeGreaterThan(0);
+    // Nothing secret in what Prometheus scrapes.
+    for (const secret of emulatorSecrets(emulator)) expect(scrape.body).not.toContain(secret);
+  });
+
+  it('a replica that does not hold the Lease is ready, reports master status 0 and reconciles nothing', async () => {
+    const follower = await start('metrics-b');
+    await eventually(async () => (await get(`${follower.healthUrl}/readyz`)).status === 200, {
+      what: 'follower ready',
+    });
+    expect(follower.operator.isLeader()).toBe(false);
+    expect(await get(`${follower.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
+    const s = samples((await get(`${follower.metricsUrl}/metrics`)).body);
+    expect(s.get('leader_election_master_status{name="metrics-test-leader"}')).toBe(0);
+    expect(s.get('workqueue_adds_total{name="logtoapplication"}')).toBe(0);
+    expect([...s.keys()].some((name) => name.startsWith('logto_api_requests_total'))).toBe(false);
+  });
+
+  it('answers 503 while shutting down, then closes its servers', async () => {
+    const follower = managers[1]!;
+    const { healthUrl, metricsUrl } = follower;
+    await follower.stop(5_000);
+    await expect(fetch(`${healthUrl}/readyz`)).rejects.toThrow();
+    await expect(fetch(`${metricsUrl}/metrics`)).rejects.toThrow();
+    expect(follower.readiness()).toBe('shutting down');
+  });
+});
