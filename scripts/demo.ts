@@ -15,6 +15,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { createLogger } from '../src/log.js';
 import { startOperator } from '../src/operator.js';
+import { exampleTenant } from '../test/support/example-tenant.js';
 import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
@@ -34,7 +35,7 @@ function section(title: string): void {
 async function main(): Promise<void> {
   section('Starting a local control plane (the first run builds kube-apiserver and etcd with Go)');
   const plane = await startControlPlane();
-  const emulator = await startLogtoEmulator();
+  const emulator = await startLogtoEmulator(exampleTenant());
   console.log(`kube-apiserver: ${plane.server}\nLogto emulator: ${emulator.endpoint}`);
 
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });

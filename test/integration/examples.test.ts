@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { exampleTenant } from '../support/example-tenant.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { applyYaml, createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
@@ -25,7 +26,7 @@ describe('examples/', () => {
     const kc = testKubeConfig();
     cluster = new TestCluster(kc);
     ns = await createTestNamespace(kc, 'examples');
-    emulator = await startLogtoEmulator();
+    emulator = await startLogtoEmulator(exampleTenant());
     operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
   });
 
@@ -41,9 +42,36 @@ describe('examples/', () => {
         (parse(await readFile(path.join(examplesDir, file), 'utf8')) as { spec: { type: string } }).spec.type,
       );
     }
-    expect([...types].sort()).toEqual(
-      expect.arrayContaining(['MachineToMachine', 'Native', 'SPA', 'Traditional']),
-    );
+    expect([...types].sort()).toEqual(['MachineToMachine', 'Native', 'Protected', 'SPA', 'Traditional']);
+  });
+
+  it('has one example per capability', async () => {
+    const fields = new Set<string>();
+    for (const file of files) {
+      const manifest = parse(await readFile(path.join(examplesDir, file), 'utf8')) as {
+        spec: Record<string, unknown>;
+      };
+      for (const key of Object.keys(manifest.spec)) fields.add(key);
+      for (const key of Object.keys((manifest.spec.secret as object | undefined) ?? {}))
+        fields.add(`secret.${key}`);
+    }
+    const capabilities = [
+      'roles',
+      'userConsentScopes',
+      'userConsentOrganizations',
+      'signInExperience',
+      'customData',
+      'secrets',
+      'rotation',
+      'protectedAppMetadata',
+      'customDomains',
+      'accessControl',
+      'deletionPolicy',
+      'secret.keys',
+      'secret.templates',
+      'secret.labels',
+    ];
+    expect(capabilities.filter((capability) => !fields.has(capability))).toEqual([]);
   });
 
   it.each(files)('%s becomes Ready', async (file) => {
