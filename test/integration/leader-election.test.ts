@@ -4,7 +4,7 @@
  * stopped leader hands over at once, a killed one within the lease duration; no resource is ever
  * reconciled by two of them at once, and every resource ends up with exactly one Logto application.
  */
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LeaderElectionConfig } from '../../src/config.js';
 import { readMarker } from '../../src/controllers/logto-application/ownership-marker.js';
@@ -250,5 +250,74 @@ describe('leader election', () => {
     expect(await second.exited).toBe(0);
     // Released on the way out.
     expect((await holder(ns)) ?? '').toBe('');
+  });
+  /** Keeps rewriting the Lease as held by someone else, as a rogue or misconfigured replica would. */
+  function intrude(namespace: string): () => void {
+    const api = kc.makeApiClient(CoordinationV1Api);
+    let running = true;
+    void (async () => {
+      while (running) {
+        try {
+          const lease = await api.readNamespacedLease({ namespace, name: 'logto-operator-leader' });
+          lease.spec = { ...lease.spec, holderIdentity: 'intruder', renewTime: new V1MicroTime() };
+          await api.replaceNamespacedLease({ namespace, name: 'logto-operator-leader', body: lease });
+        } catch {
+          // A conflict with the leader's renewal: try again.
+        }
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 5));
+      }
+    })();
+    return () => (running = false);
+  }
+
+  it('a leader that cannot renew within the renew deadline stops reconciling and reports the loss', async () => {
+    const ns = await createTestNamespace(kc, 'leader-lost');
+    const a = await startInstance(ns, 'instance-lost');
+    await eventually(() => a.test.operator.isLeader(), { what: 'leadership' });
+    await createApps(ns, ['lost-0']);
+    await cluster.waitReady(ns, 'lost-0');
+
+    const stopIntruding = intrude(ns);
+    try {
+      const lostWithin = Promise.race([
+        a.test.operator.leadershipLost.then(() => 'lost'),
+        new Promise((resolve) => setTimeout(() => resolve('timeout'), RENEW_MS + RETRY_MS + SLACK_MS)),
+      ]);
+      expect(await lostWithin).toBe('lost');
+      expect(a.test.operator.isLeader()).toBe(false);
+      expect(a.test.logs.some((line) => line.includes('leader lease lost'))).toBe(true);
+      // No more reconciles from it, whatever changes.
+      const reconciles = a.test.reconciles;
+      await createApps(ns, ['lost-1']);
+      await new Promise((resolve) => setTimeout(resolve, 4 * RETRY_MS));
+      expect(a.test.reconciles).toBe(reconciles);
+      expect(await holder(ns)).toBe('intruder');
+    } finally {
+      stopIntruding();
+    }
+  });
+
+  it('an operator process that loses the Lease exits non-zero', async () => {
+    const ns = await createTestNamespace(kc, 'leader-lost-process');
+    const child = startOperatorProcess(inject('kubeconfigPath'), emulator, {
+      WATCH_NAMESPACES: ns,
+      LEADER_ELECTION_NAMESPACE: ns,
+      LEASE_DURATION: `${LEASE_MS}ms`,
+      RENEW_DEADLINE: `${RENEW_MS}ms`,
+      RETRY_PERIOD: `${RETRY_MS}ms`,
+      POD_NAME: 'process-lost',
+    });
+    processes.push(child);
+    await eventually(async () => (await holder(ns)) === 'process-lost', {
+      what: 'leadership',
+      timeoutMs: 60_000,
+    });
+    const stopIntruding = intrude(ns);
+    try {
+      expect(await child.exited).toBe(1);
+      expect(child.output()).toContain('leader election lost: exiting');
+    } finally {
+      stopIntruding();
+    }
   });
 });
