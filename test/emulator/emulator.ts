@@ -266,6 +266,7 @@ export class LogtoEmulator {
       req.socket.destroy();
       return;
     }
+    rememberCredentials(reply.body, this.state.credentialsAnswered);
     writeReply(res, reply);
   }
 
@@ -287,6 +288,27 @@ const validated = (schema: TSchema, value: unknown): unknown => {
     throw invalidInput('The request body is invalid.', { issues: schemaIssues(schema, body) });
   }
   return Value.Clean(schema, Value.Clone(body));
+};
+
+/** Collects credential values from an answer: secrets (`value` of a secret), `secret`, `access_token`. */
+const rememberCredentials = (body: unknown, into: Set<string>): void => {
+  if (Array.isArray(body)) {
+    for (const item of body) rememberCredentials(item, into);
+    return;
+  }
+  if (!body || typeof body !== 'object') return;
+  const record = body as Record<string, unknown>;
+  const isSecret = typeof record.applicationId === 'string' && typeof record.name === 'string';
+  for (const [key, value] of Object.entries(record)) {
+    if (
+      typeof value === 'string' &&
+      (key === 'secret' || key === 'access_token' || (isSecret && key === 'value'))
+    ) {
+      into.add(value);
+    } else if (value && typeof value === 'object') {
+      rememberCredentials(value, into);
+    }
+  }
 };
 
 export const startLogtoEmulator = async (options: LogtoEmulatorOptions = {}): Promise<LogtoEmulator> =>

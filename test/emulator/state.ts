@@ -150,6 +150,11 @@ export class EmulatorState {
   readonly users = new Map<string, UserRecord>();
   /** Issued access tokens by `jti`. Kept across `clear()`: a token outlives a data reset. */
   readonly tokens = new Map<string, TokenRecord>();
+  /**
+   * Every secret value and access token the emulator ever answered with (kept across `clear()`), so
+   * that tests can check that none of them reached a log, an event or a status.
+   */
+  readonly credentialsAnswered = new Set<string>();
   private sequence = 0;
 
   constructor(readonly tenantId: string) {}

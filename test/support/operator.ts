@@ -185,19 +185,12 @@ export function decodeSecret(secret: V1Secret | undefined): Record<string, strin
   );
 }
 
-/** Every secret value and access token the emulator holds or issued: none may appear in logs or status. */
+/** Every secret value and access token the emulator holds or ever answered with: none may be logged. */
 export function emulatorSecrets(emulator: LogtoEmulator): string[] {
-  const values = new Set<string>([emulator.credentials.clientSecret]);
+  const values = new Set<string>([emulator.credentials.clientSecret, ...emulator.state.credentialsAnswered]);
   for (const app of emulator.state.applications.values()) {
     for (const secret of app.secrets) values.add(secret.value);
     if (app.legacySecret) values.add(app.legacySecret);
-  }
-  for (const [jti, token] of emulator.state.tokens) {
-    values.add(jti);
-    const raw =
-      (token as { token?: string; accessToken?: string }).token ??
-      (token as { accessToken?: string }).accessToken;
-    if (raw) values.add(raw);
   }
   return [...values].filter((v) => v.length >= 8);
 }
