@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# The operator image: TypeScript compiled in a full Node.js image, production dependencies installed
+# in another, and both copied onto distroless Node.js 20 (no shell, no package manager), run as the
+# image's nonroot user. `npm run check:image` replays these steps without a Docker engine; keep to
+# the instructions it understands (see scripts/check-image.ts).
+
+# Compile src/ to dist/.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Production dependencies only; none of them needs an install script.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM gcr.io/distroless/nodejs20-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+# package.json marks dist/ as ES modules ("type": "module").
+COPY --from=deps /app/package.json ./package.json
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node", "--enable-source-maps", "dist/main.js"]
