@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/config.js';
+import { OperatorMetrics } from '../../src/runtime/metrics.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
@@ -16,6 +17,15 @@ describe('README.md', () => {
       (s) => !readme.includes(`\`--${s.flag}\``) || !readme.includes(`\`${s.env}\``),
     );
     expect(missing.map((s) => s.flag)).toEqual([]);
+  });
+
+  it('documents every metric the operator exports (besides the Node.js defaults)', async () => {
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((name) => !readme.includes(`\`${name}{`) && !readme.includes(`\`${name}\``))).toEqual(
+      [],
+    );
   });
 
   it('names only npm scripts that exist', () => {
