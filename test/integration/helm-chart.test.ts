@@ -1,0 +1,300 @@
+/**
+ * The Helm chart against a real kube-apiserver: lint, the guards on impossible values, and every
+ * documented combination of values accepted by a server-side dry-run apply (schemas, RBAC, strict
+ * field validation, the restricted Pod Security Standard). The plain manifests apply as documented.
+ */
+import { fileURLToPath } from 'node:url';
+import { AppsV1Api, CoreV1Api, loadAllYaml, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHART_DIR, REPO_ROOT } from '../../scripts/render-manifests.js';
+import { installCrds } from '../support/control-plane/crds.js';
+import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
+import { renderChart, runTool, valuesFile } from '../support/packaging.js';
+
+const ENDPOINT = 'https://logto.example.com';
+/** The one required value, merged into every combination's values. */
+const endpoint = ['--set', `logto.endpoint=${ENDPOINT}`];
+const SERVICE_MONITOR_CRDS = fileURLToPath(new URL('../fixtures/packaging/crds', import.meta.url));
+
+type Values = Record<string, unknown>;
+
+describe('Helm chart', () => {
+  const kc = testKubeConfig();
+  const kubeconfig = ['--kubeconfig', inject('kubeconfigPath')];
+  let release: string;
+  let teamA: string;
+  let teamB: string;
+
+  /** The documented combinations (README, values.yaml), with what each must render. */
+  const combinations = (): { name: string; values: Values; kinds: string[]; absent?: string[] }[] => [
+    {
+      name: 'default values (cluster-wide)',
+      values: {},
+      kinds: [
+        'ServiceAccount',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'Deployment',
+      ],
+      absent: ['ServiceMonitor', 'PodDisruptionBudget'],
+    },
+    {
+      name: 'namespaced, two namespaces',
+      values: { watchNamespaces: [teamA, teamB], rbac: { aggregateToDefaultRoles: false } },
+      kinds: ['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'Deployment'],
+      absent: ['ClusterRole', 'ClusterRoleBinding'],
+    },
+    {
+      name: 'cluster-wide, highly available (2 replicas, spread, PDB)',
+      values: {
+        replicaCount: 2,
+        podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: null },
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: {
+              matchLabels: {
+                'app.kubernetes.io/name': 'logto-operator',
+                'app.kubernetes.io/instance': 'logto-operator',
+              },
+            },
+          },
+        ],
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 100,
+                podAffinityTerm: {
+                  topologyKey: 'kubernetes.io/hostname',
+                  labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'logto-operator' } },
+                },
+              },
+            ],
+          },
+        },
+      },
+      kinds: ['ClusterRole', 'Deployment', 'PodDisruptionBudget'],
+    },
+    {
+      name: 'ServiceMonitor on',
+      values: {
+        metrics: {
+          serviceMonitor: {
+            enabled: true,
+            labels: { release: 'prometheus' },
+            interval: '15s',
+            relabelings: [
+              { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' },
+            ],
+          },
+        },
+      },
+      kinds: ['Service', 'ServiceMonitor'],
+    },
+    {
+      name: 'PodDisruptionBudget on',
+      values: { podDisruptionBudget: { enabled: true } },
+      kinds: ['PodDisruptionBudget'],
+    },
+    {
+      name: 'leader election off, pinned image, extra settings',
+      values: {
+        leaderElection: { enabled: false },
+        image: { repository: 'registry.internal/logto-operator', digest: `sha256:${'a'.repeat(64)}` },
+        imagePullSecrets: [{ name: 'regcred' }],
+        logto: { publicEndpoint: 'https://id.example.com', resource: 'https://tenant.logto.app/api' },
+        extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }],
+        priorityClassName: 'system-cluster-critical',
+        podAnnotations: { 'example.com/team': 'platform' },
+        metrics: { service: { enabled: false } },
+      },
+      kinds: ['Deployment'],
+      absent: ['Service'],
+    },
+  ];
+
+  beforeAll(async () => {
+    release = await createTestNamespace(kc, 'chart');
+    teamA = await createTestNamespace(kc, 'chart-team-a');
+    teamB = await createTestNamespace(kc, 'chart-team-b');
+    // The release namespace enforces (and warns about) the restricted Pod Security Standard.
+    await runTool('kubectl', [
+      ...kubeconfig,
+      'label',
+      'namespace',
+      release,
+      'pod-security.kubernetes.io/enforce=restricted',
+      'pod-security.kubernetes.io/warn=restricted',
+    ]);
+    await installCrds(kc, SERVICE_MONITOR_CRDS);
+  });
+
+  it('passes helm lint --strict with each documented combination', async () => {
+    for (const { name, values } of combinations()) {
+      const lint = await runTool('helm', [
+        'lint',
+        '--strict',
+        CHART_DIR,
+        '-f',
+        await valuesFile(values),
+        ...endpoint,
+      ]);
+      expect(lint.code, `${name}: ${lint.stdout}${lint.stderr}`).toBe(0);
+      expect(lint.stdout).toContain('0 chart(s) failed');
+    }
+  });
+
+  it('refuses impossible values with a message that says what to fix', async () => {
+    const cases: [Values, RegExp][] = [
+      [{}, /logto\.endpoint is required/],
+      [{ logto: { endpoint: 'logto.example.com' } }, /endpoint.*does not match pattern/],
+      [
+        { logto: { endpoint: ENDPOINT }, replicaCount: 2, leaderElection: { enabled: false } },
+        /requires leaderElection/,
+      ],
+      [
+        { logto: { endpoint: ENDPOINT }, terminationGracePeriodSeconds: 30 },
+        /must exceed shutdownTimeoutSeconds/,
+      ],
+      [
+        {
+          logto: { endpoint: ENDPOINT },
+          metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } },
+        },
+        /requires metrics\.service\.enabled/,
+      ],
+      [
+        { logto: { endpoint: ENDPOINT }, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
+        /either minAvailable or maxUnavailable/,
+      ],
+      [
+        { logto: { endpoint: ENDPOINT }, watchNamespaces: ['Team_A'] },
+        /watchNamespaces.*does not match pattern/,
+      ],
+      [{ logto: { endpoint: ENDPOINT }, resyncPeriod: 'often' }, /resyncPeriod.*does not match pattern/],
+      [{ logto: { endpoint: ENDPOINT }, replicas: 2 }, /additional properties 'replicas' not allowed/],
+      [
+        { logto: { endpoint: ENDPOINT }, serviceAccount: { create: false } },
+        /serviceAccount\.name is required/,
+      ],
+    ];
+    for (const [values, message] of cases) {
+      const run = await runTool('helm', [
+        'template',
+        'logto-operator',
+        CHART_DIR,
+        '-f',
+        await valuesFile(values),
+      ]);
+      expect(run.code, JSON.stringify(values)).not.toBe(0);
+      expect(run.stderr, JSON.stringify(values)).toMatch(message);
+    }
+  });
+
+  it('renders each combination into objects the apiserver accepts (server-side dry-run)', async () => {
+    for (const { name, values, kinds, absent = [] } of combinations()) {
+      const rendered = await renderChart(release, values, endpoint);
+      const rendKinds = new Set(loadAllYaml(rendered).map((o: { kind: string }) => o.kind));
+      for (const kind of kinds) expect(rendKinds, `${name}: ${kind}`).toContain(kind);
+      for (const kind of absent) expect(rendKinds, `${name}: no ${kind}`).not.toContain(kind);
+
+      const apply = await runTool(
+        'kubectl',
+        [
+          ...kubeconfig,
+          'apply',
+          '--server-side',
+          '--dry-run=server',
+          '--field-manager=helm-chart-test',
+          '-f',
+          '-',
+        ],
+        { input: rendered },
+      );
+      expect(apply.code, `${name}: ${apply.stderr}`).toBe(0);
+      // No Pod Security warning for the Deployment's pod template (the namespace warns on restricted).
+      expect(apply.stderr, name).toBe('');
+      const applied = apply.stdout.split('\n').filter(Boolean);
+      expect(applied.length, name).toBe(loadAllYaml(rendered).length);
+      expect(
+        applied.every((line) => line.endsWith('serverside-applied (server dry run)')),
+        apply.stdout,
+      ).toBe(true);
+    }
+  });
+
+  it('namespaced mode grants nothing cluster-wide and one Role per watched namespace', async () => {
+    const objects = loadAllYaml(
+      await renderChart(release, { watchNamespaces: [teamA, teamB] }, endpoint),
+    ) as { kind: string; metadata: { name: string; namespace?: string } }[];
+    const where = (kind: string) =>
+      objects
+        .filter((o) => o.kind === kind)
+        .map((o) => o.metadata.namespace)
+        .sort();
+    expect(where('Role')).toEqual([release, teamA, teamB].sort());
+    expect(where('RoleBinding')).toEqual([release, teamA, teamB].sort());
+    // Only the aggregated user-facing roles are cluster-scoped; they grant the operator nothing.
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toEqual([]);
+    expect(
+      objects
+        .filter((o) => o.kind === 'ClusterRole')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['logto-operator-edit', 'logto-operator-view']);
+  });
+
+  it("admits the operator's pod where the restricted Pod Security Standard is enforced", async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const values of [{}, { replicaCount: 2, leaderElection: { enabled: true } }]) {
+      const objects = loadAllYaml(await renderChart(release, values, endpoint));
+      const deployment = objects.find((o: { kind: string }) => o.kind === 'Deployment') as V1Deployment;
+      const pod: V1Pod = {
+        metadata: {
+          name: 'operator-pod-check',
+          namespace: release,
+          labels: deployment.spec!.template.metadata!.labels,
+        },
+        spec: deployment.spec!.template.spec!,
+      };
+      await core.createNamespacedPod({ namespace: release, body: pod, dryRun: 'All' });
+    }
+    // The namespace really enforces it: the same pod with privilege escalation allowed is refused.
+    const objects = loadAllYaml(await renderChart(release, {}, endpoint));
+    const deployment = objects.find((o: { kind: string }) => o.kind === 'Deployment') as V1Deployment;
+    const spec = deployment.spec!.template.spec!;
+    spec.containers[0]!.securityContext!.allowPrivilegeEscalation = true;
+    const refused = await core
+      .createNamespacedPod({
+        namespace: release,
+        body: { metadata: { name: 'operator-pod-check' }, spec },
+        dryRun: 'All',
+      })
+      .then(() => undefined, apiStatus);
+    expect(refused?.message).toMatch(/violates PodSecurity "restricted/);
+  });
+
+  it('deploy/manifests applies as documented: kubectl apply -f crds/ && kubectl apply -f deploy/manifests/', async () => {
+    // The CRDs are already installed in this shared cluster: dry-run them, apply the manifests for real.
+    const crds = await runTool('kubectl', [...kubeconfig, 'apply', '--dry-run=server', '-f', 'crds/'], {
+      cwd: REPO_ROOT,
+    });
+    expect(crds.code, crds.stderr).toBe(0);
+    const manifests = await runTool('kubectl', [...kubeconfig, 'apply', '-f', 'deploy/manifests/'], {
+      cwd: REPO_ROOT,
+    });
+    expect(manifests.code, manifests.stderr).toBe(0);
+    expect(manifests.stdout).toMatch(/^namespace\/logto-operator (created|unchanged)$/m);
+    expect(manifests.stdout).toMatch(/^deployment\.apps\/logto-operator (created|unchanged)$/m);
+    const deployment = await kc
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ namespace: 'logto-operator', name: 'logto-operator' });
+    expect(deployment.spec?.template.spec?.serviceAccountName).toBe('logto-operator');
+  });
+});
