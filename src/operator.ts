@@ -239,7 +239,10 @@ export async function startOperator(
     }
     // A change to, or the deletion of, a Secret the operator owns brings its LogtoApplication back.
     const owners = ownerKeys({ group: GROUP, kind: KIND, controllerOnly: true });
-    for (const informer of secrets.all()) informer.addHandlers(enqueueHandlers(controller, { map: owners }));
+    // Only changes and deletions: an owned Secret appears because the operator just wrote it (or at
+    // start-up, when its LogtoApplication is queued anyway), so its add would only cost a pass.
+    const { onUpdate, onDelete } = enqueueHandlers<V1Secret>(controller, { map: owners });
+    for (const informer of secrets.all()) informer.addHandlers({ onUpdate, onDelete });
     controller.start();
   };
 
