@@ -6,10 +6,11 @@
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, loadAllYaml, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
 import { CHART_DIR, REPO_ROOT } from '../../scripts/render-manifests.js';
 import { installCrds } from '../support/control-plane/crds.js';
 import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
-import { renderChart, runTool, valuesFile } from '../support/packaging.js';
+import { renderChart, runTool } from '../support/packaging.js';
 
 const ENDPOINT = 'https://logto.example.com';
 /** The one required value, merged into every combination's values. */
@@ -137,14 +138,9 @@ describe('Helm chart', () => {
 
   it('passes helm lint --strict with each documented combination', async () => {
     for (const { name, values } of combinations()) {
-      const lint = await runTool('helm', [
-        'lint',
-        '--strict',
-        CHART_DIR,
-        '-f',
-        await valuesFile(values),
-        ...endpoint,
-      ]);
+      const lint = await runTool('helm', ['lint', '--strict', CHART_DIR, '-f', '-', ...endpoint], {
+        input: stringify(values),
+      });
       expect(lint.code, `${name}: ${lint.stdout}${lint.stderr}`).toBe(0);
       expect(lint.stdout).toContain('0 chart(s) failed');
     }
@@ -185,13 +181,9 @@ describe('Helm chart', () => {
       ],
     ];
     for (const [values, message] of cases) {
-      const run = await runTool('helm', [
-        'template',
-        'logto-operator',
-        CHART_DIR,
-        '-f',
-        await valuesFile(values),
-      ]);
+      const run = await runTool('helm', ['template', 'logto-operator', CHART_DIR, '-f', '-'], {
+        input: stringify(values),
+      });
       expect(run.code, JSON.stringify(values)).not.toBe(0);
       expect(run.stderr, JSON.stringify(values)).toMatch(message);
     }

@@ -55,10 +55,12 @@ describe("the README's install section", () => {
   let emulator: LogtoEmulator;
   let operator: TestOperator | undefined;
   let home: string;
+  let emptyCrdDir: string;
   const steps: Step[] = [];
 
   beforeAll(async () => {
-    const emptyCrdDir = await mkdtemp(path.join(tmpdir(), 'logto-operator-no-crds-'));
+    // No CRD: installing it is the README's first step.
+    emptyCrdDir = await mkdtemp(path.join(tmpdir(), 'logto-operator-no-crds-'));
     plane = await startControlPlane({ crdDirectory: emptyCrdDir });
     emulator = await startLogtoEmulator();
     home = await mkdtemp(path.join(tmpdir(), 'logto-operator-install-docs-'));
@@ -68,7 +70,7 @@ describe("the README's install section", () => {
     await operator?.stop();
     await emulator?.close();
     await plane?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    for (const dir of [home, emptyCrdDir]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function runBlock(code: string): Promise<Step> {

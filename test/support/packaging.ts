@@ -4,9 +4,6 @@
  * Deployment into the operator configuration the container would load.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import {
   AuthenticationV1Api,
   AuthorizationV1Api,
@@ -16,7 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config.js';
-import { helmTemplate } from '../../scripts/render-manifests.js';
+import { CHART_DIR } from '../../scripts/render-manifests.js';
 import { toolPath, type Tool } from './tools.js';
 
 export interface ToolRun {
@@ -46,22 +43,20 @@ export async function runTool(
   });
 }
 
-/** A temporary values file for `helm -f`. */
-export async function valuesFile(values: Record<string, unknown>): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'logto-operator-values-'));
-  const file = path.join(dir, 'values.yaml');
-  await writeFile(file, stringify(values));
-  return file;
-}
-
-/** `helm template` of the chart into `namespace` with the given values (and extra flags). */
+/** `helm template` of the chart into `namespace` with the given values (on stdin) and extra flags. */
 export async function renderChart(
   namespace: string,
   values: Record<string, unknown>,
   extra: string[] = [],
   release = 'logto-operator',
 ): Promise<string> {
-  return helmTemplate(['--namespace', namespace, '-f', await valuesFile(values), ...extra], release);
+  const run = await runTool(
+    'helm',
+    ['template', release, CHART_DIR, '--namespace', namespace, '-f', '-', ...extra],
+    { input: stringify(values) },
+  );
+  if (run.code !== 0) throw new Error(`helm template failed: ${run.stderr}`);
+  return run.stdout;
 }
 
 /** The username of a ServiceAccount. */
