@@ -4,6 +4,7 @@
  * Descriptions here are what `kubectl explain` prints.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { userScopes } from '../api/schemas/consent.js';
 import { ConditionSchema, FreeFormObject, StringEnum, celRules } from './schema-helpers.js';
 
 export const GROUP = 'logto.io';
@@ -212,19 +213,8 @@ const resourceScopeList = (description: string) =>
     { description, maxItems: 50 },
   );
 
-export const USER_SCOPES = [
-  'profile',
-  'email',
-  'phone',
-  'address',
-  'custom_data',
-  'identities',
-  'roles',
-  'urn:logto:scope:organizations',
-  'urn:logto:scope:organization_roles',
-  'urn:logto:scope:sessions',
-  'urn:logto:scope:trusted_devices',
-] as const;
+/** User scopes a third-party app can ask consent for (Logto's enum). */
+export const USER_SCOPES = userScopes;
 
 export const UserConsentScopesSchema = Type.Object(
   {

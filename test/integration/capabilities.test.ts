@@ -2,34 +2,18 @@
  * The optional capabilities of a LogtoApplication, each converged level-triggered: created, changed,
  * drift in Logto reverted, removed from the spec, and refused with a reason when it cannot be done.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
 import type { LogtoApplication } from '../../src/crd/logto-application.js';
 import { FORCE_SYNC_ANNOTATION } from '../../src/operator.js';
-import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import type { LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
-import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
-import {
-  decodeSecret,
-  emulatorSecrets,
-  startTestOperator,
-  testOperatorConfig,
-  TestCluster,
-  type TestOperator,
-} from '../support/operator.js';
+import { apiStatus } from '../support/kube.js';
+import { decodeSecret, operatorEnvironment, type TestCluster } from '../support/operator.js';
 
 describe('capabilities', () => {
-  let emulator: LogtoEmulator;
-  let operator: TestOperator;
-  let cluster: TestCluster;
-  let ns: string;
-  let forced = 0;
-
-  beforeAll(async () => {
-    const kc = testKubeConfig();
-    cluster = new TestCluster(kc);
-    ns = await createTestNamespace(kc, 'capabilities');
-    emulator = await startLogtoEmulator({
+  const env = operatorEnvironment('capabilities', {
+    emulator: {
       seed: {
         resources: [
           {
@@ -54,16 +38,11 @@ describe('capabilities', () => {
           { id: 'org-globex', name: 'Globex', members: ['user-alice'] },
         ],
       },
-    });
-    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+    },
   });
-
-  afterAll(async () => {
-    await operator?.stop();
-    const secrets = emulator ? emulatorSecrets(emulator) : [];
-    await emulator?.close();
-    expect(secrets.filter((s) => operator.logs.some((line) => line.includes(s)))).toEqual([]);
-  });
+  let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
+  beforeAll(() => void ({ emulator, cluster, ns } = env));
+  let forced = 0;
 
   const app = (resource: LogtoApplication) =>
     emulator.state.applications.get(resource.status!.applicationId!)!;

@@ -1,39 +1,20 @@
 /** Every manifest in examples/ is accepted by the apiserver and converges to Ready. */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { exampleTenant } from '../support/example-tenant.js';
-import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
-import { applyYaml, createTestNamespace, testKubeConfig } from '../support/kube.js';
-import {
-  startTestOperator,
-  testOperatorConfig,
-  TestCluster,
-  type TestOperator,
-} from '../support/operator.js';
+import type { LogtoEmulator } from '../emulator/index.js';
+import { applyYaml } from '../support/kube.js';
+import { operatorEnvironment, type TestCluster } from '../support/operator.js';
 
 const examplesDir = path.resolve(import.meta.dirname, '../../examples');
 const files = (await readdir(examplesDir)).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('examples/', () => {
-  let emulator: LogtoEmulator;
-  let operator: TestOperator;
-  let cluster: TestCluster;
-  let ns: string;
-
-  beforeAll(async () => {
-    const kc = testKubeConfig();
-    cluster = new TestCluster(kc);
-    ns = await createTestNamespace(kc, 'examples');
-    emulator = await startLogtoEmulator(exampleTenant());
-    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-    await emulator?.close();
-  });
+  const env = operatorEnvironment('examples', { emulator: exampleTenant() });
+  let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
+  beforeAll(() => void ({ emulator, cluster, ns } = env));
 
   it('has one example per application type', async () => {
     const types = new Set<string>();

@@ -3,7 +3,7 @@
  * rules, specs only the controller can judge, a foreign Secret, adoption rules, Logto outages and
  * rate limits, and a Management API client without permission.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
 import type { LogtoApplicationSpec } from '../../src/crd/logto-application.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
@@ -11,7 +11,7 @@ import { eventually } from '../support/eventually.js';
 import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
   decodeSecret,
-  emulatorSecrets,
+  operatorEnvironment,
   startTestOperator,
   testOperatorConfig,
   TestCluster,
@@ -99,25 +99,9 @@ describe('admission: the apiserver refuses invalid specs', () => {
 });
 
 describe('failures the controller reports', () => {
-  let emulator: LogtoEmulator;
-  let operator: TestOperator;
-  let cluster: TestCluster;
-  let ns: string;
-
-  beforeAll(async () => {
-    const kc = testKubeConfig();
-    cluster = new TestCluster(kc);
-    ns = await createTestNamespace(kc, 'failures');
-    emulator = await startLogtoEmulator();
-    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-    const secrets = emulator ? emulatorSecrets(emulator) : [];
-    await emulator?.close();
-    expect(secrets.filter((s) => operator.logs.some((line) => line.includes(s)))).toEqual([]);
-  });
+  const env = operatorEnvironment('failures');
+  let emulator: LogtoEmulator, operator: TestOperator, cluster: TestCluster, ns: string;
+  beforeAll(() => void ({ emulator, operator, cluster, ns } = env));
 
   const applicationCount = () => emulator.state.applications.size;
 

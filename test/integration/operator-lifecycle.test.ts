@@ -4,18 +4,16 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { FORCE_SYNC_ANNOTATION } from '../../src/operator.js';
 import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
-import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import type { LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
-import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
   decodeSecret,
   emulatorSecrets,
-  startTestOperator,
-  testOperatorConfig,
-  TestCluster,
+  operatorEnvironment,
+  type TestCluster,
   type TestOperator,
 } from '../support/operator.js';
 import { toolPath } from '../support/tools.js';
@@ -23,29 +21,9 @@ import { toolPath } from '../support/tools.js';
 const run = promisify(execFile);
 
 describe('LogtoApplication lifecycle', () => {
-  let emulator: LogtoEmulator;
-  let operator: TestOperator;
-  let cluster: TestCluster;
-  let ns: string;
-
-  beforeAll(async () => {
-    const kc = testKubeConfig();
-    cluster = new TestCluster(kc);
-    ns = await createTestNamespace(kc, 'lifecycle');
-    emulator = await startLogtoEmulator();
-    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-    const secrets = emulator ? emulatorSecrets(emulator) : [];
-    await emulator?.close();
-    // The scan covers the access tokens the operator used, not only app secrets.
-    expect(secrets.some((s) => s.split('.').length === 3)).toBe(true);
-    // No secret value or token ever reaches a log line.
-    const leaked = secrets.filter((s) => operator.logs.some((line) => line.includes(s)));
-    expect(leaked).toEqual([]);
-  });
+  const env = operatorEnvironment('lifecycle');
+  let emulator: LogtoEmulator, operator: TestOperator, cluster: TestCluster, ns: string;
+  beforeAll(() => void ({ emulator, operator, cluster, ns } = env));
 
   const app = (id: string) => emulator.state.applications.get(id);
   const writes = () =>

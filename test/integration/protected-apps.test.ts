@@ -1,13 +1,13 @@
 /** Protected applications and their custom domains; and a server without protected-app support. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
+  operatorEnvironment,
   startTestOperator,
   testOperatorConfig,
   TestCluster,
-  type TestOperator,
 } from '../support/operator.js';
 
 const protectedSpec = {
@@ -17,23 +17,11 @@ const protectedSpec = {
 };
 
 describe('Protected applications', () => {
-  let emulator: LogtoEmulator;
-  let operator: TestOperator;
-  let cluster: TestCluster;
-  let ns: string;
-
-  beforeAll(async () => {
-    const kc = testKubeConfig();
-    cluster = new TestCluster(kc);
-    ns = await createTestNamespace(kc, 'protected');
-    emulator = await startLogtoEmulator({ protectedApps: { domain: 'protected.example' } });
-    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+  const env = operatorEnvironment('protected', {
+    emulator: { protectedApps: { domain: 'protected.example' } },
   });
-
-  afterAll(async () => {
-    await operator?.stop();
-    await emulator?.close();
-  });
+  let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
+  beforeAll(() => void ({ emulator, cluster, ns } = env));
 
   it('creates the app with its custom domain, follows origin and page-rule edits, and deletes domain then app', async () => {
     await cluster.create(ns, 'shop', protectedSpec);

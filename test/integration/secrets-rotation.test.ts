@@ -3,40 +3,16 @@
  * migration of a legacy secret — with a client that keeps authenticating with whatever the
  * Kubernetes Secret holds and must never be refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROTATE_NOW_ANNOTATION } from '../../src/controllers/logto-application/client-secrets.js';
-import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import type { LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
-import { createTestNamespace, testKubeConfig } from '../support/kube.js';
-import {
-  decodeSecret,
-  emulatorSecrets,
-  startTestOperator,
-  testOperatorConfig,
-  TestCluster,
-  type TestOperator,
-} from '../support/operator.js';
+import { decodeSecret, operatorEnvironment, type TestCluster } from '../support/operator.js';
 
 describe('client secrets', () => {
-  let emulator: LogtoEmulator;
-  let operator: TestOperator;
-  let cluster: TestCluster;
-  let ns: string;
-
-  beforeAll(async () => {
-    const kc = testKubeConfig();
-    cluster = new TestCluster(kc);
-    ns = await createTestNamespace(kc, 'secrets');
-    emulator = await startLogtoEmulator();
-    operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
-  });
-
-  afterAll(async () => {
-    await operator?.stop();
-    const secrets = emulator ? emulatorSecrets(emulator) : [];
-    await emulator?.close();
-    expect(secrets.filter((s) => operator.logs.some((line) => line.includes(s)))).toEqual([]);
-  });
+  const env = operatorEnvironment('secrets');
+  let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
+  beforeAll(() => void ({ emulator, cluster, ns } = env));
 
   const secretNames = (id: string) =>
     emulator.state.applications

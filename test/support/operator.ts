@@ -8,7 +8,9 @@ import type { OperatorConfig } from '../../src/config.js';
 import { GROUP, PLURAL, VERSION, type LogtoApplication } from '../../src/crd/logto-application.js';
 import { createLogger } from '../../src/log.js';
 import { startOperator, type Operator, type OperatorHooks } from '../../src/operator.js';
-import type { LogtoEmulator } from '../emulator/index.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } from '../emulator/index.js';
+import { createTestNamespace, testKubeConfig } from './kube.js';
 import { eventually } from './eventually.js';
 
 export interface TestOperator {
@@ -193,4 +195,45 @@ export function emulatorSecrets(emulator: LogtoEmulator): string[] {
     if (app.legacySecret) values.add(app.legacySecret);
   }
   return [...values].filter((v) => v.length >= 8);
+}
+
+export interface OperatorEnvironment {
+  emulator: LogtoEmulator;
+  operator: TestOperator;
+  cluster: TestCluster;
+  /** A fresh namespace, the only one the operator watches. */
+  ns: string;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that run a Logto emulator and the operator on a fresh namespace
+ * of the shared control plane, and that fail the file if any secret value or access token the
+ * emulator handed out shows up in what the operator logged. The returned object is filled in by the
+ * time tests run.
+ */
+export function operatorEnvironment(
+  prefix: string,
+  options: { emulator?: LogtoEmulatorOptions; config?: Partial<OperatorConfig> } = {},
+): OperatorEnvironment {
+  const env = {} as OperatorEnvironment;
+  beforeAll(async () => {
+    const kc = testKubeConfig();
+    env.cluster = new TestCluster(kc);
+    env.ns = await createTestNamespace(kc, prefix);
+    env.emulator = await startLogtoEmulator(options.emulator);
+    env.operator = await startTestOperator(
+      kc,
+      testOperatorConfig(env.emulator, { watchNamespaces: [env.ns], ...options.config }),
+    );
+  });
+  afterAll(async () => {
+    await env.operator?.stop();
+    const secrets = env.emulator ? emulatorSecrets(env.emulator) : [];
+    await env.emulator?.close();
+    // The scan covers the access tokens the operator used (JWTs), not only application secrets.
+    if (env.operator) expect(secrets.some((s) => s.split('.').length === 3)).toBe(true);
+    const leaked = secrets.filter((s) => env.operator?.logs.some((line) => line.includes(s)));
+    expect(leaked, 'secret values or tokens in the operator logs').toEqual([]);
+  });
+  return env;
 }
