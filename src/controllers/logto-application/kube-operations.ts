@@ -33,6 +33,12 @@ export class KubernetesOperationError extends Error {
   }
 }
 
+/** The request parameters naming a LogtoApplication, written under the operator's field manager. */
+function target(resource: LogtoApplication) {
+  const { name, namespace } = resource.metadata;
+  return { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, fieldManager: FIELD_MANAGER };
+}
+
 async function named<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -59,15 +65,7 @@ export class KubernetesOperations implements KubeOperations {
     };
     return named(`apply finalizer to ${namespace}/${name}`, async () => {
       const updated = (await this.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-          body,
-          fieldManager: FIELD_MANAGER,
-        },
+        { ...target(resource), body },
         applyPatch,
       )) as LogtoApplication;
       // The apply answer carries the latest object; keep the status we already know of it.
@@ -84,18 +82,7 @@ export class KubernetesOperations implements KubeOperations {
       { op: 'remove', path: `/metadata/finalizers/${index}` },
     ];
     try {
-      await this.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-          body,
-          fieldManager: FIELD_MANAGER,
-        },
-        jsonPatch,
-      );
+      await this.custom.patchNamespacedCustomObject({ ...target(resource), body }, jsonPatch);
     } catch (error) {
       if (httpStatusOf(error) === 404) return;
       throw new KubernetesOperationError(`remove finalizer from ${namespace}/${name}`, error);
@@ -106,19 +93,7 @@ export class KubernetesOperations implements KubeOperations {
     const { name, namespace } = resource.metadata;
     const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status };
     await named(`apply status of ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-          body,
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        },
-        applyPatch,
-      ),
+      this.custom.patchNamespacedCustomObjectStatus({ ...target(resource), body, force: true }, applyPatch),
     );
   }
 
