@@ -262,6 +262,11 @@ export function parseBindAddress(value: string, what: string): BindAddress | und
   return { host: match[1] ?? (match[2] || undefined), port };
 }
 
+function atLeast(ms: number, minimum: number, what: string): number {
+  if (ms < minimum) throw new ConfigError(`${what}: must be at least ${minimum / 1000}s`);
+  return ms;
+}
+
 function positiveInteger(value: string, what: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what}: "${value}" is not a positive integer`);
@@ -356,7 +361,7 @@ export function loadConfig(
       .map((ns) => ns.trim())
       .filter(Boolean),
     concurrency: positiveInteger(get('concurrency')!, 'concurrency'),
-    resyncPeriodMs: parseDuration(get('resyncPeriod')!, 'resync period'),
+    resyncPeriodMs: atLeast(parseDuration(get('resyncPeriod')!, 'resync period'), 1000, 'resync period'),
     logLevel: get('logLevel')!,
     requestTimeoutMs: parseDuration(get('requestTimeout')!, 'request timeout'),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),

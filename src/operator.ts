@@ -215,6 +215,8 @@ export async function startOperator(
       ...DEFAULT_RECONCILER_SETTINGS,
       publicEndpoint: config.logtoPublicEndpoint,
       resyncPeriodMs: config.resyncPeriodMs,
+      // By then a create whose answer was lost has finished or been given up on by Logto.
+      ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
     },
   });
   const controller = new Controller({

@@ -63,3 +63,17 @@ function classify(status: number | undefined, code: string | undefined): LogtoEr
 export function isNotFound(error: unknown): boolean {
   return error instanceof LogtoApiError && error.kind === 'NotFound';
 }
+
+/**
+ * Runs a delete-like call; an entity already gone (404) counts as done. Resolves true when the call
+ * did the work, false when there was nothing left to do.
+ */
+export async function ignoreNotFound(call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}

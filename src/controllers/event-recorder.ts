@@ -87,6 +87,12 @@ export class KubernetesEventRecorder {
   }
 
   private takeToken(uid: string, now: number): boolean {
+    // Forget objects whose bucket has been full for a while (deleted resources, mostly).
+    if (this.buckets.size > MAX_TRACKED) {
+      for (const [key, bucket] of this.buckets) {
+        if (now - bucket.updated > this.refillMs * this.burst) this.buckets.delete(key);
+      }
+    }
     const bucket = this.buckets.get(uid) ?? { tokens: this.burst, updated: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updated) / this.refillMs);
     bucket.updated = now;
@@ -105,7 +111,8 @@ export class KubernetesEventRecorder {
     now: number,
   ): Promise<void> {
     const timestamp = new Date(now).toISOString();
-    const eventName = `${target.metadata.name}.${randomBytes(8).toString('hex')}`;
+    // Event names are DNS subdomains (253 characters): a long resource name is cut to fit.
+    const eventName = `${target.metadata.name.slice(0, 236).replace(/[.-]+$/, '')}.${randomBytes(8).toString('hex')}`;
     await this.core.createNamespacedEvent({
       namespace: target.metadata.namespace,
       body: {

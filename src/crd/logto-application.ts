@@ -559,7 +559,7 @@ export const LogtoApplicationSpecSchema = Type.Object(
         fieldPath: '.adoptApplicationId',
       },
       {
-        rule: "!has(self.roles) || size(self.roles) == 0 || self.type == 'MachineToMachine'",
+        rule: "!has(self.roles) || self.type == 'MachineToMachine'",
         message: 'roles are only allowed for MachineToMachine applications',
         fieldPath: '.roles',
       },
@@ -646,7 +646,7 @@ export const LogtoApplicationStatusSchema = Type.Object(
       Type.String({
         description:
           'Name of the Logto application secret whose value the Secret holds (for types with secrets); ' +
-          '"legacy" for an application that still uses its legacy secret.',
+          '"(legacy)" for an application that still uses its legacy secret.',
       }),
     ),
     managedCustomDataKeys: Type.Optional(

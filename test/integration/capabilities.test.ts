@@ -247,6 +247,25 @@ describe('capabilities', () => {
     });
   });
 
+  describe('a pass that fails half-way', () => {
+    it('records what it was about to manage first, so rolling the spec back undoes it', async () => {
+      await cluster.create(ns, 'half-way', { type: 'MachineToMachine' });
+      let resource = await cluster.waitReady(ns, 'half-way');
+      // customData is written, then the unknown role stops the pass.
+      await cluster.patch(ns, 'half-way', {
+        spec: { customData: { experiment: 'on' }, roles: ['no-such-role'] },
+      });
+      resource = await cluster.waitReady(ns, 'half-way', 'False', 'RoleNotFound');
+      expect(app(resource).customData.experiment).toBe('on');
+      expect(resource.status!.managedCustomDataKeys).toEqual(['experiment']);
+
+      await cluster.patch(ns, 'half-way', { spec: { customData: null, roles: null } });
+      resource = await cluster.waitReady(ns, 'half-way');
+      expect(app(resource).customData).not.toHaveProperty('experiment');
+      expect(resource.status!.managedCustomDataKeys).toBeUndefined();
+    });
+  });
+
   describe('access control and organizations', () => {
     it('enables app-level access control with the declared rules, and disables it when removed', async () => {
       await cluster.create(ns, 'guarded', {

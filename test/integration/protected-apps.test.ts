@@ -33,6 +33,15 @@ describe('Protected applications', () => {
       origin: 'https://shop.internal.example',
     });
     expect(resource.status!.customDomains).toEqual([expect.objectContaining({ domain: 'shop.example.com' })]);
+    // The callback URIs Logto derives for a Protected app are left to it.
+    app()!.oidcClientMetadata = {
+      redirectUris: ['https://shop.protected.example/callback'],
+      postLogoutRedirectUris: ['https://shop.protected.example'],
+    };
+    await cluster.patch(ns, 'shop', { metadata: { annotations: { 'logto.io/force-sync': '1' } } });
+    await cluster.waitReady(ns, 'shop');
+    expect(emulator.calls.count({ method: 'PATCH', route: '/api/applications/{id}' })).toBe(0);
+    expect(app()!.oidcClientMetadata.redirectUris).toEqual(['https://shop.protected.example/callback']);
     expect(Object.keys(await cluster.secret(ns, 'shop').then((s) => s!.data!)).sort()).toEqual([
       'LOGTO_APP_ID',
       'LOGTO_APP_SECRET',

@@ -127,7 +127,7 @@ describe('client secrets', () => {
     const legacyValue = legacy.legacySecret!;
     await cluster.create(ns, 'legacy', { type: 'Traditional', adoptApplicationId: legacy.id });
     let resource = await cluster.waitReady(ns, 'legacy');
-    expect(resource.status!.publishedSecret).toBe('legacy');
+    expect(resource.status!.publishedSecret).toBe('(legacy)');
     expect(decodeSecret(await cluster.secret(ns, 'legacy')).LOGTO_APP_SECRET).toBe(legacyValue);
 
     await cluster.patch(ns, 'legacy', {

@@ -8,7 +8,7 @@
  * moment the published value works. A rotation interrupted after the create finds its new secret
  * again (the newest operator-made secret) instead of making another.
  */
-import { LogtoApiError, isNotFound } from '../../api/errors.js';
+import { LogtoApiError, ignoreNotFound } from '../../api/errors.js';
 import type { Application, ApplicationSecret } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { parseDurationMs } from '../../util/duration.js';
@@ -17,7 +17,8 @@ import type { LogtoApplicationsApi } from './ports.js';
 export const DEFAULT_SECRET_NAME = 'Default secret';
 /** Secrets the operator creates are named with this prefix and a timestamp. */
 export const OPERATOR_SECRET_PREFIX = 'logto-operator-';
-export const LEGACY_SECRET = 'legacy';
+/** Stands for the legacy secret in status; parentheses keep it apart from real secret names. */
+export const LEGACY_SECRET = '(legacy)';
 export const ROTATE_NOW_ANNOTATION = 'logto.io/rotate-now';
 export const DEFAULT_GRACE_PERIOD_MS = 60 * 60_000;
 
@@ -56,6 +57,15 @@ function compactTimestamp(now: Date): string {
     .toLowerCase();
 }
 
+/**
+ * Secrets a rotation may delete once replaced: the ones Logto or the operator made for publishing.
+ * A secret someone created in the console, or a declared one, is left in place.
+ */
+function retirable(name: string, declared: ReadonlySet<string>): boolean {
+  if (declared.has(name)) return false;
+  return name === DEFAULT_SECRET_NAME || name === LEGACY_SECRET || name.startsWith(OPERATOR_SECRET_PREFIX);
+}
+
 /** Which secret is published when nothing asks for a rotation. */
 export function choosePublished(
   secrets: readonly ApplicationSecret[],
@@ -79,14 +89,12 @@ export function choosePublished(
   );
 }
 
+/** Deletes a secret; one already gone (or a legacy secret already replaced) counts as deleted. */
 async function ignoreGone(call: () => Promise<unknown>): Promise<void> {
   try {
-    await call();
+    await ignoreNotFound(call);
   } catch (error) {
-    const gone =
-      isNotFound(error) ||
-      (error instanceof LogtoApiError && error.code === 'application.no_legacy_secret_found');
-    if (!gone) throw error;
+    if (!(error instanceof LogtoApiError && error.code === 'application.no_legacy_secret_found')) throw error;
   }
 }
 
@@ -106,12 +114,19 @@ export async function convergeClientSecrets(
   const declaredNames = new Set(declared.map((s) => s.name));
   let listChanged = false;
   for (const secret of declared) {
-    if (secrets.some((s) => s.name === secret.name)) continue;
+    const existing = secrets.find((s) => s.name === secret.name);
+    const wantedExpiry = secret.expiresAt ? Date.parse(secret.expiresAt) : null;
+    if (existing && existing.expiresAt === wantedExpiry && usable(existing, nowMs)) continue;
+    if (existing) {
+      // Logto cannot change a secret's expiry, and an expired one is useless: replace it.
+      await ignoreGone(() => logto.deleteApplicationSecret(id, secret.name));
+      changes.push(`secret "${secret.name}" replaced`);
+    }
     await logto.createApplicationSecret(id, {
       name: secret.name,
       ...(secret.expiresAt ? { expiresAt: Date.parse(secret.expiresAt) } : {}),
     });
-    changes.push(`secret "${secret.name}" created`);
+    if (!existing) changes.push(`secret "${secret.name}" created`);
     listChanged = true;
   }
   const previous = resource.status?.publishedSecret;
@@ -161,10 +176,12 @@ export async function convergeClientSecrets(
       }
     }
     if (published) {
-      retiring.push({
-        name: published.name,
-        deleteAfter: new Date(nowMs + graceMs).toISOString().replace(/\.\d+Z$/, 'Z'),
-      });
+      if (retirable(published.name, declaredNames)) {
+        retiring.push({
+          name: published.name,
+          deleteAfter: new Date(nowMs + graceMs).toISOString().replace(/\.\d+Z$/, 'Z'),
+        });
+      }
       lastRotationTime = now.toISOString().replace(/\.\d+Z$/, 'Z');
       changes.push(`rotated the client secret (${reasons.join(', ')})`);
     }

@@ -44,6 +44,22 @@ export interface SecretManifest {
   data: Record<string, string>;
 }
 
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function isLabelValue(value: string): boolean {
+  return value === '' || (value.length <= 63 && LABEL_NAME.test(value));
+}
+
+/** A label or annotation key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+export function isQualifiedName(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix));
+  return prefixOk && name.length > 0 && name.length <= 63 && LABEL_NAME.test(name);
+}
+
 export function secretName(resource: LogtoApplication): string {
   return resource.spec.secret?.name ?? resource.metadata.name;
 }
@@ -96,7 +112,8 @@ export function desiredSecret(resource: LogtoApplication, credentials: Published
       labels: {
         ...(resource.spec.secret?.labels ?? {}),
         [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
-        [OWNER_NAME_LABEL]: resource.metadata.name,
+        // A label value holds 63 characters; longer names go without it (the owner reference remains).
+        ...(isLabelValue(resource.metadata.name) ? { [OWNER_NAME_LABEL]: resource.metadata.name } : {}),
       },
       ...(annotations && Object.keys(annotations).length ? { annotations: { ...annotations } } : {}),
       ownerReferences: [

@@ -45,6 +45,11 @@ export interface ProtectedAppSettings {
 }
 
 export interface DesiredApplication {
+  /**
+   * False: Logto's own value stands. That is a Protected app's callback URIs, which Logto derives
+   * from its host and custom domains, unless the spec sets them.
+   */
+  oidcClientMetadataManaged: boolean;
   /** Protected apps only: the subdomain is set at creation, the rest can be patched. */
   protectedApp?: ProtectedAppSettings & { subDomain: string };
   name: string;
@@ -101,6 +106,7 @@ export function desiredApplication(
           },
         }
       : {}),
+    oidcClientMetadataManaged: spec.type !== 'Protected' || spec.oidcClientMetadata !== undefined,
     name: spec.name ?? resource.metadata.name,
     description: spec.description ?? null,
     type: spec.type,
@@ -126,7 +132,7 @@ export function createApplicationBody(desired: DesiredApplication): CreateApplic
     ...(desired.description !== null ? { description: desired.description } : {}),
     type: desired.type,
     isThirdParty: desired.isThirdParty,
-    oidcClientMetadata: desired.oidcClientMetadata,
+    ...(desired.oidcClientMetadataManaged ? { oidcClientMetadata: desired.oidcClientMetadata } : {}),
     customClientMetadata: desired.customClientMetadata,
     customData: desired.customData,
     ...(desired.protectedApp
@@ -190,7 +196,10 @@ export function applicationPatch(
   const patch: ApplicationPatch = {};
   if (desired.name !== observed.name) patch.name = desired.name;
   if (desired.description !== (observed.description ?? null)) patch.description = desired.description;
-  if (!sameOidc(desired.oidcClientMetadata, observed.oidcClientMetadata)) {
+  if (
+    desired.oidcClientMetadataManaged &&
+    !sameOidc(desired.oidcClientMetadata, observed.oidcClientMetadata)
+  ) {
     patch.oidcClientMetadata = desired.oidcClientMetadata;
   }
   if (!sameClientMetadata(desired.customClientMetadata, observed.customClientMetadata ?? {})) {

@@ -13,38 +13,19 @@ import {
 } from '@kubernetes/client-node';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../crd/logto-application.js';
-import { describeError, httpStatusOf } from '../runtime/index.js';
+import { httpStatusOf } from '../runtime/index.js';
 import type { SecretManifest } from './credentials-secret.js';
-import { FIELD_MANAGER } from './field-manager.js';
-import { FINALIZER } from './reconciler.js';
+import { FIELD_MANAGER, FINALIZER } from './constants.js';
+import { KubernetesOperationError, named } from './kube-errors.js';
 import type { KubeOperations } from './ports.js';
 
 const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
-/** A failed Kubernetes call, named by what it tried; the message carries no object data. */
-export class KubernetesOperationError extends Error {
-  readonly status: number | undefined;
-  constructor(operation: string, error: unknown) {
-    const { message, status } = describeError(error);
-    super(`Kubernetes ${operation}${status ? ` (HTTP ${status})` : ''}: ${message}`);
-    this.name = 'KubernetesOperationError';
-    this.status = status;
-  }
-}
-
 /** The request parameters naming a LogtoApplication, written under the operator's field manager. */
 function target(resource: LogtoApplication) {
   const { name, namespace } = resource.metadata;
   return { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, fieldManager: FIELD_MANAGER };
-}
-
-async function named<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw new KubernetesOperationError(operation, error);
-  }
 }
 
 export class KubernetesOperations implements KubeOperations {

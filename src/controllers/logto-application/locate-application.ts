@@ -13,7 +13,8 @@ import type { LogtoApplicationsApi } from './ports.js';
 export type Located =
   | { found: 'recorded'; application: Application }
   | { found: 'adopted'; application: Application }
-  | { found: 'marker'; application: Application }
+  /** `duplicates`: more applications with this resource's marker, from creates whose answer was lost. */
+  | { found: 'marker'; application: Application; duplicates: Application[] }
   | { found: 'none'; lostApplicationId?: string };
 
 const PAGE_SIZE = 100;
@@ -39,11 +40,11 @@ async function getOrUndefined(logto: LogtoApplicationsApi, id: string): Promise<
   }
 }
 
-/** Scans the applications of the resource's type for its ownership marker (oldest first wins). */
+/** Scans the applications of the resource's type for its ownership marker; oldest first. */
 export async function findByMarker(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
-): Promise<Application | undefined> {
+): Promise<Application[]> {
   const matches: Application[] = [];
   for (let page = 1; ; page++) {
     const { items, total } = await logto.listApplicationsPage({
@@ -54,7 +55,17 @@ export async function findByMarker(
     matches.push(...items.filter((app) => readMarker(app.customData)?.uid === resource.metadata.uid));
     if (items.length < PAGE_SIZE || page * PAGE_SIZE >= total) break;
   }
-  return matches.sort((a, b) => a.createdAt - b.createdAt)[0];
+  return matches.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+async function locateByMarker(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  lostApplicationId?: string,
+): Promise<Located> {
+  const [application, ...duplicates] = await findByMarker(logto, resource);
+  if (application) return { found: 'marker', application, duplicates };
+  return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
 }
 
 export async function locateApplication(
@@ -75,10 +86,7 @@ export async function locateApplication(
         `the adopted Logto application ${adoptId} no longer exists; the operator does not recreate adopted applications`,
       );
     }
-    const byMarker = await findByMarker(logto, resource);
-    return byMarker
-      ? { found: 'marker', application: byMarker }
-      : { found: 'none', lostApplicationId: recordedId };
+    return locateByMarker(logto, resource, recordedId);
   }
   if (adoptId) {
     const application = await getOrUndefined(logto, adoptId);
@@ -91,6 +99,5 @@ export async function locateApplication(
     assertNotForeign(application, resource);
     return { found: 'adopted', application };
   }
-  const byMarker = await findByMarker(logto, resource);
-  return byMarker ? { found: 'marker', application: byMarker } : { found: 'none' };
+  return locateByMarker(logto, resource);
 }

@@ -1,4 +1,5 @@
 import { LogtoApiError } from '../../api/errors.js';
+import { KubernetesOperationError } from './kube-errors.js';
 
 /**
  * A reconcile that cannot go on until something changes: the reason and message land in the Ready
@@ -9,7 +10,7 @@ export class ReconcileStop extends Error {
   constructor(
     readonly reason: string,
     message: string,
-    readonly options: { retry?: boolean; recheckAfterMs?: number } = {},
+    readonly options: { retry?: boolean; recheckAfterMs?: number; retryAfterMs?: number } = {},
   ) {
     super(message);
     this.name = 'ReconcileStop';
@@ -23,7 +24,11 @@ export function stopFromLogtoError(error: LogtoApiError): ReconcileStop {
   const what = `Logto ${error.operation}${status}${code}: ${error.detail}`;
   switch (error.kind) {
     case 'Unavailable':
-      return new ReconcileStop('LogtoUnavailable', what, { retry: true });
+      // A Retry-After too long to wait within the call is honoured by the next attempt.
+      return new ReconcileStop('LogtoUnavailable', what, {
+        retry: true,
+        ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+      });
     case 'Unauthorized':
       return new ReconcileStop(
         'Unauthorized',
@@ -39,14 +44,25 @@ export function stopFromLogtoError(error: LogtoApiError): ReconcileStop {
     case 'NotFound':
       return new ReconcileStop('LogtoNotFound', what);
     case 'UnexpectedResponse':
-      return new ReconcileStop('UnexpectedResponse', what, { retry: true });
+      // Retrying at once would get the same answer: a version mismatch between Logto and the operator.
+      return new ReconcileStop('UnexpectedResponse', what);
     case 'Rejected':
       return new ReconcileStop('LogtoRejected', what);
   }
 }
 
+/**
+ * Maps a failure to the Ready condition. Kubernetes refusals (400/403/404/422) are reported and
+ * looked at again later; conflicts, throttling and server errors stay plain errors, retried with
+ * backoff.
+ */
 export function toReconcileStop(error: unknown): ReconcileStop | undefined {
   if (error instanceof ReconcileStop) return error;
   if (error instanceof LogtoApiError) return stopFromLogtoError(error);
+  if (error instanceof KubernetesOperationError && error.status !== undefined) {
+    if (error.status === 403)
+      return new ReconcileStop('KubernetesForbidden', `${error.message}; check the operator's RBAC`);
+    if ([400, 404, 422].includes(error.status)) return new ReconcileStop('KubernetesRejected', error.message);
+  }
   return undefined;
 }

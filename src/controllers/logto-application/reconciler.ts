@@ -9,7 +9,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Application } from '../../api/schemas.js';
-import { isNotFound } from '../../api/errors.js';
+import { LogtoApiError, ignoreNotFound, isNotFound } from '../../api/errors.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
@@ -20,7 +20,7 @@ import { ASPECTS, removeCustomDomains, type AspectContext } from './aspects/inde
 import { convergeClientSecrets } from './client-secrets.js';
 import { setCondition } from './conditions.js';
 import { desiredSecret, isOwnedBy, secretName, secretUpToDate } from './credentials-secret.js';
-import { FIELD_MANAGER } from './field-manager.js';
+import { FIELD_MANAGER, FINALIZER } from './constants.js';
 import { templateReferences } from './secret-template.js';
 import {
   applicationPatch,
@@ -30,11 +30,9 @@ import {
 } from './desired-application.js';
 import { findByMarker, locateApplication } from './locate-application.js';
 import { readMarker, withoutMarker } from './ownership-marker.js';
-import { ReconcileStop, toReconcileStop } from './outcome.js';
+import { ReconcileStop, stopFromLogtoError, toReconcileStop } from './outcome.js';
 import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './ports.js';
 import { validateSpec } from './validate-spec.js';
-
-export const FINALIZER = 'logto.io/finalizer';
 
 /** Status fields that describe the converged state (all but ids, generation and conditions). */
 const CONVERGED_FIELDS: ReadonlySet<string> = new Set([
@@ -58,12 +56,15 @@ export interface ReconcilerSettings {
   resyncJitter: number;
   /** When to look again at a resource stopped by something outside the spec (e.g. a foreign Secret). */
   recheckAfterMs: number;
+  /** After a create whose outcome is unknown: long enough for a pending create to have finished. */
+  ambiguousCreateRecheckMs: number;
 }
 
 export const DEFAULT_RECONCILER_SETTINGS: Omit<ReconcilerSettings, 'publicEndpoint'> = {
   resyncPeriodMs: 10 * 60_000,
   resyncJitter: 0.1,
   recheckAfterMs: 5 * 60_000,
+  ambiguousCreateRecheckMs: 30_000,
 };
 
 export interface ReconcilerDependencies {
@@ -145,6 +146,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     const problems = validateSpec(resource);
     if (problems.length > 0) throw new ReconcileStop('InvalidSpec', problems.join('; '));
     const existingSecret = await this.checkSecretOwnership(resource);
+    await this.recordIntent(resource);
 
     const pass = await this.syncApplication(resource, logto, existingSecret);
     await this.writeStatus(resource, {
@@ -169,8 +171,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     const located = await locateApplication(logto, resource);
     let application: Application;
     if (located.found === 'none') {
-      const desired = desiredApplication(resource);
-      application = await logto.createApplication(createApplicationBody(desired));
+      application = await this.createApplication(resource, logto);
       // Record the id at once; should this write be lost, the marker leads the next pass back here.
       await this.writeStatus(resource, {
         applicationId: application.id,
@@ -190,6 +191,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       );
     } else {
       application = located.application;
+      if (located.found === 'marker') await this.deleteDuplicates(resource, logto, located.duplicates);
       if (located.found === 'adopted' || located.found === 'marker') {
         const mismatch = immutableMismatch(desiredApplication(resource), application);
         if (mismatch) throw new ReconcileStop('AdoptionRefused', `cannot adopt: ${mismatch}`);
@@ -290,6 +292,45 @@ export class LogtoApplicationReconciler implements Reconciler {
     };
   }
 
+  private async createApplication(
+    resource: LogtoApplication,
+    logto: LogtoApplicationsApi,
+  ): Promise<Application> {
+    try {
+      return await logto.createApplication(createApplicationBody(desiredApplication(resource)));
+    } catch (error) {
+      // Only a 429 says for sure that nothing happened. After a timeout, a reset or a 5xx the create
+      // may still be committing: looking for it by marker at once could miss it and create another.
+      if (error instanceof LogtoApiError && error.kind === 'Unavailable' && error.status !== 429) {
+        throw new ReconcileStop(
+          'LogtoUnavailable',
+          `${stopFromLogtoError(error).message}. The application may have been created; the operator looks ` +
+            'for it again once any pending create has finished, rather than risk a duplicate.',
+          { recheckAfterMs: this.deps.settings.ambiguousCreateRecheckMs },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Applications carrying this resource's marker besides the one it manages: never published, removed. */
+  private async deleteDuplicates(
+    resource: LogtoApplication,
+    logto: LogtoApplicationsApi,
+    duplicates: readonly Application[],
+  ): Promise<void> {
+    for (const duplicate of duplicates) {
+      if (await ignoreNotFound(() => logto.deleteApplication(duplicate.id))) {
+        this.deps.events.record(
+          resource,
+          'Warning',
+          'DuplicateDeleted',
+          `deleted Logto application ${duplicate.id}, a second copy created by an interrupted attempt`,
+        );
+      }
+    }
+  }
+
   /** `resourceIndicators` for Secret templates, looked up only when a template uses it. */
   private async resourceIndicators(
     resource: LogtoApplication,
@@ -307,6 +348,39 @@ export class LogtoApplicationReconciler implements Reconciler {
       if (found) indicators.add(found.indicator);
     }
     return { resourceIndicators: [...indicators].join(',') };
+  }
+
+  /**
+   * Adds to status what this pass is about to manage (aspects, declared secrets, customData keys,
+   * consent users) before any Logto write, so that a pass failing or dying half-way still leaves a
+   * record, and a later rollback of the spec undoes what it did. A no-op once recorded.
+   */
+  private async recordIntent(resource: LogtoApplication): Promise<void> {
+    const { spec } = resource;
+    const current = resource.status ?? {};
+    const union = (before: string[] | undefined, now: string[]) => {
+      const all = [...new Set([...(before ?? []), ...now])].sort();
+      return all.length ? all : undefined;
+    };
+    const next = withoutUndefined<LogtoApplicationStatus>({
+      ...current,
+      managedAspects: union(
+        current.managedAspects,
+        ASPECTS.filter((a) => a.reset && a.declared(resource)).map((a) => a.name),
+      ),
+      managedSecrets: union(
+        current.managedSecrets,
+        (spec.secrets ?? []).map((s) => s.name),
+      ),
+      managedCustomDataKeys: union(current.managedCustomDataKeys, Object.keys(spec.customData ?? {})),
+      consentOrganizationUsers: union(
+        current.consentOrganizationUsers,
+        (spec.userConsentOrganizations ?? []).map((u) => u.userId),
+      ),
+    });
+    if (deepEqual(next, current)) return;
+    await this.deps.kube.applyStatus(resource, next);
+    resource.status = next;
   }
 
   /** The target Secret, if it exists and this resource owns it; stops on a Secret owned by others. */
@@ -341,17 +415,18 @@ export class LogtoApplicationReconciler implements Reconciler {
   private async finalize(resource: LogtoApplication, logto: LogtoApplicationsApi): Promise<void> {
     if (!resource.metadata.finalizers?.includes(FINALIZER)) return;
     const policy = resource.spec.deletionPolicy ?? 'Delete';
-    const application = await this.managedApplication(resource, logto);
-    if (application) {
+    for (const application of await this.managedApplications(resource, logto)) {
       if (policy === 'Delete') {
-        try {
-          // Logto refuses to delete a Protected app that still has a custom domain.
-          if (application.type === 'Protected') await removeCustomDomains({ logto, application });
-          await logto.deleteApplication(application.id);
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
+        // Logto refuses to delete a Protected app that still has a custom domain.
+        if (application.type === 'Protected') await removeCustomDomains({ logto, application });
+        if (await ignoreNotFound(() => logto.deleteApplication(application.id))) {
+          this.deps.events.record(
+            resource,
+            'Normal',
+            'Deleted',
+            `deleted Logto application ${application.id}`,
+          );
         }
-        this.deps.events.record(resource, 'Normal', 'Deleted', `deleted Logto application ${application.id}`);
       } else if (readMarker(application.customData)?.uid === resource.metadata.uid) {
         await logto.updateApplication(application.id, { customData: withoutMarker(application.customData) });
         this.deps.events.record(
@@ -365,19 +440,19 @@ export class LogtoApplicationReconciler implements Reconciler {
     await this.deps.kube.removeFinalizer(resource);
   }
 
-  /** The application this resource manages, if any still exists; never one owned by another resource. */
-  private async managedApplication(
+  /** The applications this resource manages that still exist; never one owned by another resource. */
+  private async managedApplications(
     resource: LogtoApplication,
     logto: LogtoApplicationsApi,
-  ): Promise<Application | undefined> {
+  ): Promise<Application[]> {
     const id = resource.status?.applicationId;
     if (id) {
       try {
         const application = await logto.getApplication(id);
         const marker = readMarker(application.customData);
-        return marker && marker.uid !== resource.metadata.uid ? undefined : application;
+        return marker && marker.uid !== resource.metadata.uid ? [] : [application];
       } catch (error) {
-        if (isNotFound(error)) return undefined;
+        if (isNotFound(error)) return [];
         throw error;
       }
     }
@@ -396,6 +471,7 @@ export class LogtoApplicationReconciler implements Reconciler {
         message: stop.message,
       },
     });
+    if (stop.options.retryAfterMs !== undefined) return { requeueAfterMs: stop.options.retryAfterMs };
     if (stop.options.retry) throw stop;
     // Not retried with backoff (it would fail the same way), but looked at again now and then: the
     // cause may lie outside the spec (credentials, server features, someone else's Secret).

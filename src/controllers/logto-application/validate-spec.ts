@@ -5,6 +5,7 @@
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { parseDurationMs } from '../../util/duration.js';
 import { MARKER_KEY } from './ownership-marker.js';
+import { isLabelValue, isQualifiedName } from './credentials-secret.js';
 import { isTemplateValueName, templateReferences } from './secret-template.js';
 
 function isWebUrl(value: string): boolean {
@@ -56,10 +57,25 @@ export function validateSpec(resource: LogtoApplication): string[] {
       );
     }
   }
-  const keys = Object.values(spec.secret?.keys ?? {});
+  const keys = spec.secret?.keys ?? {};
+  const defaultKeys = [
+    keys.endpoint ?? 'LOGTO_ENDPOINT',
+    keys.appId ?? 'LOGTO_APP_ID',
+    keys.appSecret ?? 'LOGTO_APP_SECRET',
+  ];
   const templated = Object.keys(spec.secret?.templates ?? {});
-  const clash = [...keys, ...templated].find((k, i, all) => all.indexOf(k) !== i);
-  if (clash) problems.push(`secret: key ${clash} is used twice (keys and templates must name distinct keys)`);
+  const credentialClash = defaultKeys.find((k, i) => defaultKeys.indexOf(k) !== i);
+  if (credentialClash) problems.push(`secret.keys: ${credentialClash} names two credentials`);
+  for (const key of templated.filter((k) => defaultKeys.includes(k))) {
+    problems.push(`secret: key ${key} is used twice (templates and the credential keys must be distinct)`);
+  }
+  for (const [key, value] of Object.entries(spec.secret?.labels ?? {})) {
+    if (!isQualifiedName(key)) problems.push(`secret.labels: "${key}" is not a valid label key`);
+    if (!isLabelValue(value)) problems.push(`secret.labels.${key}: "${value}" is not a valid label value`);
+  }
+  for (const key of Object.keys(spec.secret?.annotations ?? {})) {
+    if (!isQualifiedName(key)) problems.push(`secret.annotations: "${key}" is not a valid annotation key`);
+  }
   for (const field of ['every', 'gracePeriod'] as const) {
     const value = spec.rotation?.[field];
     if (value !== undefined && !parseDurationMs(value))

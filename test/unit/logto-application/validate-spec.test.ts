@@ -32,3 +32,31 @@ describe('validateSpec', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('validateSpec: the Secret shape', () => {
+  it('refuses templates naming unknown values, keys used twice, and invalid labels', () => {
+    const problems = validateSpec(
+      resource({
+        secret: {
+          keys: { appId: 'CLIENT_ID' },
+          templates: { X: '{{ clientSecret }}', CLIENT_ID: '{{ appId }}', LOGTO_ENDPOINT: '{{ issuer }}' },
+          labels: { 'bad key!': 'x', ok: 'not a valid value because of spaces' },
+          annotations: { 'example.com/fine': 'any value at all' },
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringContaining('unknown value clientSecret'),
+      expect.stringContaining('key CLIENT_ID is used twice'),
+      expect.stringContaining('key LOGTO_ENDPOINT is used twice'),
+      expect.stringContaining('"bad key!" is not a valid label key'),
+      expect.stringContaining('is not a valid label value'),
+    ]);
+  });
+
+  it('refuses rotation durations it cannot read', () => {
+    expect(validateSpec(resource({ rotation: { every: '0s' } }))).toEqual([
+      expect.stringContaining('rotation.every'),
+    ]);
+  });
+});

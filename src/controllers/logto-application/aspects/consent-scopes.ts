@@ -2,6 +2,7 @@
  * User consent scopes of a third-party application, converged to exactly the declared set: the
  * missing ones are added in one call, the extra ones deleted one by one.
  */
+import { ignoreNotFound } from '../../../api/errors.js';
 import type { UserConsentScopes } from '../../../api/schemas.js';
 import type { UserConsentScopesSpec } from '../../../crd/logto-application.js';
 import { ReconcileStop } from '../outcome.js';
@@ -118,7 +119,9 @@ async function converge(context: AspectContext, desired: ScopeSets): Promise<str
   for (const key of keys) {
     for (const scopeId of observed[key]) {
       if (desired[key].has(scopeId)) continue;
-      await context.logto.deleteApplicationUserConsentScope(id, PATH_SEGMENT[key], scopeId);
+      await ignoreNotFound(() =>
+        context.logto.deleteApplicationUserConsentScope(id, PATH_SEGMENT[key], scopeId),
+      );
       if (!changes.includes('user consent scopes (removed)')) changes.push('user consent scopes (removed)');
     }
   }

@@ -2,6 +2,7 @@
  * Custom domains of a Protected application: added when declared, removed when not, and reported
  * with their verification state and the DNS records to create.
  */
+import { LogtoApiError, ignoreNotFound } from '../../../api/errors.js';
 import type { CustomDomain } from '../../../api/schemas.js';
 import type { Aspect, AspectContext } from './aspect.js';
 
@@ -21,7 +22,7 @@ async function converge(context: AspectContext, wanted: readonly string[]) {
   const changes: string[] = [];
   // Removals first: Logto allows one domain, so a replacement needs the old one gone.
   for (const { domain } of domains.filter((d) => !wanted.includes(d.domain))) {
-    await context.logto.deleteApplicationProtectedAppMetadataCustomDomain(id, domain);
+    await ignoreNotFound(() => context.logto.deleteApplicationProtectedAppMetadataCustomDomain(id, domain));
     changes.push(`custom domain ${domain} removed`);
   }
   for (const domain of wanted.filter((d) => !domains.some((existing) => existing.domain === d))) {
@@ -39,14 +40,22 @@ export const customDomainsAspect: Aspect = {
   reset: (context) => converge(context, []),
 };
 
-/** Removes every custom domain: Logto refuses to delete a Protected app that still has one. */
+/**
+ * Removes every custom domain: Logto refuses to delete a Protected app that still has one. A server
+ * that no longer supports custom domains (501) has none to remove.
+ */
 export async function removeCustomDomains(
   context: Pick<AspectContext, 'logto' | 'application'>,
 ): Promise<void> {
-  const domains = await context.logto.listApplicationProtectedAppMetadataCustomDomains(
-    context.application.id,
-  );
+  const { id } = context.application;
+  let domains: CustomDomain[];
+  try {
+    domains = await context.logto.listApplicationProtectedAppMetadataCustomDomains(id);
+  } catch (error) {
+    if (error instanceof LogtoApiError && error.kind === 'NotSupported') return;
+    throw error;
+  }
   for (const { domain } of domains) {
-    await context.logto.deleteApplicationProtectedAppMetadataCustomDomain(context.application.id, domain);
+    await ignoreNotFound(() => context.logto.deleteApplicationProtectedAppMetadataCustomDomain(id, domain));
   }
 }

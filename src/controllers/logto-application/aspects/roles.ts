@@ -17,7 +17,7 @@ async function currentRoleIds(context: AspectContext): Promise<string[]> {
 /** Machine-to-machine API resource roles, by name or id, replaced as a set. */
 export const rolesAspect: Aspect = {
   name: 'roles',
-  declared: (resource) => resource.spec.roles !== undefined,
+  declared: (resource) => resource.spec.type === 'MachineToMachine' && resource.spec.roles !== undefined,
 
   async sync(context) {
     const wanted = context.resource.spec.roles ?? [];
