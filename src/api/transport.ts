@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { got, type Got } from 'got';
 import type { Logger } from '../log.js';
+import { abortableSleep, currentAbortSignal } from '../util/abort-scope.js';
 import { LogtoApiError } from './errors.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -54,7 +55,8 @@ export interface TransportOptions {
   retry?: RetryPolicy;
   logger?: Logger;
   onRequest?: (event: RequestEvent) => void;
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits between attempts; given the abort signal of the work in progress, if any. */
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   random?: () => number;
 }
 
@@ -76,8 +78,6 @@ export function createHttpClient(options: HttpClientOptions = {}): Got {
   });
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Sends Management API requests: bearer token, retries with jittered backoff for transient failures
  * (honouring Retry-After), one token refresh on 401, and errors that name the operation, the status
@@ -86,17 +86,20 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class LogtoTransport {
   private readonly http: Got;
   private readonly retry: RetryPolicy;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   private readonly base: string;
 
   constructor(private readonly options: TransportOptions) {
     this.http = options.http ?? createHttpClient();
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? abortableSleep;
     this.base = withSlash(options.endpoint);
   }
 
   async send(request: LogtoRequest): Promise<LogtoResponse> {
+    // Work that is abandoned (shutdown deadline, lost leadership) stops here, not after its retries.
+    const signal = currentAbortSignal();
+    signal?.throwIfAborted();
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
       const token = await this.options.tokens.getToken();
@@ -104,6 +107,7 @@ export class LogtoTransport {
       let response;
       try {
         response = await this.http(this.url(request), {
+          ...(signal ? { signal } : {}),
           method: request.method,
           headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
           ...(request.body !== undefined ? { json: request.body } : {}),
@@ -111,6 +115,7 @@ export class LogtoTransport {
         });
       } catch (error) {
         this.observe(request, undefined, started);
+        if (signal?.aborted) throw signal.reason;
         const errorCode = transportCode(error);
         const delay = retryDelay(
           attempt,
@@ -122,7 +127,7 @@ export class LogtoTransport {
         const failure = new LogtoApiError({ operation: request.operation, detail: transportDetail(error) });
         if (delay === undefined) throw failure;
         this.logRetry(request, attempt, delay, failure);
-        await this.sleep(delay);
+        await this.sleep(delay, signal);
         continue;
       }
       this.observe(request, response.statusCode, started);
@@ -152,7 +157,7 @@ export class LogtoTransport {
       );
       if (delay === undefined) throw failure;
       this.logRetry(request, attempt, delay, failure);
-      await this.sleep(delay);
+      await this.sleep(delay, signal);
     }
   }
 

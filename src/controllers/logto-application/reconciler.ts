@@ -14,8 +14,9 @@ import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-a
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
 import { deepEqual } from '../../util/json.js';
+import { withAbortSignal } from '../../util/abort-scope.js';
 import { recordingCalls } from '../../util/observe-calls.js';
-import type { ObjectKey, ReconcileResult, Reconciler } from '../runtime/index.js';
+import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../runtime/index.js';
 import { ASPECTS, removeCustomDomains, type AspectContext } from './aspects/index.js';
 import { convergeClientSecrets } from './client-secrets.js';
 import { setCondition } from './conditions.js';
@@ -98,7 +99,11 @@ export class LogtoApplicationReconciler implements Reconciler {
     this.random = deps.random ?? Math.random;
   }
 
-  async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
+  reconcile(key: ObjectKey, context?: ReconcileContext): Promise<ReconcileResult | void> {
+    return context ? withAbortSignal(context.signal, () => this.reconcileKey(key)) : this.reconcileKey(key);
+  }
+
+  private async reconcileKey(key: ObjectKey): Promise<ReconcileResult | void> {
     const fromCache = this.deps.resources.get(key.namespace ?? '', key.name);
     if (!fromCache) return;
     // The cache's objects are shared: work on a copy.
