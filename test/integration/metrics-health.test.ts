@@ -109,9 +109,12 @@ describe('metrics and health endpoints', () => {
   it('exposes controller-runtime, workqueue, leader election, Logto API and informer metrics', async () => {
     const manager = managers[0]!;
     await eventually(() => manager.operator.isLeader(), { what: 'leadership' });
-    // One failed create (500, not retried: a create is not idempotent) and one reset GET (retried).
+    // One failed create (500, not retried: a create is not idempotent; looked at again after a pause),
+    // and one reset GET (retried within the call).
     emulator.faults.inject({ method: 'POST', path: '/api/applications', status: 500, times: 1 });
     emulator.faults.inject({ method: 'GET', path: '/api/**', reset: true, times: 1 });
+    // A 503 outlasting the in-call retries: the reconcile fails and goes back through the rate limiter.
+    emulator.faults.inject({ method: 'GET', path: '/api/applications/{id}/secrets', status: 503, times: 4 });
     await cluster.create(ns, 'web', {
       type: 'Traditional',
       oidcClientMetadata: { redirectUris: ['https://web.example/cb'] },

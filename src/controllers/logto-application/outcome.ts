@@ -7,6 +7,9 @@ import { KubernetesOperationError } from './kube-errors.js';
  * limiter's backoff); the others are checked again after `recheckAfterMs` or on the next edit.
  */
 export class ReconcileStop extends Error {
+  /** Set once the reconciler decided when to look again (see the runtime's RequeueAfterError). */
+  requeueAfterMs: number | undefined;
+
   constructor(
     readonly reason: string,
     message: string,

@@ -466,21 +466,21 @@ export class LogtoApplicationReconciler implements Reconciler {
     return findByMarker(logto, resource);
   }
 
-  private async stopped(resource: LogtoApplication, stop: ReconcileStop): Promise<ReconcileResult> {
+  /**
+   * Reports a stopped pass (event, Ready=False) and fails the reconcile with it, so that it counts
+   * as an error. Transient causes go back through the rate limiter's backoff; a Retry-After is
+   * honoured; the rest (it would fail the same way at once) are looked at again after a while, since
+   * the cause may lie outside the spec (credentials, server features, someone else's Secret).
+   */
+  private async stopped(resource: LogtoApplication, stop: ReconcileStop): Promise<never> {
     const deleting = Boolean(resource.metadata.deletionTimestamp);
-    this.deps.events.record(resource, 'Warning', deleting ? 'DeletionFailed' : stop.reason, stop.message);
-    await this.writeStatus(resource, {
-      condition: {
-        status: 'False',
-        reason: deleting ? 'DeletionFailed' : stop.reason,
-        message: stop.message,
-      },
-    });
-    if (stop.options.retryAfterMs !== undefined) return { requeueAfterMs: stop.options.retryAfterMs };
-    if (stop.options.retry) throw stop;
-    // Not retried with backoff (it would fail the same way), but looked at again now and then: the
-    // cause may lie outside the spec (credentials, server features, someone else's Secret).
-    return { requeueAfterMs: stop.options.recheckAfterMs ?? this.deps.settings.recheckAfterMs };
+    const reason = deleting ? 'DeletionFailed' : stop.reason;
+    this.deps.events.record(resource, 'Warning', reason, stop.message);
+    await this.writeStatus(resource, { condition: { status: 'False', reason, message: stop.message } });
+    if (stop.options.retryAfterMs !== undefined) stop.requeueAfterMs = stop.options.retryAfterMs;
+    else if (!stop.options.retry)
+      stop.requeueAfterMs = stop.options.recheckAfterMs ?? this.deps.settings.recheckAfterMs;
+    throw stop;
   }
 
   private async writeStatus(

@@ -5,6 +5,21 @@ import { keyFromString, keyToString, type ObjectKey } from './object-key.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
+/**
+ * An error that says when to reconcile again (like controller-runtime's `TerminalError`, plus a
+ * delay): it counts as an error, but the key comes back after `requeueAfterMs` instead of the rate
+ * limiter's growing backoff.
+ */
+export interface RequeueAfterError {
+  requeueAfterMs: number;
+}
+
+function requeueAfterOf(error: unknown): number | undefined {
+  const value =
+    error && typeof error === 'object' ? (error as Partial<RequeueAfterError>).requeueAfterMs : undefined;
+  return typeof value === 'number' && value > 0 ? value : undefined;
+}
+
 /** What a reconcile asks for next (controller-runtime `reconcile.Result`). */
 export interface ReconcileResult {
   /** Reconcile again after this delay, with per-key backoff reset. Takes precedence over `requeue`. */
@@ -207,7 +222,16 @@ export class Controller {
       );
     } catch (error) {
       const durationMs = this.clock.now() - started;
-      const requeueDelayMs = this.queue.addRateLimited(rawKey);
+      // An error may name when to look again (a failure that waiting, not backoff, resolves).
+      const fixedDelayMs = requeueAfterOf(error);
+      let requeueDelayMs: number;
+      if (fixedDelayMs !== undefined) {
+        this.queue.forget(rawKey);
+        this.queue.addAfter(rawKey, fixedDelayMs);
+        requeueDelayMs = fixedDelayMs;
+      } else {
+        requeueDelayMs = this.queue.addRateLimited(rawKey);
+      }
       event = { controller: this.name, key, outcome: 'error', durationMs, error, requeueDelayMs };
       // Only a summary of the error: client errors can carry response bodies (see describeError).
       this.log.error({ ...key, retries, requeueDelayMs, err: describeError(error) }, 'reconcile failed');

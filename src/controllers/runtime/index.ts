@@ -7,6 +7,7 @@ export {
   type ReconcileFinishedEvent,
   type ReconcileOutcome,
   type ReconcileResult,
+  type RequeueAfterError,
   type Reconciler,
   type StopResult,
 } from './controller.js';

@@ -121,6 +121,21 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('counts an error that names its own delay as an error, and requeues it after that delay', async () => {
+    let failuresLeft = 2;
+    const { controller, calls, finished } = makeController(async () => {
+      if (failuresLeft-- > 0)
+        throw Object.assign(new Error('Secret owned by someone else'), { requeueAfterMs: 60_000 });
+    });
+    controller.start();
+    controller.enqueue(key('a'));
+    await vi.advanceTimersByTimeAsync(200_000);
+    expect(calls.map((c) => c.at)).toEqual([0, 60_000, 120_000]);
+    expect(finished.map((e) => e.outcome)).toEqual(['error', 'error', 'success']);
+    expect(finished.map((e) => e.requeueDelayMs)).toEqual([60_000, 60_000, undefined]);
+    await controller.stop();
+  });
+
   it('requeues after requeueAfterMs with backoff reset, and rate-limits `requeue: true`', async () => {
     const results: (ReconcileResult | void)[] = [{ requeue: true }, { requeueAfterMs: 5000 }, undefined];
     const { controller, calls, finished } = makeController(async () => results.shift());
