@@ -20,7 +20,7 @@ import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { applyYaml } from '../test/support/kube.js';
-import { testOperatorConfig, TestCluster } from '../test/support/operator.js';
+import { emulatorSecrets, testOperatorConfig, TestCluster } from '../test/support/operator.js';
 import { toolPath } from '../test/support/tools.js';
 
 const run = promisify(execFile);
@@ -83,7 +83,8 @@ async function main(): Promise<void> {
       console.log(`${name}: Ready=${ready?.status} (${ready?.reason}) ${ready?.message}`);
     }
 
-    section('Secrets (values of LOGTO_APP_SECRET masked)');
+    section('Secrets (client secrets masked)');
+    const knownSecrets = new Set(emulatorSecrets(emulator));
     for (const name of names) {
       const resource = await cluster.get(NAMESPACE, name);
       const secretName = resource?.status?.secretName ?? name;
@@ -92,7 +93,8 @@ async function main(): Promise<void> {
       });
       const shown = Object.entries(secret.data ?? {}).map(([key, value]) => {
         const text = Buffer.from(value, 'base64').toString('utf8');
-        return `  ${key}=${key === 'LOGTO_APP_SECRET' ? `${'*'.repeat(8)} (${text.length} chars)` : text}`;
+        const secret = /SECRET/i.test(key) || knownSecrets.has(text);
+        return `  ${key}=${secret ? `${'*'.repeat(8)} (${text.length} chars)` : text}`;
       });
       console.log(`${secretName}:\n${shown.join('\n')}`);
     }
