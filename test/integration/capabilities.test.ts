@@ -5,11 +5,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
 import type { LogtoApplication } from '../../src/crd/logto-application.js';
-import { FORCE_SYNC_ANNOTATION } from '../../src/operator.js';
 import type { LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { apiStatus } from '../support/kube.js';
-import { decodeSecret, operatorEnvironment, type TestCluster } from '../support/operator.js';
+import { decodeSecret, operatorEnvironment, syncNow, type TestCluster } from '../support/operator.js';
 
 describe('capabilities', () => {
   const env = operatorEnvironment('capabilities', {
@@ -42,17 +41,12 @@ describe('capabilities', () => {
   });
   let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
   beforeAll(() => void ({ emulator, cluster, ns } = env));
-  let forced = 0;
 
   const app = (resource: LogtoApplication) =>
     emulator.state.applications.get(resource.status!.applicationId!)!;
   const roleId = (name: string) => [...emulator.state.roles.values()].find((r) => r.name === name)!.id;
-  /** Makes the operator look at the resource now (the force-sync annotation). */
-  const forceSync = async (name: string) => {
-    await cluster.patch(ns, name, {
-      metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: `sync-${++forced}` } },
-    });
-  };
+  /** Makes the operator look at the resource now, and waits for that pass. */
+  const forceSync = (name: string) => syncNow(env, ns, name);
 
   describe('API resource roles', () => {
     it('assigns roles by name or id, shows them in status, follows edits, reverts drift and clears on removal', async () => {

@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { FORCE_SYNC_ANNOTATION } from '../../src/operator.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { createTestNamespace } from '../support/kube.js';
 import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
 import type { LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
@@ -13,6 +15,7 @@ import {
   decodeSecret,
   emulatorSecrets,
   operatorEnvironment,
+  syncNow,
   type TestCluster,
   type TestOperator,
 } from '../support/operator.js';
@@ -133,8 +136,8 @@ describe('LogtoApplication lifecycle', () => {
     const logtoWrites = writes();
     const kubeWrites = operator.kubeCalls.length;
     const reconciles = operator.reconciles;
-    await cluster.patch(ns, 'web', { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'noop-1' } } });
-    await eventually(() => operator.reconciles > reconciles, { what: 'a reconcile' });
+    await syncNow(env, ns, 'web');
+    expect(operator.reconciles).toBeGreaterThan(reconciles);
     expect(writes()).toBe(logtoWrites);
     expect(operator.kubeCalls.slice(kubeWrites)).toEqual([]);
     const after = await cluster.get(ns, 'web');
@@ -148,6 +151,37 @@ describe('LogtoApplication lifecycle', () => {
     await cluster.patch(ns, 'web', { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'drift-1' } } });
     await eventually(() => app(id)!.name === 'Web portal', { what: 'drift reverted' });
     expect(app(id)!.oidcClientMetadata.redirectUris).toEqual(['https://web.example/callback']);
+  });
+
+  it('restores a Secret edited by hand', async () => {
+    const before = decodeSecret(await cluster.secret(ns, 'web'));
+    await cluster.core.patchNamespacedSecret(
+      { namespace: ns, name: 'web', body: { stringData: { LOGTO_APP_SECRET: 'tampered' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(
+      async () => decodeSecret(await cluster.secret(ns, 'web')).LOGTO_APP_SECRET === before.LOGTO_APP_SECRET,
+      {
+        what: 'Secret restored',
+      },
+    );
+    expect(decodeSecret(await cluster.secret(ns, 'web'))).toEqual(before);
+  });
+
+  it('ignores LogtoApplications in namespaces it does not watch', async () => {
+    const other = await createTestNamespace(cluster.kc, 'unwatched');
+    await cluster.create(other, 'stranger', { type: 'SPA' });
+    const calls = emulator.calls.count();
+    await syncNow(env, ns, 'web'); // a pass of a watched resource, to let any wrongly queued work run
+    const stranger = await cluster.get(other, 'stranger');
+    expect(stranger!.metadata.finalizers ?? []).toEqual([]);
+    expect(stranger!.status).toBeUndefined();
+    expect(
+      emulator.calls
+        .list()
+        .slice(calls)
+        .filter((c) => c.method !== 'GET'),
+    ).toEqual([]);
   });
 
   it('restores a deleted Secret with the same secret value', async () => {
@@ -190,5 +224,17 @@ describe('LogtoApplication lifecycle', () => {
     emulator.state.applications.delete(id);
     await cluster.delete(ns, 'gone');
     await eventually(async () => (await cluster.get(ns, 'gone')) === undefined, { what: 'resource gone' });
+  });
+});
+
+describe('periodic resync', () => {
+  const env = operatorEnvironment('resync', { config: { resyncPeriodMs: 1500 } });
+
+  it('reverts drift in Logto without any prompt from Kubernetes', async () => {
+    await env.cluster.create(env.ns, 'drifting', { type: 'SPA', name: 'Declared name' });
+    const resource = await env.cluster.waitReady(env.ns, 'drifting');
+    const app = env.emulator.state.applications.get(resource.status!.applicationId!)!;
+    app.name = 'renamed in the console';
+    await eventually(() => app.name === 'Declared name', { what: 'drift reverted by the resync' });
   });
 });

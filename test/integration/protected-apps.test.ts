@@ -5,6 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
   operatorEnvironment,
+  syncNow,
   startTestOperator,
   testOperatorConfig,
   TestCluster,
@@ -38,8 +39,7 @@ describe('Protected applications', () => {
       redirectUris: ['https://shop.protected.example/callback'],
       postLogoutRedirectUris: ['https://shop.protected.example'],
     };
-    await cluster.patch(ns, 'shop', { metadata: { annotations: { 'logto.io/force-sync': '1' } } });
-    await cluster.waitReady(ns, 'shop');
+    await syncNow(env, ns, 'shop');
     expect(emulator.calls.count({ method: 'PATCH', route: '/api/applications/{id}' })).toBe(0);
     expect(app()!.oidcClientMetadata.redirectUris).toEqual(['https://shop.protected.example/callback']);
     expect(Object.keys(await cluster.secret(ns, 'shop').then((s) => s!.data!)).sort()).toEqual([
@@ -94,8 +94,9 @@ describe('a Logto server without protected-app support', () => {
     const cluster = new TestCluster(kc);
     const ns = await createTestNamespace(kc, 'no-protected');
     const emulator = await startLogtoEmulator();
-    const operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
+    let operator: Awaited<ReturnType<typeof startTestOperator>> | undefined;
     try {
+      operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
       await cluster.create(ns, 'shop', { ...protectedSpec, customDomains: [] });
       const resource = await cluster.waitReady(ns, 'shop', 'False', 'NotSupportedByServer');
       expect(resource.status!.conditions![0]!.message).toMatch(/HTTP 501/);
@@ -104,7 +105,7 @@ describe('a Logto server without protected-app support', () => {
       expect(emulator.calls.count({ method: 'POST', route: '/api/applications' })).toBe(attempts);
       expect(attempts).toBe(1);
     } finally {
-      await operator.stop();
+      await operator?.stop();
       await emulator.close();
     }
   });

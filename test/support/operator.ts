@@ -7,7 +7,12 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@ku
 import type { OperatorConfig } from '../../src/config.js';
 import { GROUP, PLURAL, VERSION, type LogtoApplication } from '../../src/crd/logto-application.js';
 import { createLogger } from '../../src/log.js';
-import { startOperator, type Operator, type OperatorHooks } from '../../src/operator.js';
+import {
+  FORCE_SYNC_ANNOTATION,
+  startOperator,
+  type Operator,
+  type OperatorHooks,
+} from '../../src/operator.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } from '../emulator/index.js';
 import { createTestNamespace, testKubeConfig } from './kube.js';
@@ -20,6 +25,8 @@ export interface TestOperator {
   /** Names of the Kubernetes calls the reconciler made (see OperatorHooks.onKubeCall). */
   kubeCalls: string[];
   reconciles: number;
+  /** Finished reconciles of one resource. */
+  passes(namespace: string, name: string): number;
   stop(): Promise<void>;
 }
 
@@ -60,6 +67,7 @@ export async function startTestOperator(
   });
   const logger = createLogger({ level: config.logLevel }, sink);
   const state = { reconciles: 0 };
+  const passes = new Map<string, number>();
   const kubeCalls: string[] = [];
   const operator = await startOperator(kc, config, logger, {
     ...hooks,
@@ -71,6 +79,8 @@ export async function startTestOperator(
       ...hooks.controllerMetrics,
       reconcileFinished: (event) => {
         state.reconciles++;
+        const key = `${event.key.namespace}/${event.key.name}`;
+        passes.set(key, (passes.get(key) ?? 0) + 1);
         hooks.controllerMetrics?.reconcileFinished?.(event);
       },
     },
@@ -82,6 +92,7 @@ export async function startTestOperator(
     get reconciles() {
       return state.reconciles;
     },
+    passes: (namespace, name) => passes.get(`${namespace}/${name}`) ?? 0,
     stop: () => operator.stop(5_000),
   };
 }
@@ -236,4 +247,27 @@ export function operatorEnvironment(
     expect(leaked, 'secret values or tokens in the operator logs').toEqual([]);
   });
   return env;
+}
+
+/**
+ * Makes the operator look at a resource now (the force-sync annotation) and waits until it has: an
+ * annotation does not move metadata.generation, so waiting for Ready would not wait for the pass.
+ */
+export async function syncNow(
+  env: Pick<OperatorEnvironment, 'operator' | 'cluster'>,
+  namespace: string,
+  name: string,
+) {
+  const before = env.operator.passes(namespace, name);
+  await env.cluster.patch(namespace, name, {
+    metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: `${Date.now()}-${Math.random()}` } },
+  });
+  const { controller } = env.operator.operator;
+  await eventually(
+    () =>
+      env.operator.passes(namespace, name) > before &&
+      controller.activeWorkers() === 0 &&
+      controller.queue.len() === 0,
+    { what: `a pass of ${namespace}/${name}` },
+  );
 }
