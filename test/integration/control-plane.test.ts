@@ -11,11 +11,14 @@ import {
   Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { installCrds } from '../support/control-plane/crds.js';
 import { startControlPlane } from '../support/control-plane/harness.js';
 import { apiStatus, applyYaml, createTestNamespace, impersonate, testKubeConfig } from '../support/kube.js';
+
+// This file starts control planes of its own: give them time on a busy 2-core machine.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const fixtures = fileURLToPath(new URL('../fixtures/control-plane/', import.meta.url));
 const fixtureCrds = `${fixtures}crds`;

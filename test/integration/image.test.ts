@@ -56,8 +56,15 @@ describe('the operator image', () => {
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    // On a timeout too: the script then kills what it started and removes its files.
-    onTestFinished(() => void (child.exitCode === null && child.kill('SIGTERM')));
+    // On a timeout too: the script then kills what it started and removes its files; it gets 15 s.
+    onTestFinished(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await closed;
+      clearTimeout(timer);
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiextensionsV1Api, AppsV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/render-manifests.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { startControlPlane, type ControlPlane } from '../support/control-plane/harness.js';
@@ -19,6 +19,9 @@ import { impersonate } from '../support/kube.js';
 import { startTestOperator, TestCluster, type TestOperator } from '../support/operator.js';
 import { chartConfig, serviceAccountUser } from '../support/packaging.js';
 import { toolPath } from '../support/tools.js';
+
+// This file starts control planes of its own: give them time on a busy 2-core machine.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const REPLACED = 'install-docs-test: replaced by running the operator in-process';
 

@@ -89,13 +89,14 @@ describe('metrics and health endpoints', () => {
     expect(manager.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(manager.metricsUrl).not.toBe(manager.healthUrl);
     // Caches are synced (start-up waited for them); only the token is missing.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(() => logs.some((line) => line.includes('cannot obtain a Logto access token')), {
+      what: 'a failed token fetch',
+    });
     expect(await get(`${manager.healthUrl}/readyz`)).toMatchObject({
       status: 503,
       body: 'no Logto access token',
     });
     expect(await get(`${manager.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
-    expect(logs.some((line) => line.includes('cannot obtain a Logto access token'))).toBe(true);
 
     emulator.faults.endOutage();
     await eventually(async () => (await get(`${manager.healthUrl}/readyz`)).status === 200, {

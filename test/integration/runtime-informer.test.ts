@@ -194,7 +194,7 @@ describe('Informer against kube-apiserver', () => {
     const { informer, seen } = recordingInformer(source);
     informer.start();
     await informer.waitForSync(AbortSignal.timeout(30_000));
-    await vi.waitFor(() => expect(source.connected).toBe(1));
+    await vi.waitFor(() => expect(source.connected).toBe(1), { timeout: 15_000 });
     seen.length = 0;
 
     source.cut();
@@ -226,7 +226,7 @@ describe('Informer against kube-apiserver', () => {
     });
     informer.start();
     await informer.waitForSync(AbortSignal.timeout(30_000));
-    await vi.waitFor(() => expect(source.connected).toBe(1));
+    await vi.waitFor(() => expect(source.connected).toBe(1), { timeout: 15_000 });
     seen.length = 0;
 
     source.expireNextWatch = true;
@@ -290,6 +290,7 @@ describe('Informer against kube-apiserver', () => {
     await informer.waitForSync(AbortSignal.timeout(30_000));
     await new Promise((resolve) => setTimeout(resolve, 40_000));
     expect(informer.isHealthy()).toBe(true);
+    expect(ended.length).toBeGreaterThan(0);
     expect(ended.every((reason) => reason === 'closed')).toBe(true);
     await putConfigMap('quiet-1', {}, { suite: 'quiet' });
     await vi.waitFor(() => expect(seen).toEqual([['add', 'quiet-1']]), { timeout: 15_000 });

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClientCredentialsTokenProvider } from '../../src/api/token-provider.js';
 import { createHttpClient, LogtoTransport } from '../../src/api/transport.js';
 import { withAbortSignal } from '../../src/util/abort-scope.js';
@@ -55,7 +55,8 @@ describe('LogtoTransport under an abort signal', () => {
       }),
     );
     // The first attempt fails and the transport sleeps a minute before the next: abort the wait.
-    setTimeout(() => controller.abort(new Error('shutdown deadline')), 200);
+    await vi.waitFor(() => expect(apiCalls - before).toBe(1), { timeout: 10_000 });
+    controller.abort(new Error('shutdown deadline'));
     await expect(pending).rejects.toThrow('shutdown deadline');
     expect(apiCalls - before).toBe(1);
   });
