@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import { callObserver } from './observers.js';
 import { realClock, type Clock } from './clock.js';
 import { describeError } from './errors.js';
 import { keyFromString, keyToString, type ObjectKey } from './object-key.js';
@@ -247,12 +248,8 @@ export class Controller {
     event: E,
     ...args: Parameters<NonNullable<ControllerMetrics[E]>>
   ): void {
-    const observer = this.metrics[event] as ((...a: typeof args) => void) | undefined;
-    if (!observer) return;
-    try {
-      observer.apply(this.metrics, args);
-    } catch (err) {
-      this.log.warn({ err: describeError(err), hook: event }, 'metrics hook threw');
-    }
+    callObserver(this.metrics, event, args, (err) =>
+      this.log.warn({ err: describeError(err), hook: event }, 'metrics hook threw'),
+    );
   }
 }

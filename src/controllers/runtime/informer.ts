@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { callObserver } from './observers.js';
 import type { Logger } from '../../log.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
@@ -470,12 +471,6 @@ export class Informer<T extends KubernetesObject> {
     event: E,
     ...args: Parameters<NonNullable<InformerMetrics[E]>>
   ): void {
-    const observer = this.metrics[event] as ((...a: typeof args) => void) | undefined;
-    if (!observer) return;
-    try {
-      observer.apply(this.metrics, args);
-    } catch {
-      // Metrics must never break the informer.
-    }
+    callObserver(this.metrics, event, args);
   }
 }

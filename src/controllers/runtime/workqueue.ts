@@ -1,4 +1,5 @@
 import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { callObserver } from './observers.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 
 /**
@@ -218,12 +219,6 @@ export class WorkQueue {
     event: E,
     ...args: Parameters<NonNullable<WorkQueueMetrics[E]>>
   ): void {
-    const observer = this.metrics[event] as ((...a: typeof args) => void) | undefined;
-    if (!observer) return;
-    try {
-      observer.apply(this.metrics, args);
-    } catch {
-      // A broken metrics observer must never take the queue down.
-    }
+    callObserver(this.metrics, event, args);
   }
 }
