@@ -181,7 +181,7 @@ describe('metrics and health endpoints', () => {
     expect([...s.keys()].some((name) => name.startsWith('logto_api_requests_total'))).toBe(false);
   });
 
-  it('answers 503 while shutting down, then closes its servers', async () => {
+  it('turns unready ("shutting down") once stopping, then closes its servers', async () => {
     const follower = managers[1]!;
     const { healthUrl, metricsUrl } = follower;
     await follower.stop(5_000);

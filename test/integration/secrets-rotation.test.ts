@@ -74,6 +74,12 @@ describe('client secrets', () => {
       },
       { what: 'rotation' },
     );
+    const events = await cluster.core.listNamespacedEvent({ namespace: ns });
+    expect(events.items.map((e) => `${e.reason}: ${e.message}`)).toContainEqual(
+      expect.stringMatching(
+        /^Rotated: published client secret "logto-operator-.*" in place of "Default secret" \(requested\)$/,
+      ),
+    );
     expect(rotated.status!.rotation).toMatchObject({
       lastRotateNowToken: 'ticket-42',
       retiringSecrets: [{ name: 'Default secret', deleteAfter: expect.any(String) }],

@@ -36,6 +36,8 @@ export interface SecretsOutcome {
   /** When this resource needs a pass again for a rotation or a retirement. */
   dueInMs?: number;
   changes: string[];
+  /** Set when this pass rotated: why, for the Rotated event. */
+  rotation?: { from: string; to: string; reasons: string[] };
 }
 
 interface Candidate {
@@ -156,6 +158,7 @@ export async function convergeClientSecrets(
   ].filter(Boolean);
 
   const retiring = [...(previousRotation.retiringSecrets ?? [])];
+  let rotated: SecretsOutcome['rotation'];
   let lastRotationTime = previousRotation.lastRotationTime;
   if (reasons.length > 0) {
     const after = published?.createdAt ?? 0;
@@ -183,7 +186,7 @@ export async function convergeClientSecrets(
         });
       }
       lastRotationTime = now.toISOString().replace(/\.\d+Z$/, 'Z');
-      changes.push(`rotated the client secret (${reasons.join(', ')})`);
+      rotated = { from: published.name, to: next.name, reasons: reasons.map(String) };
     }
     published = next;
   }
@@ -234,5 +237,6 @@ export async function convergeClientSecrets(
     afterPublish,
     ...(dueTimes.length ? { dueInMs: Math.min(...dueTimes) } : {}),
     changes,
+    ...(rotated ? { rotation: rotated } : {}),
   };
 }

@@ -277,6 +277,15 @@ export class LogtoApplicationReconciler implements Reconciler {
         );
       }
     }
+    if (secrets?.rotation) {
+      const { from, to, reasons } = secrets.rotation;
+      this.deps.events.record(
+        resource,
+        'Normal',
+        'Rotated',
+        `published client secret "${to}" in place of "${from}" (${reasons.join(', ')})`,
+      );
+    }
     // Only now that the Secret holds the new value may replaced secrets go.
     for (const retire of secrets?.afterPublish ?? []) await retire();
     await this.removeStaleSecret(resource, manifest.metadata.name);
