@@ -37,21 +37,16 @@ export class KubernetesOperations implements KubeOperations {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  async addFinalizer(resource: LogtoApplication): Promise<LogtoApplication> {
+  async addFinalizer(resource: LogtoApplication): Promise<void> {
     const { name, namespace } = resource.metadata;
     const body = {
       apiVersion: API_VERSION,
       kind: KIND,
       metadata: { name, namespace, finalizers: [FINALIZER] },
     };
-    return named(`apply finalizer to ${namespace}/${name}`, async () => {
-      const updated = (await this.custom.patchNamespacedCustomObject(
-        { ...target(resource), body },
-        applyPatch,
-      )) as LogtoApplication;
-      // The apply answer carries the latest object; keep the status we already know of it.
-      return { ...updated, status: updated.status ?? resource.status };
-    });
+    await named(`apply finalizer to ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...target(resource), body }, applyPatch),
+    );
   }
 
   async removeFinalizer(resource: LogtoApplication): Promise<void> {

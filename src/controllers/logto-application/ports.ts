@@ -12,8 +12,8 @@ export type LogtoApplicationsApi = LogtoClient;
 
 /** Kubernetes writes and the reads that bypass the informer caches. */
 export interface KubeOperations {
-  /** Adds the finalizer (server-side apply); returns the updated resource. */
-  addFinalizer(resource: LogtoApplication): Promise<LogtoApplication>;
+  /** Adds the finalizer (server-side apply). */
+  addFinalizer(resource: LogtoApplication): Promise<void>;
   /** Removes the finalizer, precisely and only if still present. */
   removeFinalizer(resource: LogtoApplication): Promise<void>;
   /** Applies the whole status (server-side apply on the status subresource). */

@@ -140,8 +140,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     }
   }
 
-  private async sync(cached: LogtoApplication, logto: LogtoApplicationsApi): Promise<ReconcileResult> {
-    const resource = cached;
+  private async sync(resource: LogtoApplication, logto: LogtoApplicationsApi): Promise<ReconcileResult> {
     if (!resource.metadata.finalizers?.includes(FINALIZER)) {
       // The finalizer goes first, before anything exists in Logto. Its update event brings the
       // resource straight back, so the work happens in that pass rather than twice.
@@ -197,20 +196,9 @@ export class LogtoApplicationReconciler implements Reconciler {
     } else {
       application = located.application;
       if (located.found === 'marker') await this.deleteDuplicates(resource, logto, located.duplicates);
-      if (located.found === 'adopted' || located.found === 'marker') {
-        const mismatch = immutableMismatch(desiredApplication(resource), application);
-        if (mismatch) throw new ReconcileStop('AdoptionRefused', `cannot adopt: ${mismatch}`);
-        this.deps.events.record(
-          resource,
-          'Normal',
-          'Adopted',
-          located.found === 'adopted'
-            ? `adopted Logto application ${application.id}`
-            : `found Logto application ${application.id} created by an earlier, interrupted attempt`,
-        );
-      }
     }
 
+    const adopting = located.found === 'adopted' || located.found === 'marker';
     const desired = desiredApplication(
       resource,
       application.customData,
@@ -218,9 +206,21 @@ export class LogtoApplicationReconciler implements Reconciler {
     );
     const mismatch = immutableMismatch(desired, application);
     if (mismatch) {
-      throw new ReconcileStop(
-        'ImmutableFieldConflict',
-        `${mismatch}; Logto cannot change this after creation. Recreate the resource to get a new application.`,
+      throw adopting
+        ? new ReconcileStop('AdoptionRefused', `cannot adopt: ${mismatch}`)
+        : new ReconcileStop(
+            'ImmutableFieldConflict',
+            `${mismatch}; Logto cannot change this after creation. Recreate the resource to get a new application.`,
+          );
+    }
+    if (adopting) {
+      this.deps.events.record(
+        resource,
+        'Normal',
+        'Adopted',
+        located.found === 'adopted'
+          ? `adopted Logto application ${application.id}`
+          : `found Logto application ${application.id} created by an earlier, interrupted attempt`,
       );
     }
     const changes: string[] = [];
