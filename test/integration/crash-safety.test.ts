@@ -8,12 +8,11 @@ import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import { startTestOperator, testOperatorConfig, TestCluster } from '../support/operator.js';
-import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.js';
+import { operatorProcesses } from '../support/operator-process.js';
 
 describe('crash safety', () => {
   let emulator: LogtoEmulator;
   let cluster: TestCluster;
-  const processes: OperatorProcess[] = [];
 
   beforeAll(async () => {
     cluster = new TestCluster(testKubeConfig());
@@ -21,10 +20,10 @@ describe('crash safety', () => {
   });
 
   afterAll(async () => {
-    for (const p of processes) p.kill('SIGKILL');
-    await Promise.all(processes.map((p) => p.exited));
     await emulator?.close();
   });
+  // Registered after the hook above, so it runs first: processes go before what they talk to.
+  const startProcess = operatorProcesses();
 
   const appsOwnedBy = (uid: string) =>
     [...emulator.state.applications.values()].filter((app) => readMarker(app.customData)?.uid === uid);
@@ -53,8 +52,7 @@ describe('crash safety', () => {
     const env = { WATCH_NAMESPACES: ns, LEADER_ELECTION_NAMESPACE: ns };
     // Logto commits the create, then holds the answer: the operator is killed while waiting for it.
     emulator.faults.inject({ method: 'POST', path: '/api/applications', holdAnswerMs: 60_000, times: 1 });
-    const first = startOperatorProcess(inject('kubeconfigPath'), emulator, env);
-    processes.push(first);
+    const first = startProcess(inject('kubeconfigPath'), emulator, env);
     const resource = await cluster.create(ns, 'api', { type: 'MachineToMachine' });
     await eventually(() => appsOwnedBy(resource.metadata.uid).length === 1, {
       timeoutMs: 60_000,
@@ -65,8 +63,7 @@ describe('crash safety', () => {
     expect((await cluster.get(ns, 'api'))!.status?.applicationId).toBeUndefined();
 
     const createsBefore = emulator.calls.count({ method: 'POST', route: '/api/applications' });
-    const second = startOperatorProcess(inject('kubeconfigPath'), emulator, env);
-    processes.push(second);
+    const second = startProcess(inject('kubeconfigPath'), emulator, env);
     const ready = await cluster.waitReady(ns, 'api', 'True', 'Synced', 60_000);
     const owned = appsOwnedBy(resource.metadata.uid);
     expect(owned).toHaveLength(1);

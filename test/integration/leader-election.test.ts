@@ -18,7 +18,7 @@ import {
   TestCluster,
   type TestOperator,
 } from '../support/operator.js';
-import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.js';
+import { operatorProcesses } from '../support/operator-process.js';
 
 // Short timings so that the test runs in seconds; the same ratios as the defaults (15s/10s/2s).
 const LEASE_MS = 3_000;
@@ -52,7 +52,6 @@ describe('leader election', () => {
   let cluster: TestCluster;
   let emulator: LogtoEmulator;
   const instances: Instance[] = [];
-  const processes: OperatorProcess[] = [];
 
   beforeAll(async () => {
     kc = testKubeConfig();
@@ -61,11 +60,11 @@ describe('leader election', () => {
   });
 
   afterAll(async () => {
-    for (const p of processes) p.kill('SIGKILL');
-    await Promise.all(processes.map((p) => p.exited));
     await Promise.all(instances.map((i) => i.test.stop()));
     await emulator?.close();
   });
+  // Registered after the hook above, so it runs first: processes go before what they talk to.
+  const startProcess = operatorProcesses();
 
   const election = (namespace: string, identity: string): LeaderElectionConfig => ({
     enabled: true,
@@ -225,14 +224,12 @@ describe('leader election', () => {
       RETRY_PERIOD: `${RETRY_MS}ms`,
       POD_NAME: identity,
     });
-    const first = startOperatorProcess(inject('kubeconfigPath'), emulator, env('process-1'));
-    processes.push(first);
+    const first = startProcess(inject('kubeconfigPath'), emulator, env('process-1'));
     await eventually(async () => (await holder(ns)) === 'process-1', {
       what: 'process-1 to lead',
       timeoutMs: 60_000,
     });
-    const second = startOperatorProcess(inject('kubeconfigPath'), emulator, env('process-2'));
-    processes.push(second);
+    const second = startProcess(inject('kubeconfigPath'), emulator, env('process-2'));
     await eventually(() => second.output().includes('"new leader observed"'), {
       what: 'process-2 to see the leader',
       timeoutMs: 60_000,
@@ -310,7 +307,7 @@ describe('leader election', () => {
 
   it('an operator process that loses the Lease exits non-zero', async () => {
     const ns = await createTestNamespace(kc, 'leader-lost-process');
-    const child = startOperatorProcess(inject('kubeconfigPath'), emulator, {
+    const child = startProcess(inject('kubeconfigPath'), emulator, {
       WATCH_NAMESPACES: ns,
       LEADER_ELECTION_NAMESPACE: ns,
       LEASE_DURATION: `${LEASE_MS}ms`,
@@ -318,7 +315,6 @@ describe('leader election', () => {
       RETRY_PERIOD: `${RETRY_MS}ms`,
       POD_NAME: 'process-lost',
     });
-    processes.push(child);
     await eventually(async () => (await holder(ns)) === 'process-lost', {
       what: 'leadership',
       timeoutMs: 60_000,

@@ -12,23 +12,13 @@ import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import { emulatorSecrets, testOperatorConfig, TestCluster } from '../support/operator.js';
+import { parseSamples } from '../support/prometheus.js';
 
 const LOOPBACK = { host: '127.0.0.1', port: 0 };
 
 async function get(url: string): Promise<{ status: number; body: string; type: string | null }> {
   const response = await fetch(url);
   return { status: response.status, body: await response.text(), type: response.headers.get('content-type') };
-}
-
-/** Sample values by `name{labels}`, as exposed. */
-function samples(text: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    result.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return result;
 }
 
 describe('metrics and health endpoints', () => {
@@ -126,7 +116,7 @@ describe('metrics and health endpoints', () => {
     const scrape = await get(`${manager.metricsUrl}/metrics`);
     expect(scrape.status).toBe(200);
     expect(scrape.type).toMatch(/^text\/plain; version=0\.0\.4/);
-    const s = samples(scrape.body);
+    const s = parseSamples(scrape.body);
     const c = 'controller="logtoapplication"';
     const q = 'name="logtoapplication"';
     expect(s.get(`controller_runtime_reconcile_total{${c},result="success"}`)).toBeGreaterThanOrEqual(1);
@@ -175,7 +165,7 @@ describe('metrics and health endpoints', () => {
     });
     expect(follower.operator.isLeader()).toBe(false);
     expect(await get(`${follower.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
-    const s = samples((await get(`${follower.metricsUrl}/metrics`)).body);
+    const s = parseSamples((await get(`${follower.metricsUrl}/metrics`)).body);
     expect(s.get('leader_election_master_status{name="metrics-test-leader"}')).toBe(0);
     expect(s.get('workqueue_adds_total{name="logtoapplication"}')).toBe(0);
     expect([...s.keys()].some((name) => name.startsWith('logto_api_requests_total'))).toBe(false);

@@ -11,7 +11,7 @@ import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import { TestCluster } from '../support/operator.js';
-import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.js';
+import { operatorProcesses } from '../support/operator-process.js';
 
 const RESOURCES = 20;
 const SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -29,7 +29,6 @@ function logLines(output: string, msg: string): Record<string, unknown>[] {
 describe('graceful shutdown', () => {
   let emulator: LogtoEmulator;
   let cluster: TestCluster;
-  const processes: OperatorProcess[] = [];
 
   beforeAll(async () => {
     cluster = new TestCluster(testKubeConfig());
@@ -37,10 +36,10 @@ describe('graceful shutdown', () => {
   });
 
   afterAll(async () => {
-    for (const p of processes) p.kill('SIGKILL');
-    await Promise.all(processes.map((p) => p.exited));
     await emulator?.close();
   });
+  // Registered after the hook above, so it runs first: processes go before what they talk to.
+  const startProcess = operatorProcesses();
 
   it('SIGTERM mid-burst: in-flight reconciles finish, the Lease is released, exit 0; a successor finishes the rest', async () => {
     const ns = await createTestNamespace(cluster.kc, 'shutdown');
@@ -58,8 +57,7 @@ describe('graceful shutdown', () => {
     // Every Management API call takes a while: reconciles are in flight whenever we look.
     emulator.faults.inject({ path: '/api/**', latencyMs: 250 });
 
-    const first = startOperatorProcess(inject('kubeconfigPath'), emulator, env('shutdown-1'));
-    processes.push(first);
+    const first = startProcess(inject('kubeconfigPath'), emulator, env('shutdown-1'));
     await eventually(async () => (await holder()) === 'shutdown-1', {
       what: 'first to lead',
       timeoutMs: 60_000,
@@ -102,8 +100,7 @@ describe('graceful shutdown', () => {
     expect((await holder()) ?? '').toBe('');
 
     const secondStartedAt = performance.now();
-    const second = startOperatorProcess(inject('kubeconfigPath'), emulator, env('shutdown-2'));
-    processes.push(second);
+    const second = startProcess(inject('kubeconfigPath'), emulator, env('shutdown-2'));
     await eventually(async () => (await holder()) === 'shutdown-2', {
       what: 'second to lead',
       intervalMs: 50,

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import type { LogtoEmulator } from '../emulator/index.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -53,5 +54,22 @@ export function startOperatorProcess(
     kill: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
+  };
+}
+
+/**
+ * Registers an afterAll hook that SIGKILLs every operator process started through the returned
+ * function, and waits for them to exit, however the tests ended.
+ */
+export function operatorProcesses(): (...args: Parameters<typeof startOperatorProcess>) => OperatorProcess {
+  const started: OperatorProcess[] = [];
+  afterAll(async () => {
+    for (const p of started) p.kill('SIGKILL');
+    await Promise.all(started.map((p) => p.exited));
+  });
+  return (...args) => {
+    const p = startOperatorProcess(...args);
+    started.push(p);
+    return p;
   };
 }

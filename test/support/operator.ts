@@ -3,7 +3,14 @@
  * capturing everything it logs (for assertions, and for the scan that no secret is ever logged).
  */
 import { Writable } from 'node:stream';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import type { OperatorConfig } from '../../src/config.js';
 import { GROUP, PLURAL, VERSION, type LogtoApplication } from '../../src/crd/logto-application.js';
 import { createLogger } from '../../src/log.js';
@@ -144,7 +151,6 @@ export class TestCluster {
 
   /** JSON merge patch of the resource (spec, metadata.annotations, …). */
   async patch(namespace: string, name: string, body: Record<string, unknown>): Promise<LogtoApplication> {
-    const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
     return (await this.custom.patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OperatorMetrics } from '../../../src/runtime/metrics.js';
-
-/** `name{labels} value` lines of the exposition, without comments. */
-function samples(text: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    result.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return result;
-}
+import { parseSamples } from '../../support/prometheus.js';
 
 describe('OperatorMetrics', () => {
   it('exposes controller-runtime, workqueue, leader election, Logto and informer metrics', async () => {
@@ -49,7 +39,7 @@ describe('OperatorMetrics', () => {
     now = 2_500; // ns/web held for 2.5 s, not done yet
 
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-    const s = samples(await metrics.render());
+    const s = parseSamples(await metrics.render());
     expect(s.get('controller_runtime_reconcile_total{controller="logtoapplication",result="success"}')).toBe(
       1,
     );
@@ -87,7 +77,7 @@ describe('OperatorMetrics', () => {
 
     queue.done!('ns/web', 2_500);
     leader.stoppedLeading!('lost');
-    const after = samples(await metrics.render());
+    const after = parseSamples(await metrics.render());
     expect(after.get('workqueue_unfinished_work_seconds{name="logtoapplication"}')).toBe(0);
     expect(after.get('workqueue_work_duration_seconds_sum{name="logtoapplication"}')).toBe(2.5);
     expect(after.get('leader_election_master_status{name="logto-operator-leader"}')).toBe(0);
