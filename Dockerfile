@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 # The operator image: TypeScript compiled in a full Node.js image, production dependencies installed
-# in another, and both copied onto distroless Node.js 20 (no shell, no package manager), run as the
+# in another, and both copied onto distroless Node.js 24 (no shell, no package manager), run as the
 # image's nonroot user. `npm run check:image` replays these steps without a Docker engine; keep to
 # the instructions it understands (see scripts/check-image.ts).
 
 # Compile src/ to dist/.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
@@ -14,12 +14,12 @@ COPY src ./src
 RUN npm run build
 
 # Production dependencies only; none of them needs an install script.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
 # package.json marks dist/ as ES modules ("type": "module").

@@ -5,9 +5,9 @@
  *   - the build context is `git archive HEAD` (or the working tree with --working-tree), filtered by
  *     .dockerignore;
  *   - each stage gets its own directory standing for its root filesystem; COPY, WORKDIR, ENV and RUN
- *     are carried out there (RUN with this machine's Node.js 20 and npm, standing in for node:20-*);
+ *     are carried out there (RUN with this machine's Node.js 24 and npm, standing in for node:24-*);
  *   - the final (distroless) stage may only COPY files: it has no shell. Its ENTRYPOINT is then run
- *     with this Node.js 20 in place of /nodejs/bin/node.
+ *     with this Node.js 24 in place of /nodejs/bin/node.
  *
  * Then it checks the result: no dev dependency and no source in the image; a missing or malformed
  * setting fails cleanly (exit 2, one-line message); and with a valid configuration against a control
@@ -225,10 +225,10 @@ async function replay(stages: Stage[], context: string, work: string): Promise<S
   let last: StageState | undefined;
   for (const [index, stage] of stages.entries()) {
     const final = index === stages.length - 1;
-    if (final ? !/^gcr\.io\/distroless\/nodejs20-/.test(stage.from) : !/^node:20(-|$)/.test(stage.from)) {
+    if (final ? !/^gcr\.io\/distroless\/nodejs24-/.test(stage.from) : !/^node:24(-|$)/.test(stage.from)) {
       throw new Error(
         `stage ${stage.name}: FROM ${stage.from} is not what this check stands in for ` +
-          '(node:20-* for build stages, distroless nodejs20 for the last one)',
+          '(node:24-* for build stages, distroless nodejs24 for the last one)',
       );
     }
     log(`stage ${stage.name} (FROM ${stage.from})`);
@@ -487,8 +487,8 @@ export async function checkImage(options: {
   keep?: boolean;
 }): Promise<void> {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major !== 20)
-    throw new Error(`this check stands in Node.js ${process.versions.node} for the image's Node.js 20`);
+  if (major !== 24)
+    throw new Error(`this check stands in Node.js ${process.versions.node} for the image's Node.js 24`);
   const work = await mkdtemp(path.join(tmpdir(), 'logto-operator-image-'));
   // Whatever ends this process (an error, a signal): no child and no temporary files left behind.
   const cleanUp = () => {

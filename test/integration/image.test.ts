@@ -16,9 +16,9 @@ describe('the operator image', () => {
   it('keeps to what the check can replay, and its context holds what the Dockerfile copies', async () => {
     const stages = parseDockerfile(await readFile(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
     expect(stages.map((s) => s.from)).toEqual([
-      expect.stringMatching(/^node:20-/),
-      expect.stringMatching(/^node:20-/),
-      expect.stringMatching(/^gcr\.io\/distroless\/nodejs20-debian12:nonroot$/),
+      expect.stringMatching(/^node:24-/),
+      expect.stringMatching(/^node:24-/),
+      expect.stringMatching(/^gcr\.io\/distroless\/nodejs24-debian12:nonroot$/),
     ]);
     const ignored = dockerignore(await readFile(path.join(REPO_ROOT, '.dockerignore'), 'utf8'));
     const fromContext = stages
