@@ -76,11 +76,14 @@ async function main(): Promise<void> {
     section('kubectl get logtoapplications -o wide');
     console.log(await kubectlOut('get', 'logtoapplications', '-o', 'wide'));
 
-    section('Ready conditions');
+    section('Ready and Synced conditions');
     for (const name of names) {
       const resource = await cluster.get(NAMESPACE, name);
-      const ready = resource?.status?.conditions?.find((c) => c.type === 'Ready');
-      console.log(`${name}: Ready=${ready?.status} (${ready?.reason}) ${ready?.message}`);
+      const condition = (type: string) => resource?.status?.conditions?.find((c) => c.type === type);
+      const [ready, synced] = [condition('Ready'), condition('Synced')];
+      console.log(
+        `${name}: Ready=${ready?.status} (${ready?.reason}) Synced=${synced?.status} ${synced?.message}`,
+      );
     }
 
     section('Secrets (client secrets masked)');

@@ -167,7 +167,7 @@ export const SecretTargetSchema = Type.Object(
           Object.entries(SECRET_TEMPLATE_VALUES)
             .map(([name, what]) => `${name} (${what})`)
             .join(', ') +
-          '. A template naming another value is refused (Ready=False, InvalidSpec).',
+          '. A template naming another value is refused (Synced=False, InvalidSpec).',
         maxProperties: 64,
       }),
     ),
@@ -303,11 +303,18 @@ export const DeclaredSecretSchema = Type.Object(
   { description: 'A named client secret kept in Logto.' },
 );
 
+/**
+ * A duration such as 720h, 30d or 1h30m. Each number has at most six digits and three decimals and at
+ * most four parts are allowed, so any admitted value stays far inside what a Date can represent.
+ */
+const ROTATION_DURATION_PATTERN = '^([0-9]{1,6}(\\.[0-9]{1,3})?(ms|s|m|h|d)){1,4}$';
+
 export const RotationSchema = Type.Object(
   {
     every: Type.Optional(
       Type.String({
-        pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+        pattern: ROTATION_DURATION_PATTERN,
+        maxLength: 40,
         description:
           'Rotate the published client secret this often, e.g. 720h or 30d. Without it, only the rotate-now ' +
           'annotation (logto.io/rotate-now) rotates.',
@@ -315,7 +322,8 @@ export const RotationSchema = Type.Object(
     ),
     gracePeriod: Type.Optional(
       Type.String({
-        pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+        pattern: ROTATION_DURATION_PATTERN,
+        maxLength: 40,
         description:
           'How long the previous secret stays valid after a new one is published (default 1h), so that ' +
           'workloads can pick up the new value before the old one is deleted.',
@@ -447,7 +455,7 @@ export const LogtoApplicationSpecSchema = Type.Object(
       FreeFormObject({
         description:
           'Arbitrary JSON stored with the application in Logto. The top-level key "logto-operator" is ' +
-          "reserved for the operator's ownership marker: a spec that sets it is refused (Ready=False, InvalidSpec).",
+          "reserved for the operator's ownership marker: a spec that sets it is refused (Synced=False, InvalidSpec).",
       }),
     ),
     secret: Type.Optional(SecretTargetSchema),
@@ -761,7 +769,9 @@ export const LogtoApplicationStatusSchema = Type.Object(
     ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema(), {
-        description: 'Current state: Ready tells whether Logto and the Secret match the spec.',
+        description:
+          'Current state. Ready: the Logto application exists and the Secret holds its working credentials. ' +
+          'Synced: the last pass converged Logto and the Secret to the spec (its reason says why not).',
         maxItems: 16,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],

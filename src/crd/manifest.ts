@@ -52,10 +52,11 @@ export function logtoApplicationCrd(): Record<string, unknown> {
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="Synced")].status' },
             {
               name: 'Reason',
               type: 'string',
-              jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+              jsonPath: '.status.conditions[?(@.type=="Synced")].reason',
               priority: 1,
             },
             { name: 'Type', type: 'string', jsonPath: '.spec.type' },

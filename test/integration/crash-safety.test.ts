@@ -64,7 +64,7 @@ describe('crash safety', () => {
 
     const createsBefore = emulator.calls.count({ method: 'POST', route: '/api/applications' });
     const second = startProcess(inject('kubeconfigPath'), emulator, env);
-    const ready = await cluster.waitReady(ns, 'api', 'True', 'Synced', 60_000);
+    const ready = await cluster.waitReady(ns, 'api', 'True', undefined, 60_000);
     const owned = appsOwnedBy(resource.metadata.uid);
     expect(owned).toHaveLength(1);
     expect(ready.status!.applicationId).toBe(owned[0]!.id);

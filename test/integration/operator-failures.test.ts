@@ -13,6 +13,8 @@ import {
   decodeSecret,
   operatorEnvironment,
   startTestOperator,
+  syncedMessage,
+  syncNow,
   testOperatorConfig,
   TestCluster,
   type TestOperator,
@@ -60,6 +62,8 @@ describe('admission: the apiserver refuses invalid specs', () => {
     [{ type: 'SPA', secret: { name: 'Not_A_Name' } }, 'spec.secret.name'],
     [{ type: 'SPA', deletionPolicy: 'Keep' }, 'deletionPolicy'],
     [{ type: 'SPA', customClientMetadata: { refreshTokenTtlInDays: 731 } }, 'refreshTokenTtlInDays'],
+    [{ type: 'Traditional', rotation: { every: '99999999999999999h' } }, 'spec.rotation.every'],
+    [{ type: 'Traditional', rotation: { gracePeriod: '1h1h1h1h1h' } }, 'spec.rotation.gracePeriod'],
   ])('refuses %j', async (spec, expected) => {
     expect(await refusal(spec)).toContain(expected);
   });
@@ -109,7 +113,7 @@ describe('failures the controller reports', () => {
     const calls = emulator.calls.count();
     await cluster.create(ns, 'reserved', { type: 'SPA', customData: { [MARKER_KEY]: { uid: 'forged' } } });
     const resource = await cluster.waitReady(ns, 'reserved', 'False', 'InvalidSpec');
-    expect(resource.status!.conditions![0]!.message).toContain('reserved');
+    expect(syncedMessage(resource)).toContain('reserved');
     expect(
       emulator.calls
         .list()
@@ -126,7 +130,7 @@ describe('failures the controller reports', () => {
     const apps = applicationCount();
     await cluster.create(ns, 'conflict', { type: 'Traditional', secret: { name: 'taken' } });
     const resource = await cluster.waitReady(ns, 'conflict', 'False', 'SecretConflict');
-    expect(resource.status!.conditions![0]!.message).toContain('taken');
+    expect(syncedMessage(resource)).toContain('taken');
     expect(decodeSecret(await cluster.secret(ns, 'taken'))).toEqual({ LOGTO_APP_ID: 'someone-else' });
     expect(applicationCount()).toBe(apps);
 
@@ -152,14 +156,14 @@ describe('failures the controller reports', () => {
 
     await cluster.create(ns, 'thief', { type: 'Traditional', adoptApplicationId: existing.id });
     const refused = await cluster.waitReady(ns, 'thief', 'False', 'AdoptionRefused');
-    expect(refused.status!.conditions![0]!.message).toContain(`${ns}/adopter`);
+    expect(syncedMessage(refused)).toContain(`${ns}/adopter`);
   });
 
   it('refuses to adopt an application of another type, or one that does not exist', async () => {
     const m2m = emulator.seed.application({ name: 'robot', type: 'MachineToMachine' });
     await cluster.create(ns, 'wrong-type', { type: 'SPA', adoptApplicationId: m2m.id });
     const refused = await cluster.waitReady(ns, 'wrong-type', 'False', 'AdoptionRefused');
-    expect(refused.status!.conditions![0]!.message).toContain('type MachineToMachine');
+    expect(syncedMessage(refused)).toContain('type MachineToMachine');
 
     await cluster.create(ns, 'missing', { type: 'SPA', adoptApplicationId: 'doesnotexist' });
     await cluster.waitReady(ns, 'missing', 'False', 'ApplicationNotFound');
@@ -170,7 +174,7 @@ describe('failures the controller reports', () => {
     try {
       await cluster.create(ns, 'outage', { type: 'MachineToMachine' });
       const down = await cluster.waitReady(ns, 'outage', 'False', 'LogtoUnavailable');
-      expect(down.status!.conditions![0]!.message).toMatch(/HTTP 503/);
+      expect(syncedMessage(down)).toMatch(/HTTP 503/);
       // The transport retried, and the reconcile went back through the rate limiter with backoff.
       await eventually(() => operator.logs.some((l) => l.includes('retrying Logto request')), {
         what: 'retry log',
@@ -178,8 +182,27 @@ describe('failures the controller reports', () => {
     } finally {
       emulator.faults.endOutage();
     }
-    const up = await cluster.waitReady(ns, 'outage', 'True', 'Synced', 60_000);
+    const up = await cluster.waitReady(ns, 'outage', 'True', undefined, 60_000);
     expect(emulator.state.applications.get(up.status!.applicationId!)).toBeDefined();
+  });
+
+  it('keeps an available application Ready through an outage: only Synced turns False', async () => {
+    await cluster.create(ns, 'steady', { type: 'Traditional' });
+    await cluster.waitReady(ns, 'steady');
+    emulator.faults.startOutage(503);
+    try {
+      await cluster.patch(ns, 'steady', { spec: { description: 'changed during the outage' } });
+      const down = await cluster.waitReady(ns, 'steady', 'False', 'LogtoUnavailable');
+      const ready = down.status!.conditions!.find((c) => c.type === 'Ready')!;
+      expect(ready).toMatchObject({ status: 'True', reason: 'Available' });
+      expect(ready.observedGeneration).toBe(down.metadata.generation);
+    } finally {
+      emulator.faults.endOutage();
+    }
+    const up = await cluster.waitReady(ns, 'steady', 'True', undefined, 60_000);
+    expect(emulator.state.applications.get(up.status!.applicationId!)?.description).toBe(
+      'changed during the outage',
+    );
   });
 
   it('waits out 429 Retry-After and 5xx answers within a call', async () => {
@@ -201,6 +224,33 @@ describe('failures the controller reports', () => {
     expect(emulator.calls.count({ route: '/oidc/token' }) - tokens).toBe(1);
   });
 
+  it('removes its finalizer at once when another controller changed the finalizer list meanwhile', async () => {
+    const name = 'shared-finalizers';
+    await cluster.create(ns, name, { type: 'SPA' });
+    const id = (await cluster.waitReady(ns, name)).status!.applicationId!;
+    // Another controller's finalizer ahead of the operator's: the operator's is at index 1.
+    await cluster.patch(ns, name, { metadata: { finalizers: ['example.com/first', 'logto.io/finalizer'] } });
+    await syncNow(env, ns, name);
+    // The deletion in Logto commits, but its answer is held: meanwhile the other controller is done.
+    emulator.faults.inject({
+      method: 'DELETE',
+      path: '/api/applications/{id}',
+      holdAnswerMs: 1500,
+      times: 1,
+    });
+    await cluster.delete(ns, name);
+    await eventually(() => !emulator.state.applications.has(id), { what: 'application deleted in Logto' });
+    await cluster.patch(ns, name, { metadata: { finalizers: ['logto.io/finalizer'] } });
+    await eventually(async () => (await cluster.get(ns, name)) === undefined, {
+      timeoutMs: 15_000,
+      what: 'resource gone',
+    });
+    const events = await cluster.core.listNamespacedEvent({ namespace: ns });
+    expect(
+      events.items.filter((e) => e.involvedObject.name === name && e.reason === 'DeletionFailed'),
+    ).toEqual([]);
+  });
+
   it('keeps the finalizer through an outage during deletion, then deletes the app', async () => {
     await cluster.create(ns, 'delete-in-outage', { type: 'SPA' });
     const id = (await cluster.waitReady(ns, 'delete-in-outage')).status!.applicationId!;
@@ -209,7 +259,7 @@ describe('failures the controller reports', () => {
       await cluster.delete(ns, 'delete-in-outage');
       const stuck = await cluster.waitReady(ns, 'delete-in-outage', 'False', 'DeletionFailed');
       expect(stuck.metadata.finalizers).toContain('logto.io/finalizer');
-      expect(stuck.status!.conditions![0]!.message).toMatch(/HTTP 503/);
+      expect(syncedMessage(stuck)).toMatch(/HTTP 503/);
     } finally {
       emulator.faults.endOutage();
     }
@@ -232,7 +282,7 @@ describe('an operator whose Logto client lacks the Management API role', () => {
       operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
       await cluster.create(ns, 'app', { type: 'SPA' });
       const resource = await cluster.waitReady(ns, 'app', 'False', 'Forbidden');
-      expect(resource.status!.conditions![0]!.message).toContain('Logto Management API access');
+      expect(syncedMessage(resource)).toContain('Logto Management API access');
       expect(emulator.state.applications.size).toBe(1); // only the operator's own app
     } finally {
       await operator?.stop();

@@ -5,6 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
   operatorEnvironment,
+  syncedMessage,
   syncNow,
   startTestOperator,
   testOperatorConfig,
@@ -99,7 +100,7 @@ describe('a Logto server without protected-app support', () => {
       operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }));
       await cluster.create(ns, 'shop', { ...protectedSpec, customDomains: [] });
       const resource = await cluster.waitReady(ns, 'shop', 'False', 'NotSupportedByServer');
-      expect(resource.status!.conditions![0]!.message).toMatch(/HTTP 501/);
+      expect(syncedMessage(resource)).toMatch(/HTTP 501/);
       const attempts = emulator.calls.count({ method: 'POST', route: '/api/applications' });
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(emulator.calls.count({ method: 'POST', route: '/api/applications' })).toBe(attempts);

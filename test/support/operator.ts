@@ -176,7 +176,10 @@ export class TestCluster {
     }
   }
 
-  /** The Ready condition once it reaches `status` (and, if given, `reason`) for the current generation. */
+  /**
+   * 'True': the current generation converged (Synced=True) and is available (Ready=True). 'False':
+   * the last pass of the current generation failed (Synced=False, with `reason` if given).
+   */
   async waitReady(
     namespace: string,
     name: string,
@@ -184,16 +187,27 @@ export class TestCluster {
     reason?: string,
     timeoutMs = 30_000,
   ): Promise<LogtoApplication> {
+    const matches = (resource: LogtoApplication | undefined, type: string, wanted: string, why?: string) => {
+      const condition = resource?.status?.conditions?.find((c) => c.type === type);
+      return (
+        condition?.observedGeneration === resource?.metadata.generation &&
+        condition?.status === wanted &&
+        (!why || condition?.reason === why)
+      );
+    };
     return eventually(
       async () => {
         const resource = await this.get(namespace, name);
-        const ready = resource?.status?.conditions?.find((c) => c.type === 'Ready');
-        const current = ready?.observedGeneration === resource?.metadata.generation;
-        return current && ready?.status === status && (!reason || ready.reason === reason)
-          ? resource
-          : undefined;
+        const ok =
+          status === 'True'
+            ? matches(resource, 'Synced', 'True') && matches(resource, 'Ready', 'True')
+            : matches(resource, 'Synced', 'False', reason);
+        return ok ? resource : undefined;
       },
-      { timeoutMs, what: `${namespace}/${name} Ready=${status}${reason ? ` (${reason})` : ''}` },
+      {
+        timeoutMs,
+        what: `${namespace}/${name} ${status === 'True' ? 'Synced=True, Ready=True' : `Synced=False${reason ? ` (${reason})` : ''}`}`,
+      },
     );
   }
 }
@@ -276,4 +290,9 @@ export async function syncNow(
       controller.queue.len() === 0,
     { what: `a pass of ${namespace}/${name}` },
   );
+}
+
+/** The Synced condition's message: why the last pass of the resource stopped. */
+export function syncedMessage(resource: LogtoApplication): string {
+  return resource.status?.conditions?.find((c) => c.type === 'Synced')?.message ?? '';
 }

@@ -21,6 +21,8 @@ import type { KubeOperations } from './ports.js';
 
 const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+/** Guarded finalizer removals tried before a concurrent change of the list counts as a failure. */
+const FINALIZER_PATCH_ATTEMPTS = 5;
 
 /** The request parameters naming a LogtoApplication, written under the operator's field manager. */
 function target(resource: LogtoApplication) {
@@ -51,17 +53,43 @@ export class KubernetesOperations implements KubeOperations {
 
   async removeFinalizer(resource: LogtoApplication): Promise<void> {
     const { name, namespace } = resource.metadata;
-    const index = resource.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
-    if (index < 0) return;
-    const body = [
-      { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
-      { op: 'remove', path: `/metadata/finalizers/${index}` },
-    ];
+    let finalizers = resource.metadata.finalizers ?? [];
+    // The guard fails (422) when another controller changed the list since it was read; read it
+    // again and retry at once, a few times, rather than report a deletion failure.
+    for (let attempt = 1; ; attempt++) {
+      const index = finalizers.indexOf(FINALIZER);
+      if (index < 0) return;
+      const body = [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+      ];
+      try {
+        await this.custom.patchNamespacedCustomObject({ ...target(resource), body }, jsonPatch);
+        return;
+      } catch (error) {
+        const status = httpStatusOf(error);
+        if (status === 404) return;
+        if (status !== 422 || attempt >= FINALIZER_PATCH_ATTEMPTS)
+          throw new KubernetesOperationError(`remove finalizer from ${namespace}/${name}`, error);
+      }
+      const fresh = await this.readResource(namespace, name);
+      if (!fresh) return;
+      finalizers = fresh.metadata.finalizers ?? [];
+    }
+  }
+
+  private async readResource(namespace: string, name: string): Promise<LogtoApplication | undefined> {
     try {
-      await this.custom.patchNamespacedCustomObject({ ...target(resource), body }, jsonPatch);
+      return (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as LogtoApplication;
     } catch (error) {
-      if (httpStatusOf(error) === 404) return;
-      throw new KubernetesOperationError(`remove finalizer from ${namespace}/${name}`, error);
+      if (httpStatusOf(error) === 404) return undefined;
+      throw new KubernetesOperationError(`read ${namespace}/${name}`, error);
     }
   }
 

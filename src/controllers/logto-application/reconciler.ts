@@ -14,7 +14,7 @@ import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-a
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
 import { deepEqual } from '../../util/json.js';
-import { withAbortSignal } from '../../util/abort-scope.js';
+import { currentAbortSignal, withAbortSignal } from '../../util/abort-scope.js';
 import { recordingCalls } from '../../util/observe-calls.js';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../runtime/index.js';
 import { ASPECTS, removeCustomDomains, type AspectContext } from './aspects/index.js';
@@ -48,6 +48,20 @@ const CONVERGED_FIELDS: ReadonlySet<string> = new Set([
   'consentOrganizationUsers',
 ]);
 export const READY = 'Ready';
+export const SYNCED = 'Synced';
+/**
+ * Stops after which the Secret cannot be taken to hold this resource's working credentials: the
+ * application named by the spec is missing or not ours, or the Secret's name belongs to someone else.
+ * Any other stop (Logto down, a refused update, an invalid edit) leaves an available application
+ * available: Ready keeps its status, only Synced says the last pass failed.
+ */
+const UNAVAILABLE_REASONS: ReadonlySet<string> = new Set([
+  'ApplicationNotFound',
+  'AdoptionRefused',
+  'SecretConflict',
+]);
+/** Longest message of an unexpected error kept in status and events. */
+const MAX_ERROR_MESSAGE = 1024;
 
 export interface ReconcilerSettings {
   /** Logto's URL as applications reach it: LOGTO_ENDPOINT in the published Secrets. */
@@ -128,7 +142,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       const stop = toReconcileStop(error);
       if (!stop) {
         outcome = 'error';
-        throw error;
+        return await this.failed(cached, error);
       }
       outcome = stop.reason;
       return await this.stopped(cached, stop);
@@ -157,10 +171,15 @@ export class LogtoApplicationReconciler implements Reconciler {
       applicationId: pass.application.id,
       secretName: pass.secretName,
       converged: pass.status,
-      condition: {
+      synced: {
         status: 'True',
-        reason: 'Synced',
-        message: `Logto application ${pass.application.id} matches the spec; credentials are in Secret ${pass.secretName}`,
+        reason: 'ReconcileSuccess',
+        message: `Logto application ${pass.application.id} matches the spec`,
+      },
+      ready: {
+        status: 'True',
+        reason: 'Available',
+        message: `credentials of Logto application ${pass.application.id} are in Secret ${pass.secretName}`,
       },
     });
     const resync = this.jitteredResync();
@@ -179,10 +198,10 @@ export class LogtoApplicationReconciler implements Reconciler {
       // Record the id at once; should this write be lost, the marker leads the next pass back here.
       await this.writeStatus(resource, {
         applicationId: application.id,
-        condition: {
+        ready: {
           status: 'False',
           reason: 'Creating',
-          message: `created Logto application ${application.id}`,
+          message: `created Logto application ${application.id}; its credentials follow`,
         },
       });
       this.deps.events.record(
@@ -476,7 +495,7 @@ export class LogtoApplicationReconciler implements Reconciler {
   }
 
   /**
-   * Reports a stopped pass (event, Ready=False) and fails the reconcile with it, so that it counts
+   * Reports a stopped pass (event, Synced=False) and fails the reconcile with it, so that it counts
    * as an error. Transient causes go back through the rate limiter's backoff; a Retry-After is
    * honoured; the rest (it would fail the same way at once) are looked at again after a while, since
    * the cause may lie outside the spec (credentials, server features, someone else's Secret).
@@ -485,23 +504,39 @@ export class LogtoApplicationReconciler implements Reconciler {
     const deleting = Boolean(resource.metadata.deletionTimestamp);
     const reason = deleting ? 'DeletionFailed' : stop.reason;
     this.deps.events.record(resource, 'Warning', reason, stop.message);
-    await this.writeStatus(resource, { condition: { status: 'False', reason, message: stop.message } });
+    await this.writeStatus(resource, this.failureConditions(resource, reason, stop.message));
     if (stop.options.retryAfterMs !== undefined) stop.requeueAfterMs = stop.options.retryAfterMs;
     else if (!stop.options.retry)
       stop.requeueAfterMs = stop.options.recheckAfterMs ?? this.deps.settings.recheckAfterMs;
     throw stop;
   }
 
-  private async writeStatus(
-    resource: LogtoApplication,
-    update: {
-      applicationId?: string;
-      secretName?: string;
-      /** Status fields of a converged state: replace the previous ones on success. */
-      converged?: Partial<LogtoApplicationStatus>;
-      condition: { status: 'True' | 'False' | 'Unknown'; reason: string; message: string };
-    },
-  ): Promise<void> {
+  /**
+   * Reports an error that is not a planned stop (a bug, an unexpected answer, a conflicting write):
+   * Synced=False ReconcileError with the error's message, then fails the reconcile with the error
+   * itself so that it is retried with backoff. Should the status write fail too, that error wins.
+   */
+  private async failed(resource: LogtoApplication, error: unknown): Promise<never> {
+    // An abandoned pass (shutdown, lost leadership) says nothing about the resource.
+    if (currentAbortSignal()?.aborted) throw error;
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const message = text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text;
+    this.deps.events.record(resource, 'Warning', 'ReconcileError', message);
+    await this.writeStatus(resource, this.failureConditions(resource, 'ReconcileError', message));
+    throw error;
+  }
+
+  /** Synced=False with the failure; Ready=False only if the application was not available before. */
+  private failureConditions(resource: LogtoApplication, reason: string, message: string): StatusUpdate {
+    const ready = resource.status?.conditions?.find((c) => c.type === READY);
+    const stillAvailable = ready?.status === 'True' && !UNAVAILABLE_REASONS.has(reason);
+    return {
+      synced: { status: 'False', reason, message },
+      ...(stillAvailable ? {} : { ready: { status: 'False', reason, message } }),
+    };
+  }
+
+  private async writeStatus(resource: LogtoApplication, update: StatusUpdate): Promise<void> {
     const current = resource.status ?? {};
     const generation = resource.metadata.generation ?? 0;
     const managedKeys = Object.keys(resource.spec.customData ?? {}).sort();
@@ -514,11 +549,17 @@ export class LogtoApplicationReconciler implements Reconciler {
       applicationId: update.applicationId ?? current.applicationId,
       secretName: update.secretName ?? current.secretName,
       ...convergedFields,
-      conditions: setCondition(
-        current.conditions,
-        { type: READY, ...update.condition, observedGeneration: generation },
-        this.now(),
-      ),
+      conditions: [SYNCED, READY].reduce((conditions, type) => {
+        const condition = type === SYNCED ? update.synced : update.ready;
+        if (!condition) {
+          // A condition this pass says nothing about is still current for this generation.
+          const kept = conditions.find((c) => c.type === type);
+          return kept
+            ? setCondition(conditions, { ...kept, observedGeneration: generation }, this.now())
+            : conditions;
+        }
+        return setCondition(conditions, { type, ...condition, observedGeneration: generation }, this.now());
+      }, current.conditions ?? []),
     });
     if (deepEqual(next, current)) return;
     await this.deps.kube.applyStatus(resource, next);
@@ -529,6 +570,23 @@ export class LogtoApplicationReconciler implements Reconciler {
     const { resyncPeriodMs, resyncJitter } = this.deps.settings;
     return Math.round(resyncPeriodMs * (1 + resyncJitter * (2 * this.random() - 1)));
   }
+}
+
+interface ConditionText {
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+interface StatusUpdate {
+  applicationId?: string;
+  secretName?: string;
+  /** Status fields of a converged state: replace the previous ones on success. */
+  converged?: Partial<LogtoApplicationStatus>;
+  /** The last pass: did it converge the spec? */
+  synced?: ConditionText;
+  /** The application: does the Secret hold its working credentials? */
+  ready?: ConditionText;
 }
 
 function withoutUndefined<T extends object>(value: T): T {

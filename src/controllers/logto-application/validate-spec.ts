@@ -22,6 +22,14 @@ function isCustomSchemeUri(value: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/?\/?\S+$/i.test(value) && URL.canParse(value);
 }
 
+/**
+ * The longest rotation period or grace period: what the CRD's pattern admits (four parts of at most
+ * 999999.999 days), checked again here for objects stored before that pattern existed, so that the
+ * dates computed from it stay representable.
+ */
+const MAX_ROTATION_DURATION_DAYS = 4_000_000;
+const MAX_ROTATION_DURATION_MS = MAX_ROTATION_DURATION_DAYS * 86_400_000;
+
 export function validateSpec(resource: LogtoApplication): string[] {
   const { spec } = resource;
   const problems: string[] = [];
@@ -78,8 +86,11 @@ export function validateSpec(resource: LogtoApplication): string[] {
   }
   for (const field of ['every', 'gracePeriod'] as const) {
     const value = spec.rotation?.[field];
-    if (value !== undefined && !parseDurationMs(value))
-      problems.push(`rotation.${field}: "${value}" is not a positive duration`);
+    if (value === undefined) continue;
+    const ms = parseDurationMs(value);
+    if (!ms) problems.push(`rotation.${field}: "${value}" is not a positive duration`);
+    else if (ms > MAX_ROTATION_DURATION_MS)
+      problems.push(`rotation.${field}: "${value}" is longer than ${MAX_ROTATION_DURATION_DAYS} days`);
   }
   return problems;
 }

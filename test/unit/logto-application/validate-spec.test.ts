@@ -59,4 +59,10 @@ describe('validateSpec: the Secret shape', () => {
       expect.stringContaining('rotation.every'),
     ]);
   });
+
+  it('refuses rotation durations too long for a date to represent (stored before the CRD bounded them)', () => {
+    expect(validateSpec(resource({ rotation: { every: '99999999999999999h', gracePeriod: '3650d' } }))).toEqual([
+      expect.stringContaining('rotation.every: "99999999999999999h" is longer than'),
+    ]);
+  });
 });
