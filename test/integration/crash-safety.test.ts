@@ -7,7 +7,8 @@ import { readMarker } from '../../src/controllers/logto-application/ownership-ma
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
-import { startTestOperator, testOperatorConfig, TestCluster } from '../support/operator.js';
+import { decodeSecret, startTestOperator, testOperatorConfig, TestCluster } from '../support/operator.js';
+import { EXTERNAL_NAME_ANNOTATION } from '../../src/controllers/logto-application/external-name.js';
 import { operatorProcesses } from '../support/operator-process.js';
 
 describe('crash safety', () => {
@@ -76,5 +77,87 @@ describe('crash safety', () => {
     expect(emulator.calls.count({ method: 'POST', route: '/api/applications' })).toBe(createsBefore);
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('a restored resource (spec and annotations, no status, a new UID) takes its application back', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'restore');
+    const config = testOperatorConfig(emulator, { watchNamespaces: [ns] });
+    let operator = await startTestOperator(cluster.kc, config);
+    try {
+      const original = await cluster.create(ns, 'web', { type: 'Traditional' });
+      const ready = await cluster.waitReady(ns, 'web');
+      const id = ready.status!.applicationId!;
+      const annotations = ready.metadata.annotations!;
+      expect(annotations[EXTERNAL_NAME_ANNOTATION]).toBe(id);
+      const published = decodeSecret(await cluster.secret(ns, 'web')).LOGTO_APP_SECRET;
+
+      // The original goes without its finalizer running (as when a cluster is lost), and its Secret
+      // with it (garbage collection, which this test control plane does not run).
+      await operator.stop();
+      await cluster.patch(ns, 'web', { metadata: { finalizers: null } });
+      await cluster.delete(ns, 'web');
+      await cluster.core.deleteNamespacedSecret({ namespace: ns, name: 'web' });
+      await eventually(async () => (await cluster.get(ns, 'web')) === undefined, { what: 'original gone' });
+
+      const creates = emulator.calls.count({ method: 'POST', route: '/api/applications' });
+      const lists = emulator.calls.count({ method: 'GET', route: '/api/applications' });
+      operator = await startTestOperator(cluster.kc, config);
+      const restored = await cluster.create(ns, 'web', ready.spec, annotations);
+      expect(restored.metadata.uid).not.toBe(original.metadata.uid);
+      const again = await cluster.waitReady(ns, 'web');
+      expect(again.status!.applicationId).toBe(id);
+      expect(emulator.calls.count({ method: 'POST', route: '/api/applications' })).toBe(creates);
+      expect(emulator.calls.count({ method: 'GET', route: '/api/applications' })).toBe(lists);
+      // The application now carries the new object's marker, and the same secret is published.
+      expect(readMarker(emulator.state.applications.get(id)!.customData)?.uid).toBe(restored.metadata.uid);
+      expect(decodeSecret(await cluster.secret(ns, 'web')).LOGTO_APP_SECRET).toBe(published);
+    } finally {
+      await operator.stop();
+    }
+  });
+
+  it('a resource whose marker names another namespace or name is still refused', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'not-restore');
+    const operator = await startTestOperator(
+      cluster.kc,
+      testOperatorConfig(emulator, { watchNamespaces: [ns] }),
+    );
+    try {
+      await cluster.create(ns, 'owner', { type: 'SPA' });
+      const id = (await cluster.waitReady(ns, 'owner')).status!.applicationId!;
+      // A copy of the owner's annotations on another resource does not take the application.
+      await cluster.create(ns, 'copy', { type: 'SPA' }, { [EXTERNAL_NAME_ANNOTATION]: id });
+      await cluster.waitReady(ns, 'copy', 'False', 'AdoptionRefused');
+      expect(readMarker(emulator.state.applications.get(id)!.customData)?.name).toBe('owner');
+    } finally {
+      await operator.stop();
+    }
+  });
+
+  it('creates without listing applications: only a create whose outcome was lost searches', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'no-scan');
+    const operator = await startTestOperator(
+      cluster.kc,
+      testOperatorConfig(emulator, { watchNamespaces: [ns] }),
+    );
+    try {
+      const lists = emulator.calls.count({ method: 'GET', route: '/api/applications' });
+      const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
+      await Promise.all(
+        names.map((name, i) => cluster.create(ns, name, { type: i % 2 ? 'SPA' : 'Traditional' })),
+      );
+      await Promise.all(names.map((name) => cluster.waitReady(ns, name)));
+      expect(emulator.calls.count({ method: 'GET', route: '/api/applications' })).toBe(lists);
+      for (const name of names) {
+        const resource = (await cluster.get(ns, name))!;
+        expect(resource.metadata.annotations).toMatchObject({
+          [EXTERNAL_NAME_ANNOTATION]: resource.status!.applicationId,
+          'logto.io/external-create-pending': expect.any(String),
+          'logto.io/external-create-succeeded': expect.any(String),
+        });
+      }
+    } finally {
+      await operator.stop();
+    }
   });
 });

@@ -39,15 +39,16 @@ export class KubernetesOperations implements KubeOperations {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  async addFinalizer(resource: LogtoApplication): Promise<void> {
+  async applyMetadata(resource: LogtoApplication, annotations: Record<string, string>): Promise<void> {
     const { name, namespace } = resource.metadata;
     const body = {
       apiVersion: API_VERSION,
       kind: KIND,
-      metadata: { name, namespace, finalizers: [FINALIZER] },
+      metadata: { name, namespace, finalizers: [FINALIZER], annotations },
     };
-    await named(`apply finalizer to ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...target(resource), body }, applyPatch),
+    // Forced: a restore or a hand edit may have left these fields under another manager.
+    await named(`apply finalizer and annotations to ${namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...target(resource), body, force: true }, applyPatch),
     );
   }
 

@@ -1,11 +1,13 @@
 /**
- * Finds the Logto application a resource manages: by the id recorded in status, by the id it asks
- * to adopt, or by the ownership marker an earlier, interrupted attempt left on an application it
- * created. Never creates anything.
+ * Finds the Logto application a resource manages: by the id recorded on it (the external-name
+ * annotation), by the id it asks to adopt, or, only where a create may have been lost, by the
+ * ownership marker that attempt left on the application. Never creates anything.
  */
 import type { Application } from '../../api/schemas.js';
 import { isNotFound } from '../../api/errors.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
+import { FINALIZER } from './constants.js';
+import { CREATE_PENDING_ANNOTATION, createPendingUnconfirmed, externalName } from './external-name.js';
 import { readMarker } from './ownership-marker.js';
 import { ReconcileStop } from './outcome.js';
 import type { LogtoApplicationsApi } from './ports.js';
@@ -13,11 +15,30 @@ import type { LogtoApplicationsApi } from './ports.js';
 export type Located =
   | { found: 'recorded'; application: Application }
   | { found: 'adopted'; application: Application }
+  /** Recorded on a resource that replaced the one in the marker (a restore or a re-apply). */
+  | { found: 'restored'; application: Application }
   /** `duplicates`: more applications with this resource's marker, from creates whose answer was lost. */
   | { found: 'marker'; application: Application; duplicates: Application[] }
   | { found: 'none'; lostApplicationId?: string };
 
 const PAGE_SIZE = 100;
+
+/**
+ * Whose an application is, by its marker. `replaced`: the marker names this resource's namespace and
+ * name under another UID. One namespace/name holds one object at a time, so the object in the marker
+ * is gone and this one replaced it (a backup restore, or a delete whose finalizer never ran followed
+ * by a re-apply).
+ */
+export function ownership(
+  application: Application,
+  resource: LogtoApplication,
+): 'ours' | 'replaced' | 'foreign' | 'unmarked' {
+  const marker = readMarker(application.customData);
+  if (!marker) return 'unmarked';
+  if (marker.uid === resource.metadata.uid) return 'ours';
+  const { namespace, name } = resource.metadata;
+  return marker.namespace === namespace && marker.name === name ? 'replaced' : 'foreign';
+}
 
 /** Refuses an application that carries another resource's marker. */
 export function assertNotForeign(application: Application, resource: LogtoApplication): void {
@@ -29,6 +50,21 @@ export function assertNotForeign(application: Application, resource: LogtoApplic
         `(uid ${marker.uid}); one application cannot be managed by two resources`,
     );
   }
+}
+
+/**
+ * Whether a create may have reached Logto without its id being recorded: a create-pending annotation
+ * that nothing confirmed, or a resource from an operator version that kept the id only in status
+ * (the finalizer is there, yet neither an id nor a create was ever recorded in annotations).
+ */
+export function mayHaveLostCreate(resource: LogtoApplication): boolean {
+  if (createPendingUnconfirmed(resource)) return true;
+  const annotations = resource.metadata.annotations ?? {};
+  return (
+    Boolean(resource.metadata.finalizers?.includes(FINALIZER)) &&
+    !externalName(resource) &&
+    !annotations[CREATE_PENDING_ANNOTATION]
+  );
 }
 
 async function getOrUndefined(logto: LogtoApplicationsApi, id: string): Promise<Application | undefined> {
@@ -58,12 +94,13 @@ export async function findByMarker(
   return matches.sort((a, b) => a.createdAt - b.createdAt);
 }
 
+/** Looks for the application by marker only where a create may have been lost: creating costs no list. */
 async function locateByMarker(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
   lostApplicationId?: string,
 ): Promise<Located> {
-  const [application, ...duplicates] = await findByMarker(logto, resource);
+  const [application, ...duplicates] = mayHaveLostCreate(resource) ? await findByMarker(logto, resource) : [];
   if (application) return { found: 'marker', application, duplicates };
   return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
 }
@@ -72,11 +109,12 @@ export async function locateApplication(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
 ): Promise<Located> {
-  const recordedId = resource.status?.applicationId;
+  const recordedId = externalName(resource);
   const adoptId = resource.spec.adoptApplicationId;
   if (recordedId) {
     const application = await getOrUndefined(logto, recordedId);
     if (application) {
+      if (ownership(application, resource) === 'replaced') return { found: 'restored', application };
       assertNotForeign(application, resource);
       return { found: 'recorded', application };
     }

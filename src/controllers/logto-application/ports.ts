@@ -12,8 +12,11 @@ export type LogtoApplicationsApi = LogtoClient;
 
 /** Kubernetes writes and the reads that bypass the informer caches. */
 export interface KubeOperations {
-  /** Adds the finalizer (server-side apply). */
-  addFinalizer(resource: LogtoApplication): Promise<void>;
+  /**
+   * Server-side applies the finalizer and the operator's annotations, which must be the complete set
+   * (see ownAnnotations): an annotation left out is removed.
+   */
+  applyMetadata(resource: LogtoApplication, annotations: Record<string, string>): Promise<void>;
   /** Removes the finalizer, precisely and only if still present. */
   removeFinalizer(resource: LogtoApplication): Promise<void>;
   /** Applies the whole status (server-side apply on the status subresource). */

@@ -2,10 +2,11 @@
  * The LogtoApplication reconciler: one level-triggered pass reads the desired state from the cached
  * resource and the actual state from Logto and Kubernetes, then makes only the calls that differ.
  *
- * Crash safety, step by step: the finalizer is in place before anything exists in Logto; every
- * application the operator creates carries an ownership marker with the resource's UID, so a pass
- * that died between the create and the status write finds the application again instead of creating
- * a second one; the application id is written to status right after the create.
+ * Crash safety, step by step: the finalizer and a create-pending annotation are on the resource
+ * before anything exists in Logto; the application id goes into the external-name annotation as soon
+ * as the create answers (status keeps a copy for display); every application the operator creates
+ * carries an ownership marker with the resource's UID, so a pass that died between the create and
+ * recording its id finds the application again instead of creating a second one.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Application } from '../../api/schemas.js';
@@ -29,8 +30,17 @@ import {
   desiredApplication,
   immutableMismatch,
 } from './desired-application.js';
-import { findByMarker, locateApplication } from './locate-application.js';
-import { readMarker, withoutMarker } from './ownership-marker.js';
+import {
+  annotationTime,
+  CREATE_FAILED_ANNOTATION,
+  CREATE_PENDING_ANNOTATION,
+  CREATE_SUCCEEDED_ANNOTATION,
+  EXTERNAL_NAME_ANNOTATION,
+  externalName,
+  ownAnnotations,
+} from './external-name.js';
+import { findByMarker, locateApplication, mayHaveLostCreate, ownership } from './locate-application.js';
+import { withoutMarker } from './ownership-marker.js';
 import { ReconcileStop, stopFromLogtoError, toReconcileStop } from './outcome.js';
 import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './ports.js';
 import { validateSpec } from './validate-spec.js';
@@ -155,12 +165,7 @@ export class LogtoApplicationReconciler implements Reconciler {
   }
 
   private async sync(resource: LogtoApplication, logto: LogtoApplicationsApi): Promise<ReconcileResult> {
-    if (!resource.metadata.finalizers?.includes(FINALIZER)) {
-      // The finalizer goes first, before anything exists in Logto. Its update event brings the
-      // resource straight back, so the work happens in that pass rather than twice.
-      await this.deps.kube.addFinalizer(resource);
-      return {};
-    }
+    // The finalizer is applied with the first annotation the pass records, before any Logto write.
     const problems = validateSpec(resource);
     if (problems.length > 0) throw new ReconcileStop('InvalidSpec', problems.join('; '));
     const existingSecret = await this.checkSecretOwnership(resource);
@@ -195,15 +200,6 @@ export class LogtoApplicationReconciler implements Reconciler {
     let application: Application;
     if (located.found === 'none') {
       application = await this.createApplication(resource, logto);
-      // Record the id at once; should this write be lost, the marker leads the next pass back here.
-      await this.writeStatus(resource, {
-        applicationId: application.id,
-        ready: {
-          status: 'False',
-          reason: 'Creating',
-          message: `created Logto application ${application.id}; its credentials follow`,
-        },
-      });
       this.deps.events.record(
         resource,
         'Normal',
@@ -214,10 +210,12 @@ export class LogtoApplicationReconciler implements Reconciler {
       );
     } else {
       application = located.application;
+      // The id is on the resource before the pass writes anything to the application.
+      await this.recordMetadata(resource, { [EXTERNAL_NAME_ANNOTATION]: application.id });
       if (located.found === 'marker') await this.deleteDuplicates(resource, logto, located.duplicates);
     }
 
-    const adopting = located.found === 'adopted' || located.found === 'marker';
+    const adopting = located.found !== 'none' && located.found !== 'recorded';
     const desired = desiredApplication(
       resource,
       application.customData,
@@ -239,7 +237,10 @@ export class LogtoApplicationReconciler implements Reconciler {
         'Adopted',
         located.found === 'adopted'
           ? `adopted Logto application ${application.id}`
-          : `found Logto application ${application.id} created by an earlier, interrupted attempt`,
+          : located.found === 'restored'
+            ? `took back Logto application ${application.id}, recorded on this resource and marked for ` +
+              'this namespace and name by the object it replaced'
+            : `found Logto application ${application.id} created by an earlier, interrupted attempt`,
       );
     }
     const changes: string[] = [];
@@ -325,16 +326,28 @@ export class LogtoApplicationReconciler implements Reconciler {
     };
   }
 
+  /**
+   * Creates the application between two records on the resource: create-pending before (with the
+   * finalizer), then its id with create-succeeded. A create whose outcome is unknown stays pending,
+   * so that the next pass looks for it by marker instead of creating another.
+   */
   private async createApplication(
     resource: LogtoApplication,
     logto: LogtoApplicationsApi,
   ): Promise<Application> {
+    await this.recordMetadata(resource, { [CREATE_PENDING_ANNOTATION]: annotationTime(this.now()) });
+    let application: Application;
     try {
-      return await logto.createApplication(createApplicationBody(desiredApplication(resource)));
+      application = await logto.createApplication(createApplicationBody(desiredApplication(resource)));
     } catch (error) {
       // Only a 429 says for sure that nothing happened. After a timeout, a reset or a 5xx the create
       // may still be committing: looking for it by marker at once could miss it and create another.
-      if (error instanceof LogtoApiError && error.kind === 'Unavailable' && error.status !== 429) {
+      const ambiguous =
+        error instanceof LogtoApiError && error.kind === 'Unavailable' && error.status !== 429;
+      if (!ambiguous && error instanceof LogtoApiError) {
+        await this.recordMetadata(resource, { [CREATE_FAILED_ANNOTATION]: annotationTime(this.now()) });
+      }
+      if (ambiguous) {
         throw new ReconcileStop(
           'LogtoUnavailable',
           `${stopFromLogtoError(error).message}. The application may have been created; the operator looks ` +
@@ -344,6 +357,31 @@ export class LogtoApplicationReconciler implements Reconciler {
       }
       throw error;
     }
+    await this.recordMetadata(resource, {
+      [EXTERNAL_NAME_ANNOTATION]: application.id,
+      [CREATE_SUCCEEDED_ANNOTATION]: annotationTime(this.now()),
+    });
+    return application;
+  }
+
+  /**
+   * Applies the finalizer and the operator's annotations with `changes`, unless the resource already
+   * carries exactly that; keeps the working copy in step.
+   */
+  private async recordMetadata(
+    resource: LogtoApplication,
+    changes: Parameters<typeof ownAnnotations>[1],
+  ): Promise<void> {
+    const annotations = ownAnnotations(resource, changes);
+    const current = ownAnnotations(resource);
+    const hasFinalizer = resource.metadata.finalizers?.includes(FINALIZER) ?? false;
+    if (hasFinalizer && deepEqual(annotations, current)) return;
+    await this.deps.kube.applyMetadata(resource, annotations);
+    const others = Object.fromEntries(
+      Object.entries(resource.metadata.annotations ?? {}).filter(([key]) => !(key in current)),
+    );
+    resource.metadata.annotations = { ...others, ...annotations };
+    if (!hasFinalizer) resource.metadata.finalizers = [...(resource.metadata.finalizers ?? []), FINALIZER];
   }
 
   /** Applications carrying this resource's marker besides the one it manages: never published, removed. */
@@ -460,7 +498,7 @@ export class LogtoApplicationReconciler implements Reconciler {
             `deleted Logto application ${application.id}`,
           );
         }
-      } else if (readMarker(application.customData)?.uid === resource.metadata.uid) {
+      } else if (['ours', 'replaced'].includes(ownership(application, resource))) {
         await logto.updateApplication(application.id, { customData: withoutMarker(application.customData) });
         this.deps.events.record(
           resource,
@@ -478,12 +516,11 @@ export class LogtoApplicationReconciler implements Reconciler {
     resource: LogtoApplication,
     logto: LogtoApplicationsApi,
   ): Promise<Application[]> {
-    const id = resource.status?.applicationId;
+    const id = externalName(resource);
     if (id) {
       try {
         const application = await logto.getApplication(id);
-        const marker = readMarker(application.customData);
-        return marker && marker.uid !== resource.metadata.uid ? [] : [application];
+        return ownership(application, resource) === 'foreign' ? [] : [application];
       } catch (error) {
         if (isNotFound(error)) return [];
         throw error;
@@ -491,7 +528,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     }
     // No id recorded: an app created just before a crash still carries our marker. An app named in
     // adoptApplicationId but never recorded was never adopted, so it is not touched.
-    return findByMarker(logto, resource);
+    return mayHaveLostCreate(resource) ? findByMarker(logto, resource) : [];
   }
 
   /**

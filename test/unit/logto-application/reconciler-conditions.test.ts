@@ -32,7 +32,7 @@ function setup(error: unknown, status?: LogtoApplicationStatus) {
   const statuses: LogtoApplicationStatus[] = [];
   const events: string[] = [];
   const kube: KubeOperations = {
-    addFinalizer: () => Promise.resolve(),
+    applyMetadata: () => Promise.resolve(),
     removeFinalizer: () => Promise.resolve(),
     applyStatus: (_resource, next) => Promise.resolve(void statuses.push(structuredClone(next))),
     readSecret: () => Promise.resolve(undefined),

@@ -61,8 +61,8 @@ describe('validateSpec: the Secret shape', () => {
   });
 
   it('refuses rotation durations too long for a date to represent (stored before the CRD bounded them)', () => {
-    expect(validateSpec(resource({ rotation: { every: '99999999999999999h', gracePeriod: '3650d' } }))).toEqual([
-      expect.stringContaining('rotation.every: "99999999999999999h" is longer than'),
-    ]);
+    expect(
+      validateSpec(resource({ rotation: { every: '99999999999999999h', gracePeriod: '3650d' } })),
+    ).toEqual([expect.stringContaining('rotation.every: "99999999999999999h" is longer than')]);
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * What the operator must remember of a resource's Logto application, kept in the resource's own
+ * annotations (as Crossplane's managed resources do) rather than only in status, which a backup
+ * restore, a re-apply or a lost status write does not bring back:
+ *
+ * - `logto.io/external-name`: the Logto application id, written as soon as a create answers;
+ * - `logto.io/external-create-pending`: written before a create is sent. A pending create that no
+ *   later `-succeeded` or `-failed` confirms may have reached Logto without the operator learning
+ *   its id; only then does a pass look for the application by its ownership marker (a list of the
+ *   tenant's applications). Every other create costs one Logto call.
+ */
+import type { LogtoApplication } from '../../crd/logto-application.js';
+
+export const EXTERNAL_NAME_ANNOTATION = 'logto.io/external-name';
+export const CREATE_PENDING_ANNOTATION = 'logto.io/external-create-pending';
+export const CREATE_SUCCEEDED_ANNOTATION = 'logto.io/external-create-succeeded';
+export const CREATE_FAILED_ANNOTATION = 'logto.io/external-create-failed';
+
+/** The annotations the operator owns on a LogtoApplication (applied together, see ownAnnotations). */
+const OWN_ANNOTATIONS = [
+  EXTERNAL_NAME_ANNOTATION,
+  CREATE_PENDING_ANNOTATION,
+  CREATE_SUCCEEDED_ANNOTATION,
+  CREATE_FAILED_ANNOTATION,
+] as const;
+
+type Annotated = Pick<LogtoApplication, 'metadata'>;
+
+/** The Logto application id recorded on the resource: the annotation, else (older versions) status. */
+export function externalName(resource: LogtoApplication): string | undefined {
+  return (
+    resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION] || resource.status?.applicationId || undefined
+  );
+}
+
+function timeOf(resource: Annotated, annotation: string): number | undefined {
+  const value = resource.metadata.annotations?.[annotation];
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * A create was sent and neither its success nor a definite failure was recorded after it: the
+ * application may exist in Logto without its id being known.
+ */
+export function createPendingUnconfirmed(resource: Annotated): boolean {
+  const pending = timeOf(resource, CREATE_PENDING_ANNOTATION);
+  if (pending === undefined) return false;
+  const confirmed = Math.max(
+    timeOf(resource, CREATE_SUCCEEDED_ANNOTATION) ?? -Infinity,
+    timeOf(resource, CREATE_FAILED_ANNOTATION) ?? -Infinity,
+  );
+  return confirmed < pending;
+}
+
+/**
+ * The operator's annotations after `changes` (undefined removes one): the complete set, as a
+ * server-side apply must carry it, since an owned field left out of an apply is removed.
+ */
+export function ownAnnotations(
+  resource: Annotated,
+  changes: Partial<Record<(typeof OWN_ANNOTATIONS)[number], string | undefined>> = {},
+): Record<string, string> {
+  const current = resource.metadata.annotations ?? {};
+  const result: Record<string, string> = {};
+  for (const key of OWN_ANNOTATIONS) {
+    const value = key in changes ? changes[key] : current[key];
+    if (value) result[key] = value;
+  }
+  return result;
+}
+
+/** RFC 3339 with millisecond precision: pending and its confirmation may fall in one second. */
+export function annotationTime(now: Date): string {
+  return now.toISOString();
+}
