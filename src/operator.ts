@@ -12,6 +12,8 @@ import type { OperatorConfig } from './config.js';
 import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
 import { KubernetesEventRecorder } from './controllers/event-recorder.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-application/credentials-secret.js';
+import { FINALIZER } from './controllers/logto-application/constants.js';
+import { isOwnAnnotation } from './controllers/logto-application/external-name.js';
 import { KubernetesOperations } from './controllers/logto-application/kube-operations.js';
 import {
   DEFAULT_RECONCILER_SETTINGS,
@@ -22,7 +24,6 @@ import {
   Informer,
   KubernetesListWatch,
   enqueueHandlers,
-  generationOrDeletionChanged,
   ownerKeys,
   type ControllerMetrics,
   type InformerMetrics,
@@ -124,14 +125,25 @@ function informersFor<T extends KubernetesObject>(
 
 /**
  * Whether an update of a LogtoApplication is worth a reconcile: spec, deletion and finalizer changes,
- * and annotation or label changes (the force-sync annotation), but not status writes.
+ * and annotation or label changes (the force-sync annotation), but not the operator's own writes
+ * (status, its annotations, its finalizer added), which the pass that made them already acted on.
  */
 export function needsReconcile(before: KubernetesObject, after: KubernetesObject): boolean {
+  const json = (value: unknown) => JSON.stringify(value ?? {});
+  const othersAnnotations = (obj: KubernetesObject) =>
+    Object.fromEntries(
+      Object.entries(obj.metadata?.annotations ?? {}).filter(([key]) => !isOwnAnnotation(key)),
+    );
+  const finalizersBefore = before.metadata?.finalizers ?? [];
+  const finalizersAfter = after.metadata?.finalizers ?? [];
+  const ownFinalizerAdded =
+    !finalizersBefore.includes(FINALIZER) && json([...finalizersBefore, FINALIZER]) === json(finalizersAfter);
   return (
-    generationOrDeletionChanged(before, after) ||
-    JSON.stringify(before.metadata?.annotations ?? {}) !==
-      JSON.stringify(after.metadata?.annotations ?? {}) ||
-    JSON.stringify(before.metadata?.labels ?? {}) !== JSON.stringify(after.metadata?.labels ?? {})
+    before.metadata?.generation !== after.metadata?.generation ||
+    before.metadata?.deletionTimestamp !== after.metadata?.deletionTimestamp ||
+    (json(finalizersBefore) !== json(finalizersAfter) && !ownFinalizerAdded) ||
+    json(othersAnnotations(before)) !== json(othersAnnotations(after)) ||
+    json(before.metadata?.labels) !== json(after.metadata?.labels)
   );
 }
 

@@ -108,6 +108,35 @@ describe('client secrets', () => {
     expect((await cluster.get(ns, 'on-demand'))!.status!.publishedSecret).toBe(published);
   });
 
+  it('with its status wiped after a rotation, publishes the same secret and still retires the old one', async () => {
+    await cluster.create(ns, 'wiped', { type: 'MachineToMachine', rotation: { gracePeriod: '4s' } });
+    const id = (await cluster.waitReady(ns, 'wiped')).status!.applicationId!;
+    await cluster.patch(ns, 'wiped', { metadata: { annotations: { [ROTATE_NOW_ANNOTATION]: 'ticket-7' } } });
+    const rotated = await eventually(
+      async () => {
+        const r = await cluster.get(ns, 'wiped');
+        return r?.status?.publishedSecret?.startsWith('logto-operator-') ? r : undefined;
+      },
+      { what: 'rotation' },
+    );
+    const published = rotated.status!.publishedSecret!;
+    const value = decodeSecret(await cluster.secret(ns, 'wiped')).LOGTO_APP_SECRET;
+    expect(secretNames(id)).toEqual(['Default secret', published].sort());
+
+    await cluster.wipeStatus(ns, 'wiped');
+    await syncNow(env, ns, 'wiped');
+    const after = (await cluster.get(ns, 'wiped'))!;
+    expect(after.status).toMatchObject({
+      applicationId: id,
+      publishedSecret: published,
+      rotation: { lastRotateNowToken: 'ticket-7', retiringSecrets: [{ name: 'Default secret' }] },
+    });
+    expect(decodeSecret(await cluster.secret(ns, 'wiped')).LOGTO_APP_SECRET).toBe(value);
+    // The rotate-now token was not acted on twice, and the old secret still goes on time.
+    await eventually(() => !secretNames(id).includes('Default secret'), { what: 'old secret retired' });
+    expect(secretNames(id)).toEqual([published]);
+  });
+
   it('a client using whatever the Secret holds never fails through scheduled rotations', async () => {
     await cluster.create(ns, 'rotating', {
       type: 'MachineToMachine',

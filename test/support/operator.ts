@@ -157,6 +157,14 @@ export class TestCluster {
     )) as LogtoApplication;
   }
 
+  /** Removes the whole status, as a backup restore or a lost status write leaves a resource. */
+  async wipeStatus(namespace: string, name: string): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: null } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
   async delete(namespace: string, name: string): Promise<void> {
     await this.custom.deleteNamespacedCustomObject({
       group: GROUP,

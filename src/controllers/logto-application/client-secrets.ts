@@ -7,7 +7,11 @@
  * publishes it, and keeps the previous one valid for the grace period before deleting it: at every
  * moment the published value works. A rotation interrupted after the create finds its new secret
  * again (the newest operator-made secret) instead of making another.
+ *
+ * What is published and what is in its grace period is read from the secrets in Logto (names,
+ * createdAt, expiresAt), so a resource whose status was lost converges to the same state.
  */
+import { createHash } from 'node:crypto';
 import { LogtoApiError, ignoreNotFound } from '../../api/errors.js';
 import type { Application, ApplicationSecret } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
@@ -40,7 +44,7 @@ export interface SecretsOutcome {
   rotation?: { from: string; to: string; reasons: string[] };
 }
 
-interface Candidate {
+export interface Candidate {
   name: string;
   value: string;
   createdAt: number;
@@ -49,6 +53,16 @@ interface Candidate {
 
 export function usable(secret: { expiresAt: number | null }, now: number): boolean {
   return secret.expiresAt === null || secret.expiresAt > now + EXPIRY_MARGIN_MS;
+}
+
+/** The suffix of the secrets made while the rotate-now annotation holds `token`. */
+function rotateNowTag(token: string): string {
+  return `-r${createHash('sha256').update(token).digest('hex').slice(0, 10)}`;
+}
+
+/** RFC 3339 to the second, as status shows times. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 function compactTimestamp(now: Date): string {
@@ -68,7 +82,23 @@ function retirable(name: string, declared: ReadonlySet<string>): boolean {
   return name === DEFAULT_SECRET_NAME || name === LEGACY_SECRET || name.startsWith(OPERATOR_SECRET_PREFIX);
 }
 
-/** Which secret is published when nothing asks for a rotation. */
+/** A legacy plaintext secret on the application, as a candidate. */
+function legacyCandidate(application: Application): Candidate | undefined {
+  return application.secret
+    ? { name: LEGACY_SECRET, value: application.secret, createdAt: application.createdAt, expiresAt: null }
+    : undefined;
+}
+
+function newest<T extends { createdAt: number }>(list: readonly T[]): T | undefined {
+  return [...list].sort((a, b) => b.createdAt - a.createdAt)[0];
+}
+
+/**
+ * Which secret is published when nothing asks for a rotation: the newest operator-made secret
+ * (every rotation publishes the secret it makes), whatever a stale or lost status says; else the one
+ * status names while it stays valid, else the one Logto made, else a legacy secret, else the newest
+ * other undeclared secret.
+ */
 export function choosePublished(
   secrets: readonly ApplicationSecret[],
   application: Application,
@@ -76,19 +106,40 @@ export function choosePublished(
   declared: ReadonlySet<string>,
   now: number,
 ): Candidate | undefined {
-  const legacy: Candidate | undefined = application.secret
-    ? { name: LEGACY_SECRET, value: application.secret, createdAt: application.createdAt, expiresAt: null }
-    : undefined;
-  if (previous === LEGACY_SECRET && legacy) return legacy;
   const valid = secrets.filter((s) => usable(s, now));
-  const newest = (list: ApplicationSecret[]) => [...list].sort((a, b) => b.createdAt - a.createdAt)[0];
+  // Status may be stale or lost: what Logto holds decides first.
+  const made = newest(valid.filter((s) => s.name.startsWith(OPERATOR_SECRET_PREFIX)));
+  if (made) return made;
+  const legacy = legacyCandidate(application);
+  if (previous === LEGACY_SECRET && legacy) return legacy;
   return (
     valid.find((s) => s.name === previous) ??
     valid.find((s) => s.name === DEFAULT_SECRET_NAME) ??
-    newest(valid.filter((s) => s.name.startsWith(OPERATOR_SECRET_PREFIX))) ??
-    newest(valid.filter((s) => !declared.has(s.name))) ??
-    legacy
+    legacy ??
+    newest(valid.filter((s) => !declared.has(s.name)))
   );
+}
+
+/**
+ * The secrets in their grace period, read from Logto: every retirable secret other than the
+ * published one that an operator-made secret replaced goes `graceMs` after that successor was made.
+ */
+export function retiringSecrets(
+  secrets: readonly Candidate[],
+  application: Application,
+  published: string,
+  declared: ReadonlySet<string>,
+  graceMs: number,
+): { name: string; deleteAfterMs: number }[] {
+  const successors = secrets.filter((s) => s.name.startsWith(OPERATOR_SECRET_PREFIX));
+  const legacy = legacyCandidate(application);
+  return [...secrets, ...(legacy ? [legacy] : [])].flatMap((secret) => {
+    if (secret.name === published || !retirable(secret.name, declared)) return [];
+    const successor = successors
+      .filter((s) => s.createdAt > secret.createdAt)
+      .sort((a, b) => a.createdAt - b.createdAt)[0];
+    return successor ? [{ name: secret.name, deleteAfterMs: successor.createdAt + graceMs }] : [];
+  });
 }
 
 /** Deletes a secret; one already gone (or a legacy secret already replaced) counts as deleted. */
@@ -145,8 +196,15 @@ export async function convergeClientSecrets(
   const graceMs =
     (rotation.gracePeriod ? parseDurationMs(rotation.gracePeriod) : undefined) ?? DEFAULT_GRACE_PERIOD_MS;
   const previousRotation: RotationStatus = resource.status?.rotation ?? {};
-  const token = resource.metadata.annotations?.[ROTATE_NOW_ANNOTATION];
-  const rotateNow = token !== undefined && token !== '' && token !== previousRotation.lastRotateNowToken;
+  const token = resource.metadata.annotations?.[ROTATE_NOW_ANNOTATION] || undefined;
+  // A rotate-now token is acted on once: the secret it made carries its tag in its name, so that
+  // status is not needed to know it was handled (status of older versions is still honoured).
+  const tag = token ? rotateNowTag(token) : '';
+  const newestMade = newest(secrets.filter((s) => s.name.startsWith(OPERATOR_SECRET_PREFIX)));
+  const rotateNow =
+    token !== undefined &&
+    token !== previousRotation.lastRotateNowToken &&
+    !(newestMade && newestMade.name.endsWith(tag));
 
   let published = choosePublished(secrets, application, previous, declaredNames, nowMs);
   const reasons = [
@@ -157,9 +215,9 @@ export async function convergeClientSecrets(
     published?.name === LEGACY_SECRET && rotation.migrateLegacySecret && 'legacy secret migration',
   ].filter(Boolean);
 
-  const retiring = [...(previousRotation.retiringSecrets ?? [])];
   let rotated: SecretsOutcome['rotation'];
-  let lastRotationTime = previousRotation.lastRotationTime;
+  /** The secret this pass made, not yet in `secrets`. */
+  let made: Candidate | undefined;
   if (reasons.length > 0) {
     const after = published?.createdAt ?? 0;
     let next: Candidate | undefined = secrets
@@ -169,7 +227,7 @@ export async function convergeClientSecrets(
       .filter((s) => usable(s, nowMs))
       .sort((a, b) => b.createdAt - a.createdAt)[0];
     if (!next) {
-      const name = `${OPERATOR_SECRET_PREFIX}${compactTimestamp(now)}`;
+      const name = `${OPERATOR_SECRET_PREFIX}${compactTimestamp(now)}${tag}`;
       try {
         next = await logto.createApplicationSecret(id, { name });
       } catch (error) {
@@ -177,26 +235,25 @@ export async function convergeClientSecrets(
         next = (await logto.listApplicationSecrets(id)).find((s) => s.name === name);
         if (!next) throw error;
       }
+      made = next;
     }
     if (published) {
-      if (retirable(published.name, declaredNames)) {
-        retiring.push({
-          name: published.name,
-          deleteAfter: new Date(nowMs + graceMs).toISOString().replace(/\.\d+Z$/, 'Z'),
-        });
-      }
-      lastRotationTime = now.toISOString().replace(/\.\d+Z$/, 'Z');
       rotated = { from: published.name, to: next.name, reasons: reasons.map(String) };
     }
     published = next;
   }
   const current = published as Candidate;
+  // Every rotation publishes the secret it makes: the published secret's age tells when it was.
+  const lastRotationTime = current.name.startsWith(OPERATOR_SECRET_PREFIX)
+    ? rfc3339(current.createdAt)
+    : previousRotation.lastRotationTime;
 
   // Secrets past their grace period go, but never the one being published.
   const afterPublish: (() => Promise<void>)[] = [];
-  const stillRetiring = retiring.filter((r) => {
-    if (r.name === current.name) return false;
-    if (Date.parse(r.deleteAfter) > nowMs) return true;
+  const known: Candidate[] = made ? [...secrets, made] : secrets;
+  const retiring = retiringSecrets(known, application, current.name, declaredNames, graceMs);
+  const stillRetiring = retiring.flatMap((r) => {
+    if (r.deleteAfterMs > nowMs) return [{ name: r.name, deleteAfter: rfc3339(r.deleteAfterMs) }];
     afterPublish.push(() =>
       ignoreGone(() =>
         r.name === LEGACY_SECRET
@@ -205,7 +262,7 @@ export async function convergeClientSecrets(
       ),
     );
     changes.push(`retired secret "${r.name}"`);
-    return false;
+    return [];
   });
 
   const nextRotationMs = everyMs !== undefined ? current.createdAt + everyMs : undefined;
@@ -215,16 +272,12 @@ export async function convergeClientSecrets(
     ...(current.expiresAt !== null ? [current.expiresAt - graceMs] : []),
   ].map((t) => Math.max(1000, t - nowMs));
 
+  // After this pass a present token has been acted on, now or before.
+  const lastRotateNowToken = token ?? previousRotation.lastRotateNowToken;
   const rotationStatus: RotationStatus = {
     ...(lastRotationTime ? { lastRotationTime } : {}),
-    ...(nextRotationMs !== undefined
-      ? { nextRotationTime: new Date(nextRotationMs).toISOString().replace(/\.\d+Z$/, 'Z') }
-      : {}),
-    ...(rotateNow
-      ? { lastRotateNowToken: token }
-      : previousRotation.lastRotateNowToken
-        ? { lastRotateNowToken: previousRotation.lastRotateNowToken }
-        : {}),
+    ...(nextRotationMs !== undefined ? { nextRotationTime: rfc3339(nextRotationMs) } : {}),
+    ...(lastRotateNowToken ? { lastRotateNowToken } : {}),
     ...(stillRetiring.length ? { retiringSecrets: stillRetiring } : {}),
   };
   return {

@@ -26,6 +26,10 @@ const OWN_ANNOTATIONS = [
 
 type Annotated = Pick<LogtoApplication, 'metadata'>;
 
+export function isOwnAnnotation(key: string): boolean {
+  return (OWN_ANNOTATIONS as readonly string[]).includes(key);
+}
+
 /** The Logto application id recorded on the resource: the annotation, else (older versions) status. */
 export function externalName(resource: LogtoApplication): string | undefined {
   return (
