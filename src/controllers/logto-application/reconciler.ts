@@ -235,7 +235,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       resource,
       application,
       logto,
-      directory: logto.directory,
+      directory: logto.directory.forPass(),
       events: this.deps.events,
       now: this.now(),
     };
