@@ -1,4 +1,5 @@
 // App-level access control rules, and the organizations an application belongs to.
+import { ApiError } from '../errors.js';
 import { paginate } from '../pagination.js';
 import { emptyAccessControl, presentApplicationOrganization } from '../present.js';
 import { EmulatorState } from '../state.js';
@@ -14,6 +15,14 @@ export const accessControlHandlers: OperationHandlers<
 
   replace_application_access_control: ({ core, params, body }) => {
     const app = core.state.requireApplication(params.id);
+    if (body.organizationRoleRules.some((rule) => rule.organizationRoleIds.length === 0)) {
+      // BEHAVIOUR.md, "Access control": a business rule (422), not the guard (400).
+      throw new ApiError(
+        422,
+        'request.invalid_input',
+        'Each organization role rule needs at least one organization role.',
+      );
+    }
     app.accessControl = structuredClone(body);
     return { status: 200, body: structuredClone(body) };
   },
