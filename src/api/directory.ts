@@ -104,11 +104,6 @@ export class LogtoDirectory {
     );
   }
 
-  /** Forgets every cached answer. */
-  invalidate(): void {
-    this.cache.clear();
-  }
-
   /**
    * The lookups of one reconcile pass. Hits come from the cache; a name the cache does not know is
    * read again from Logto before the pass calls it missing (a role, resource or scope created a
