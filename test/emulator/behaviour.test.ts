@@ -834,6 +834,13 @@ describe('User consent (third-party apps)', () => {
       { body: { userScopes: ['shoe_size'] } },
     );
     expect(badUserScope.status).toBe(400);
+    // Listed by the document, refused by the server (BEHAVIOUR.md, "User consent").
+    const trustedDevices = await api.op(
+      'create_application_user_consent_scope',
+      { id: app.id },
+      { body: { userScopes: ['urn:logto:scope:trusted_devices'] } },
+    );
+    expect([trustedDevices.status, trustedDevices.body.code]).toEqual([400, 'guard.invalid_input']);
 
     const listed = await api.op('list_application_user_consent_scopes', { id: app.id });
     expect(listed.status).toBe(200);

@@ -60,6 +60,15 @@ describe('admission: the apiserver refuses invalid specs', () => {
     [{ type: 'SPA', secret: { name: 'Not_A_Name' } }, 'spec.secret.name'],
     [{ type: 'SPA', deletionPolicy: 'Keep' }, 'deletionPolicy'],
     [{ type: 'SPA', customClientMetadata: { refreshTokenTtlInDays: 731 } }, 'refreshTokenTtlInDays'],
+    // Listed by Logto's document, refused by the server (BEHAVIOUR.md, "User consent").
+    [
+      {
+        type: 'Traditional',
+        isThirdParty: true,
+        userConsentScopes: { userScopes: ['urn:logto:scope:trusted_devices'] },
+      },
+      'spec.userConsentScopes.userScopes[0]: Unsupported value: "urn:logto:scope:trusted_devices"',
+    ],
   ])('refuses %j', async (spec, expected) => {
     expect(await refusal(spec)).toContain(expected);
   });

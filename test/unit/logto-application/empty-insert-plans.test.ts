@@ -66,6 +66,13 @@ describe('planConsentScopes', () => {
     expect(planConsentScopes(observed, observed)).toEqual({ remove: [] });
   });
 
+  it('removes a user scope that an answer lists but a request cannot name', () => {
+    const observed = sets({ userScopes: ['email', 'urn:logto:scope:trusted_devices'] });
+    expect(planConsentScopes(observed, sets({ userScopes: ['email'] }))).toEqual({
+      remove: [{ scopeType: 'user-scopes', scopeId: 'urn:logto:scope:trusted_devices' }],
+    });
+  });
+
   it('never puts an empty array in the body', () => {
     const kinds = [
       'organizationScopes',

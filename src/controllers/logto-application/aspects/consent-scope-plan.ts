@@ -4,13 +4,18 @@
  * given as an empty array, after inserting the kinds before it: the body names only the kinds that
  * have something to add, and there is no POST when nothing is missing.
  */
-import type { ConsentScopeType, CreateUserConsentScopesRequest, UserScope } from '../../../api/schemas.js';
+import type {
+  AnsweredUserScope,
+  ConsentScopeType,
+  CreateUserConsentScopesRequest,
+} from '../../../api/schemas.js';
 
 export interface ConsentScopeSets {
   organizationScopes: ReadonlySet<string>;
   resourceScopes: ReadonlySet<string>;
   organizationResourceScopes: ReadonlySet<string>;
-  userScopes: ReadonlySet<UserScope>;
+  /** Observed sets may hold a scope a request cannot name; it is then only ever removed. */
+  userScopes: ReadonlySet<AnsweredUserScope>;
 }
 
 export type ConsentScopeKind = keyof ConsentScopeSets;
