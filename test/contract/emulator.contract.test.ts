@@ -487,10 +487,15 @@ const coverage: Record<OperationName, Coverage> = {
         { id: f.spa },
         {
           body: {
-            userIds: ['u'],
+            userIds: [f.member],
             userRoleIds: [],
             organizationIds: [],
-            organizationRoleRules: [{ organizationId: 'o', organizationRoleIds: ['r'] }],
+            organizationRoleRules: [
+              {
+                organizationId: f.organization,
+                organizationRoleIds: [f.emulator.seed.organizationRoleByName('viewer').id],
+              },
+            ],
           },
         },
       ),

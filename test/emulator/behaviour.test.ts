@@ -1072,8 +1072,56 @@ describe('Protected apps: custom domains', () => {
 });
 
 describe('Other endpoints in the document', () => {
+  it('refuses access control naming unknown ids (404 entity.relation_foreign_key_not_found) or a MachineToMachine user role (422)', async () => {
+    const app = await api.createApp({ name: 'guarded', type: 'Traditional' });
+    const { roles } = emulator.seed.apply({
+      users: [{ id: 'u1' }],
+      roles: [
+        { name: 'staff', type: 'User' },
+        { name: 'robot', type: 'MachineToMachine' },
+      ],
+      organizations: [{ id: 'o1', name: 'one' }],
+      organizationRoles: [{ id: 'r1', name: 'member' }],
+    });
+    const [userRole, m2mUserRole] = roles.map((role) => role.id);
+    const valid = {
+      userIds: ['u1'],
+      userRoleIds: [userRole!],
+      organizationIds: ['o1'],
+      organizationRoleRules: [{ organizationId: 'o1', organizationRoleIds: ['r1'] }],
+    };
+    const put = (body: typeof valid) =>
+      api.op('replace_application_access_control', { id: app.id }, { body });
+    expect((await put(valid)).status).toBe(200);
+
+    const unknownIds: Array<typeof valid> = [
+      { ...valid, userIds: ['u1', 'nobody'] },
+      { ...valid, userRoleIds: ['no-role'] },
+      { ...valid, organizationIds: ['no-org'] },
+      { ...valid, organizationRoleRules: [{ organizationId: 'no-org', organizationRoleIds: ['r1'] }] },
+      { ...valid, organizationRoleRules: [{ organizationId: 'o1', organizationRoleIds: ['no-org-role'] }] },
+    ];
+    for (const body of unknownIds) {
+      expect(outcome(await put(body)), JSON.stringify(body)).toEqual({
+        status: 404,
+        code: 'entity.relation_foreign_key_not_found',
+      });
+    }
+    expect(outcome(await put({ ...valid, userRoleIds: [m2mUserRole!] }))).toEqual({
+      status: 422,
+      code: 'entity.db_constraint_violated',
+    });
+    // Refused puts leave the stored rules alone.
+    expect((await api.op('get_application_access_control', { id: app.id })).body).toEqual(valid);
+  });
+
   it('reads and replaces app-level access control, and lists the organizations of an application', async () => {
     const app = await api.createApp({ name: 'm2m', type: 'MachineToMachine' });
+    emulator.seed.apply({
+      users: [{ id: 'u1' }],
+      organizations: [{ id: 'o1', name: 'one' }],
+      organizationRoles: [{ id: 'r1', name: 'member' }],
+    });
     const empty = await api.op('get_application_access_control', { id: app.id });
     expect(empty.body).toEqual({
       userIds: [],
