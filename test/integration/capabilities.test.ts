@@ -278,7 +278,7 @@ describe('capabilities', () => {
       expect(app(resource).appLevelAccessControlEnabled).toBe(false);
     });
 
-    it('reports access control naming unknown ids or a MachineToMachine user role with Logto\'s code, and keeps the application', async () => {
+    it("reports access control naming unknown ids or a MachineToMachine user role with Logto's code, and keeps the application", async () => {
       await cluster.create(ns, 'unknown-guard', {
         type: 'Traditional',
         accessControl: { userIds: ['user-alice', 'user-nobody'] },
@@ -291,7 +291,7 @@ describe('capabilities', () => {
       expect(app(resource).accessControl).toBeNull();
 
       await cluster.patch(ns, 'unknown-guard', {
-        spec: { accessControl: { userRoleIds: [roleId('orders-reader')] } },
+        spec: { accessControl: { userIds: ['user-alice'], userRoleIds: [roleId('orders-reader')] } },
       });
       resource = await cluster.waitReady(ns, 'unknown-guard', 'False', 'LogtoRejected');
       expect(resource.status!.conditions![0]!.message).toContain('entity.db_constraint_violated');
