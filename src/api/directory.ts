@@ -1,7 +1,8 @@
 /**
  * Read-only lookups outside the Applications API that a spec needs to name things by name: API
  * resource roles, API resources and their scopes, organization scopes. Answers are cached for a
- * short time, so that a burst of reconciles does not list the same directory over and over.
+ * short time, so that a burst of reconciles does not list the same directory over and over; a
+ * reconcile pass looks through `forPass()`, which reads again before reporting a name missing.
  */
 import type { TSchema } from '@sinclair/typebox';
 import { LogtoApiError, isNotFound } from './errors.js';
@@ -26,10 +27,21 @@ const MAX_PAGES = 50;
 interface Cached<T> {
   value: Promise<T>;
   expiresAt: number;
+  /** Which load this was (see LogtoDirectory.loads): tells loads of the current pass from older ones. */
+  load: number;
 }
+
+/** `freshAfter`: reuse a cached answer only if it was loaded after that load number. */
+interface Freshness {
+  freshAfter?: number;
+}
+
+export type ResourceWithScopes = ResourceListItemType & { scopes: ResourceScopeType[] };
 
 export class LogtoDirectory {
   private readonly cache = new Map<string, Cached<unknown>>();
+  /** Loads started so far; a pass remembers the count it began with. */
+  private loads = 0;
 
   constructor(
     private readonly transport: LogtoTransport,
@@ -38,8 +50,8 @@ export class LogtoDirectory {
   ) {}
 
   /** A role by exact name, else by id; undefined when neither exists. */
-  async findRole(nameOrId: string): Promise<RoleType | undefined> {
-    return this.cached(`role:${nameOrId}`, async () => {
+  async findRole(nameOrId: string, freshness: Freshness = {}): Promise<RoleType | undefined> {
+    return this.cached(`role:${nameOrId}`, freshness, async () => {
       const byName = await this.get('list_roles', '/api/roles', Type.Array(RoleListItem), {
         'search.name': nameOrId,
         'mode.name': 'exact',
@@ -59,8 +71,8 @@ export class LogtoDirectory {
   }
 
   /** Every API resource with its scopes. */
-  resources(): Promise<ResourceListItemType[]> {
-    return this.cached('resources', () =>
+  resources(freshness: Freshness = {}): Promise<ResourceListItemType[]> {
+    return this.cached('resources', freshness, () =>
       this.allPages('list_resources', '/api/resources', ResourceListItem, { includeScopes: 'true' }),
     );
   }
@@ -68,14 +80,15 @@ export class LogtoDirectory {
   /** An API resource by indicator or id, with its scopes. */
   async findResource(
     indicatorOrId: string,
-  ): Promise<(ResourceListItemType & { scopes: ResourceScopeType[] }) | undefined> {
-    const all = await this.resources();
+    freshness: Freshness = {},
+  ): Promise<ResourceWithScopes | undefined> {
+    const all = await this.resources(freshness);
     const resource =
       all.find((r) => r.indicator === indicatorOrId) ?? all.find((r) => r.id === indicatorOrId);
     if (!resource) return undefined;
     const scopes =
       resource.scopes ??
-      (await this.cached(`scopes:${resource.id}`, () =>
+      (await this.cached(`scopes:${resource.id}`, freshness, () =>
         this.allPages(
           'list_resource_scopes',
           `/api/resources/${encodeURIComponent(resource.id)}/scopes`,
@@ -85,23 +98,31 @@ export class LogtoDirectory {
     return { ...resource, scopes };
   }
 
-  organizationScopes(): Promise<OrganizationScopeType[]> {
-    return this.cached('organization-scopes', () =>
+  organizationScopes(freshness: Freshness = {}): Promise<OrganizationScopeType[]> {
+    return this.cached('organization-scopes', freshness, () =>
       this.allPages('list_organization_scopes', '/api/organization-scopes', OrganizationScope),
     );
   }
 
-  /** Forgets cached answers (after a lookup found nothing, the next pass asks again). */
-  invalidate(): void {
-    this.cache.clear();
+  /**
+   * The lookups of one reconcile pass. Hits come from the cache; a name the cache does not know is
+   * read again from Logto before the pass calls it missing (a role, resource or scope created a
+   * moment ago must not look absent), at most once per cached list or role name per pass.
+   */
+  forPass(): DirectoryPass {
+    return new DirectoryPass(this, this.loads);
   }
 
-  private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+  private cached<T>(key: string, freshness: Freshness, load: () => Promise<T>): Promise<T> {
     const hit = this.cache.get(key);
-    if (hit && hit.expiresAt > this.now()) return hit.value as Promise<T>;
+    const fresh = hit && (freshness.freshAfter === undefined || hit.load > freshness.freshAfter);
+    if (hit && fresh && hit.expiresAt > this.now()) return hit.value as Promise<T>;
     const value = load();
-    this.cache.set(key, { value, expiresAt: this.now() + this.ttlMs });
-    value.catch(() => this.cache.delete(key));
+    const entry = { value, expiresAt: this.now() + this.ttlMs, load: ++this.loads };
+    this.cache.set(key, entry);
+    value.catch(() => {
+      if (this.cache.get(key) === entry) this.cache.delete(key);
+    });
     return value;
   }
 
@@ -147,5 +168,56 @@ export class LogtoDirectory {
       });
     }
     return body as S['static'];
+  }
+}
+
+/** See LogtoDirectory.forPass. */
+export class DirectoryPass {
+  constructor(
+    private readonly directory: LogtoDirectory,
+    /** Loads up to this number happened before the pass: a miss in their answers is read again. */
+    private readonly startedAfterLoad: number,
+  ) {}
+
+  private get fresh(): Freshness {
+    return { freshAfter: this.startedAfterLoad };
+  }
+
+  /** A role by exact name, else by id; undefined when neither exists, even after a fresh read. */
+  async findRole(nameOrId: string): Promise<RoleType | undefined> {
+    return (await this.directory.findRole(nameOrId)) ?? this.directory.findRole(nameOrId, this.fresh);
+  }
+
+  /**
+   * An API resource by indicator or id, and the scopes named (by name, else id) in `scopeRefs`.
+   * When the resource or one of the scopes is missing, the resources are read again first.
+   */
+  async findResourceScopes(
+    indicatorOrId: string,
+    scopeRefs: readonly string[] = [],
+  ): Promise<{ resource: ResourceWithScopes | undefined; missingScopes: string[]; scopeIds: string[] }> {
+    const resolve = (resource: ResourceWithScopes | undefined) => {
+      const found = scopeRefs.map(
+        (ref) => resource?.scopes.find((s) => s.name === ref) ?? resource?.scopes.find((s) => s.id === ref),
+      );
+      return {
+        resource,
+        missingScopes: resource ? scopeRefs.filter((_, index) => !found[index]) : [...scopeRefs],
+        scopeIds: found.flatMap((scope) => (scope ? [scope.id] : [])),
+      };
+    };
+    const cached = resolve(await this.directory.findResource(indicatorOrId));
+    if (cached.resource && cached.missingScopes.length === 0) return cached;
+    return resolve(await this.directory.findResource(indicatorOrId, this.fresh));
+  }
+
+  /** An organization scope by name, else by id; undefined when neither exists, even after a fresh read. */
+  async findOrganizationScope(nameOrId: string): Promise<OrganizationScopeType | undefined> {
+    const find = (all: OrganizationScopeType[]) =>
+      all.find((s) => s.name === nameOrId) ?? all.find((s) => s.id === nameOrId);
+    return (
+      find(await this.directory.organizationScopes()) ??
+      find(await this.directory.organizationScopes(this.fresh))
+    );
   }
 }

@@ -487,10 +487,15 @@ const coverage: Record<OperationName, Coverage> = {
         { id: f.spa },
         {
           body: {
-            userIds: ['u'],
+            userIds: [f.member],
             userRoleIds: [],
             organizationIds: [],
-            organizationRoleRules: [{ organizationId: 'o', organizationRoleIds: ['r'] }],
+            organizationRoleRules: [
+              {
+                organizationId: f.organization,
+                organizationRoleIds: [f.emulator.seed.organizationRoleByName('viewer').id],
+              },
+            ],
           },
         },
       ),
@@ -501,7 +506,20 @@ const coverage: Record<OperationName, Coverage> = {
         { id: 'missing' },
         { body: { userIds: [], userRoleIds: [], organizationIds: [], organizationRoleRules: [] } },
       ),
-    422: "the document's minItems makes an empty organization-role rule a 400, the only rule behind Logto's 422",
+    // BEHAVIOUR.md, "Access control": an organization rule without roles is the server's 422.
+    422: (f) =>
+      f.api.op(
+        'replace_application_access_control',
+        { id: f.spa },
+        {
+          body: {
+            userIds: [],
+            userRoleIds: [],
+            organizationIds: [],
+            organizationRoleRules: [{ organizationId: 'o', organizationRoleIds: [] }],
+          },
+        },
+      ),
   },
 };
 
@@ -551,6 +569,111 @@ const managementReads: Array<[string, (f: Fixture) => string]> = [
   ['/api/organizations', () => '/api/organizations'],
   ['/api/organizations/{id}', (f) => `/api/organizations/${f.organization}`],
   ['/api/organizations/{id}/users', (f) => `/api/organizations/${f.organization}/users`],
+];
+
+/** Creations of the rest of the Management API that tests use the way users do. */
+const managementWrites: Array<[string, string, number, (f: Fixture) => [string, unknown]]> = [
+  [
+    'POST',
+    '/api/resources',
+    201,
+    () => ['/api/resources', { name: 'Orders', indicator: 'https://orders.example' }],
+  ],
+  [
+    'POST',
+    '/api/resources/{resourceId}/scopes',
+    201,
+    (f) => [
+      `/api/resources/${f.emulator.state.scopes.get(f.resourceScope)?.resourceId ?? ''}/scopes`,
+      { name: 'write', description: null },
+    ],
+  ],
+  [
+    'POST',
+    '/api/roles',
+    200,
+    (f) => [
+      '/api/roles',
+      { name: 'writer', description: 'Writes', type: 'MachineToMachine', scopeIds: [f.resourceScope] },
+    ],
+  ],
+];
+
+/**
+ * Inserts of nothing, answered `422 entity.invalid_input` (BEHAVIOUR.md, "Errors", "Roles", "User
+ * consent", "Application sign-in experience"), and the empty lists the server accepts.
+ */
+const emptyLists: Array<[string, number, string | undefined, Scenario]> = [
+  [
+    'PUT …/roles {roleIds: []}',
+    422,
+    'entity.invalid_input',
+    (f) => f.api.op('replace_application_roles', { id: f.m2m }, { body: { roleIds: [] } }),
+  ],
+  [
+    'PUT …/roles with the current set',
+    422,
+    'entity.invalid_input',
+    async (f) => {
+      await f.api.op('assign_application_roles', { id: f.m2m }, { body: { roleIds: [f.role] } });
+      return f.api.op('replace_application_roles', { id: f.m2m }, { body: { roleIds: [f.role] } });
+    },
+  ],
+  [
+    'POST …/roles {roleIds: []}',
+    201,
+    undefined,
+    (f) => f.api.op('assign_application_roles', { id: f.m2m }, { body: { roleIds: [] } }),
+  ],
+  [
+    'POST …/user-consent-scopes with an empty kind',
+    422,
+    'entity.invalid_input',
+    (f) =>
+      f.api.op(
+        'create_application_user_consent_scope',
+        { id: f.thirdParty },
+        { body: { organizationScopes: [f.organizationScope], resourceScopes: [] } },
+      ),
+  ],
+  [
+    'POST …/user-consent-scopes {userScopes: []}',
+    201,
+    undefined,
+    (f) =>
+      f.api.op('create_application_user_consent_scope', { id: f.thirdParty }, { body: { userScopes: [] } }),
+  ],
+  [
+    'POST …/consent-organizations {organizationIds: []}',
+    400,
+    'guard.invalid_input',
+    (f) =>
+      f.api.op(
+        'create_application_user_consent_organization',
+        { id: f.thirdParty, userId: f.member },
+        { body: { organizationIds: [] } },
+      ),
+  ],
+  [
+    'PUT …/consent-organizations {organizationIds: []}',
+    204,
+    undefined,
+    (f) =>
+      f.api.op(
+        'replace_application_user_consent_organizations',
+        { id: f.thirdParty, userId: f.member },
+        { body: { organizationIds: [] } },
+      ),
+  ],
+  [
+    'PUT …/sign-in-experience {} when one exists',
+    422,
+    'entity.invalid_input',
+    async (f) => {
+      await putSignInExperience(f);
+      return f.api.op('replace_application_sign_in_experience', { id: f.thirdParty }, { body: {} });
+    },
+  ],
 ];
 
 describe.skipIf(skipReason !== undefined)(
@@ -700,6 +823,28 @@ describe.skipIf(skipReason !== undefined)(
         const validate = docValidator('GET', route, 200);
         expect(validate, 'documented').toBeDefined();
         expect(validate?.(response.body), describeErrors(validate as ValidateFunction)).toBe(true);
+      });
+    });
+
+    describe.each(managementWrites)('%s %s', (method, route, status, request) => {
+      it(`answers ${status} with a body that matches the document`, async () => {
+        const [url, body] = request(fixture);
+        const response = await fixture.api.request(method, url, { body });
+        expect(response.status, JSON.stringify(response.body)).toBe(status);
+        const validate = docValidator(method, route, status);
+        expect(validate, 'documented').toBeDefined();
+        expect(validate?.(response.body), describeErrors(validate as ValidateFunction)).toBe(true);
+      });
+    });
+
+    describe.each(emptyLists)('%s', (_, status, code, scenario) => {
+      it(`answers ${status}${code ? ` ${code}` : ''}`, async () => {
+        const response = await scenario(fixture);
+        expect(response.status, JSON.stringify(response.body)).toBe(status);
+        if (code) {
+          expect(Value.Check(LogtoError, response.body)).toBe(true);
+          expect(response.body.code).toBe(code);
+        }
       });
     });
 

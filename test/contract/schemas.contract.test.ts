@@ -44,6 +44,16 @@ const requestDifferences: Partial<Record<OperationName, string[]>> = {
     '$.type: enum doc=[MachineToMachine|Native|Protected|SAML|SPA|Traditional] ours=[MachineToMachine|Native|Protected|SPA|Traditional]',
   ],
   update_application: redirectUriPatterns,
+  // BEHAVIOUR.md, "Application sign-in experience": a partial upsert, no field is required.
+  replace_application_sign_in_experience: ['$: required doc=[privacyPolicyUrl, termsOfUseUrl] ours=[]'],
+  // BEHAVIOUR.md, "User consent": the server refuses urn:logto:scope:trusted_devices with 400.
+  create_application_user_consent_scope: [
+    '$.userScopes[]: enum doc=[address|custom_data|email|identities|phone|profile|roles|urn:logto:scope:organization_roles|urn:logto:scope:organizations|urn:logto:scope:sessions|urn:logto:scope:trusted_devices] ours=[address|custom_data|email|identities|phone|profile|roles|urn:logto:scope:organization_roles|urn:logto:scope:organizations|urn:logto:scope:sessions]',
+  ],
+  // BEHAVIOUR.md, "Access control": an empty organizationRoleIds is the server's 422, not a 400.
+  replace_application_access_control: [
+    '$.organizationRoleRules[].organizationRoleIds: minItems doc=1 ours=none',
+  ],
 };
 
 // The server caps page_size at 100.

@@ -93,8 +93,9 @@ export const tokenEndpoint = ({ core, rawBody, headers }: RouteContext): Reply =
   if (!app || !acceptsSecret(app, credentials.clientSecret, now)) {
     return oauthError(401, 'invalid_client', 'client authentication failed');
   }
+  // Traditional, SPA and Native clients that authenticate correctly (BEHAVIOUR.md, "Authentication").
   if (app.type !== 'MachineToMachine') {
-    return oauthError(400, 'unauthorized_client', 'requested grant type is not allowed for this client');
+    return oauthError(400, 'invalid_request', 'requested grant type is not allowed for this client');
   }
   const resource = form.get('resource');
   if (resource !== core.config.resourceIndicator) {

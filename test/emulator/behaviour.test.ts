@@ -748,13 +748,19 @@ describe('Roles (API resource roles)', () => {
     const page = await api.op('list_application_roles', { id: app.id }, { query: { page: 2, page_size: 2 } });
     expect([page.body.length, page.headers.get('total-number')]).toEqual([1, '3']);
 
-    const replaced = await api.op('replace_application_roles', { id: app.id }, { body: { roleIds: [a.id] } });
+    const d = m2mRole('d');
+    const replaced = await api.op(
+      'replace_application_roles',
+      { id: app.id },
+      { body: { roleIds: [a.id, d.id] } },
+    );
     expect(replaced.status).toBe(200);
-    expect([...(emulator.state.applications.get(app.id)?.roleIds ?? [])]).toEqual([a.id]);
+    expect([...(emulator.state.applications.get(app.id)?.roleIds ?? [])].sort()).toEqual([a.id, d.id].sort());
+    expect((await api.op('delete_application_role', { id: app.id, roleId: d.id })).status).toBe(204);
 
     expect((await api.op('delete_application_role', { id: app.id, roleId: a.id })).status).toBe(204);
     const missing = await api.op('delete_application_role', { id: app.id, roleId: a.id });
-    expect(missing.status).toBe(404);
+    expect([missing.status, missing.body.code]).toEqual([404, 'entity.not_found']);
     expect((await api.op('list_application_roles', { id: app.id })).body).toEqual([]);
   });
 
@@ -828,6 +834,13 @@ describe('User consent (third-party apps)', () => {
       { body: { userScopes: ['shoe_size'] } },
     );
     expect(badUserScope.status).toBe(400);
+    // Listed by the document, refused by the server (BEHAVIOUR.md, "User consent").
+    const trustedDevices = await api.op(
+      'create_application_user_consent_scope',
+      { id: app.id },
+      { body: { userScopes: ['urn:logto:scope:trusted_devices'] } },
+    );
+    expect([trustedDevices.status, trustedDevices.body.code]).toEqual([400, 'guard.invalid_input']);
 
     const listed = await api.op('list_application_user_consent_scopes', { id: app.id });
     expect(listed.status).toBe(200);
@@ -931,7 +944,7 @@ describe('User consent (third-party apps)', () => {
 });
 
 describe('Application sign-in experience', () => {
-  it('creates with PUT (201), replaces (200), 404 on GET when never set, also for a first-party SPA', async () => {
+  it('creates with PUT (201), updates as a partial upsert (200), 404 on GET when never set, also for a first-party SPA', async () => {
     const spa = await api.createApp({ name: 'first-party spa', type: 'SPA' });
     const unset = await api.op('get_application_sign_in_experience', { id: spa.id });
     expect([unset.status, unset.body.code]).toEqual([404, 'entity.not_exists_with_id']);
@@ -950,16 +963,17 @@ describe('Application sign-in experience', () => {
     const replaced = await api.op(
       'replace_application_sign_in_experience',
       { id: spa.id },
-      { body: { termsOfUseUrl: null, privacyPolicyUrl: 'https://example.com/privacy' } },
+      { body: { color: {}, termsOfUseUrl: null, privacyPolicyUrl: 'https://example.com/privacy' } },
     );
     expect(replaced.status).toBe(200);
+    // A partial upsert: fields left out keep their values, null and {} clear.
     expect(replaced.body).toEqual({
       tenantId: 'default',
       applicationId: spa.id,
       color: {},
-      branding: {},
-      customCss: null,
-      displayName: null,
+      branding: body.branding,
+      customCss: '.x{}',
+      displayName: 'Shop',
       termsOfUseUrl: null,
       privacyPolicyUrl: 'https://example.com/privacy',
     });
@@ -1058,8 +1072,56 @@ describe('Protected apps: custom domains', () => {
 });
 
 describe('Other endpoints in the document', () => {
+  it('refuses access control naming unknown ids (404 entity.relation_foreign_key_not_found) or a MachineToMachine user role (422)', async () => {
+    const app = await api.createApp({ name: 'guarded', type: 'Traditional' });
+    const { roles } = emulator.seed.apply({
+      users: [{ id: 'u1' }],
+      roles: [
+        { name: 'staff', type: 'User' },
+        { name: 'robot', type: 'MachineToMachine' },
+      ],
+      organizations: [{ id: 'o1', name: 'one' }],
+      organizationRoles: [{ id: 'r1', name: 'member' }],
+    });
+    const [userRole, m2mUserRole] = roles.map((role) => role.id);
+    const valid = {
+      userIds: ['u1'],
+      userRoleIds: [userRole!],
+      organizationIds: ['o1'],
+      organizationRoleRules: [{ organizationId: 'o1', organizationRoleIds: ['r1'] }],
+    };
+    const put = (body: typeof valid) =>
+      api.op('replace_application_access_control', { id: app.id }, { body });
+    expect((await put(valid)).status).toBe(200);
+
+    const unknownIds: Array<typeof valid> = [
+      { ...valid, userIds: ['u1', 'nobody'] },
+      { ...valid, userRoleIds: ['no-role'] },
+      { ...valid, organizationIds: ['no-org'] },
+      { ...valid, organizationRoleRules: [{ organizationId: 'no-org', organizationRoleIds: ['r1'] }] },
+      { ...valid, organizationRoleRules: [{ organizationId: 'o1', organizationRoleIds: ['no-org-role'] }] },
+    ];
+    for (const body of unknownIds) {
+      expect(outcome(await put(body)), JSON.stringify(body)).toEqual({
+        status: 404,
+        code: 'entity.relation_foreign_key_not_found',
+      });
+    }
+    expect(outcome(await put({ ...valid, userRoleIds: [m2mUserRole!] }))).toEqual({
+      status: 422,
+      code: 'entity.db_constraint_violated',
+    });
+    // Refused puts leave the stored rules alone.
+    expect((await api.op('get_application_access_control', { id: app.id })).body).toEqual(valid);
+  });
+
   it('reads and replaces app-level access control, and lists the organizations of an application', async () => {
     const app = await api.createApp({ name: 'm2m', type: 'MachineToMachine' });
+    emulator.seed.apply({
+      users: [{ id: 'u1' }],
+      organizations: [{ id: 'o1', name: 'one' }],
+      organizationRoles: [{ id: 'r1', name: 'member' }],
+    });
     const empty = await api.op('get_application_access_control', { id: app.id });
     expect(empty.body).toEqual({
       userIds: [],
@@ -1081,7 +1143,9 @@ describe('Other endpoints in the document', () => {
       { id: app.id },
       { body: { ...rules, organizationRoleRules: [{ organizationId: 'o1', organizationRoleIds: [] }] } },
     );
-    expect(emptyRule.status).toBe(400);
+    // BEHAVIOUR.md, "Access control": a business rule, not a schema error.
+    expect([emptyRule.status, emptyRule.body.code]).toEqual([422, 'request.invalid_input']);
+    expect((await api.op('get_application_access_control', { id: app.id })).body).toEqual(rules);
 
     expect((await api.op('list_application_organizations', { id: app.id })).body).toEqual([]);
     const organization = emulator.seed.organization({ name: 'acme' });
@@ -1095,5 +1159,276 @@ describe('Other endpoints in the document', () => {
         organizationRoles: [{ id: expect.any(String), name: 'viewer' }],
       }),
     ]);
+  });
+});
+
+// BEHAVIOUR.md, "Errors": an operation that ends in an insert of zero rows answers 422
+// entity.invalid_input, on the endpoints that "Roles" and "User consent" name.
+const emptyInsert = { status: 422, code: 'entity.invalid_input' };
+const outcome = (response: { status: number; body: { code?: string } }) => ({
+  status: response.status,
+  code: response.body.code,
+});
+
+describe('Roles: PUT removes first, then refuses an empty insert (BEHAVIOUR.md "Roles")', () => {
+  const assigned = (id: string) => [...(emulator.state.applications.get(id)?.roleIds ?? [])].sort();
+
+  it('answers PUT {roleIds: []} with 422 entity.invalid_input after removing every role', async () => {
+    const app = await api.createApp({ name: 'm2m', type: 'MachineToMachine' });
+    const [a, b] = [m2mRole('a'), m2mRole('b')];
+    await api.op('assign_application_roles', { id: app.id }, { body: { roleIds: [a.id, b.id] } });
+    const put = await api.op('replace_application_roles', { id: app.id }, { body: { roleIds: [] } });
+    expect(outcome(put)).toEqual(emptyInsert);
+    expect(assigned(app.id)).toEqual([]);
+  });
+
+  it('answers a PUT of a strict subset, or of the current set, with 422 after applying the removals', async () => {
+    const app = await api.createApp({ name: 'm2m', type: 'MachineToMachine' });
+    const [a, b] = [m2mRole('a'), m2mRole('b')];
+    await api.op('assign_application_roles', { id: app.id }, { body: { roleIds: [a.id, b.id] } });
+    const subset = await api.op('replace_application_roles', { id: app.id }, { body: { roleIds: [a.id] } });
+    expect(outcome(subset)).toEqual(emptyInsert);
+    expect(assigned(app.id)).toEqual([a.id]);
+    const same = await api.op('replace_application_roles', { id: app.id }, { body: { roleIds: [a.id] } });
+    expect(outcome(same)).toEqual(emptyInsert);
+    expect(assigned(app.id)).toEqual([a.id]);
+  });
+
+  it('accepts POST {roleIds: []} (201) and refuses a User role in PUT with 422 entity.db_constraint_violated', async () => {
+    const app = await api.createApp({ name: 'm2m', type: 'MachineToMachine' });
+    const post = await api.op('assign_application_roles', { id: app.id }, { body: { roleIds: [] } });
+    expect([post.status, post.body]).toEqual([201, { roleIds: [], addedRoleIds: [] }]);
+    const userRole = emulator.seed.role({ name: 'user role', type: 'User' });
+    const put = await api.op(
+      'replace_application_roles',
+      { id: app.id },
+      { body: { roleIds: [userRole.id] } },
+    );
+    expect(outcome(put)).toEqual({ status: 422, code: 'entity.db_constraint_violated' });
+    expect(assigned(app.id)).toEqual([]);
+  });
+
+  it('removes one role with DELETE …/roles/{roleId} (204), 404 entity.not_found when not assigned', async () => {
+    const app = await api.createApp({ name: 'm2m', type: 'MachineToMachine' });
+    const [a, b] = [m2mRole('a'), m2mRole('b')];
+    await api.op('assign_application_roles', { id: app.id }, { body: { roleIds: [a.id, b.id] } });
+    const removed = await api.op('delete_application_role', { id: app.id, roleId: a.id });
+    expect(removed.status).toBe(204);
+    expect(assigned(app.id)).toEqual([b.id]);
+    const again = await api.op('delete_application_role', { id: app.id, roleId: a.id });
+    expect(outcome(again)).toEqual({ status: 404, code: 'entity.not_found' });
+  });
+});
+
+describe('User consent: kinds inserted in order, an empty one refused (BEHAVIOUR.md "User consent")', () => {
+  const consent = (id: string) => {
+    const scopes = emulator.state.applications.get(id)?.consentScopes;
+    return {
+      organizationScopes: [...(scopes?.organizationScopes ?? [])],
+      resourceScopes: [...(scopes?.resourceScopes ?? [])],
+      organizationResourceScopes: [...(scopes?.organizationResourceScopes ?? [])],
+      userScopes: [...(scopes?.userScopes ?? [])],
+    };
+  };
+  let app: Application;
+  let resourceScope: string;
+  let organizationScope: string;
+  beforeEach(async () => {
+    const { scopes } = emulator.seed.resource({
+      name: 'Billing',
+      indicator: 'https://billing.example',
+      scopes: ['read'],
+    });
+    resourceScope = scopes[0]?.id ?? '';
+    organizationScope = emulator.seed.organizationScope({ name: 'read:org' }).id;
+    app = await api.createApp({ name: 'third', type: 'Traditional', isThirdParty: true });
+  });
+
+  it('inserts organization, then resource, then organization-resource scopes; an empty kind fails after the ones before it', async () => {
+    const resourceEmpty = await api.op(
+      'create_application_user_consent_scope',
+      { id: app.id },
+      {
+        body: {
+          organizationScopes: [organizationScope],
+          resourceScopes: [],
+          organizationResourceScopes: [resourceScope],
+        },
+      },
+    );
+    expect(outcome(resourceEmpty)).toEqual(emptyInsert);
+    expect(consent(app.id)).toEqual({
+      organizationScopes: [organizationScope],
+      resourceScopes: [],
+      organizationResourceScopes: [],
+      userScopes: [],
+    });
+
+    const lastEmpty = await api.op(
+      'create_application_user_consent_scope',
+      { id: app.id },
+      { body: { resourceScopes: [resourceScope], organizationResourceScopes: [], userScopes: ['email'] } },
+    );
+    expect(outcome(lastEmpty)).toEqual(emptyInsert);
+    expect(consent(app.id)).toEqual({
+      organizationScopes: [organizationScope],
+      resourceScopes: [resourceScope],
+      organizationResourceScopes: [],
+      userScopes: [],
+    });
+
+    const firstEmpty = await api.op(
+      'create_application_user_consent_scope',
+      { id: app.id },
+      { body: { organizationScopes: [], organizationResourceScopes: [resourceScope] } },
+    );
+    expect(outcome(firstEmpty)).toEqual(emptyInsert);
+    expect(consent(app.id).organizationResourceScopes).toEqual([]);
+  });
+
+  it('accepts userScopes: [] and an empty body (201), inserting nothing', async () => {
+    for (const body of [{ userScopes: [] }, {}]) {
+      const response = await api.op('create_application_user_consent_scope', { id: app.id }, { body });
+      expect(response.status).toBe(201);
+    }
+    expect(consent(app.id)).toEqual({
+      organizationScopes: [],
+      resourceScopes: [],
+      organizationResourceScopes: [],
+      userScopes: [],
+    });
+  });
+
+  it('refuses POST consent-organizations with [] (400 guard.invalid_input) but accepts PUT [] (204), which clears', async () => {
+    const member = emulator.seed.user({ name: 'member' });
+    const acme = emulator.seed.organization({ name: 'acme', members: [member.id] });
+    const ids = { id: app.id, userId: member.id };
+    const post = await api.op('create_application_user_consent_organization', ids, {
+      body: { organizationIds: [] },
+    });
+    expect(outcome(post)).toEqual({ status: 400, code: 'guard.invalid_input' });
+    await api.op('create_application_user_consent_organization', ids, {
+      body: { organizationIds: [acme.id] },
+    });
+    const put = await api.op('replace_application_user_consent_organizations', ids, {
+      body: { organizationIds: [] },
+    });
+    expect(put.status).toBe(204);
+    expect((await api.op('list_application_user_consent_organizations', ids)).body).toEqual({
+      organizations: [],
+    });
+  });
+});
+
+describe('Application sign-in experience: an empty body (BEHAVIOUR.md "Application sign-in experience")', () => {
+  it('accepts {} on first creation (201) and answers it with 422 entity.invalid_input once one exists', async () => {
+    const app = await api.createApp({ name: 'spa', type: 'SPA' });
+    const first = await api.op('replace_application_sign_in_experience', { id: app.id }, { body: {} });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ color: {}, branding: {}, termsOfUseUrl: null, displayName: null });
+    const again = await api.op('replace_application_sign_in_experience', { id: app.id }, { body: {} });
+    expect(outcome(again)).toEqual(emptyInsert);
+  });
+});
+
+describe('Authentication: client types without client_credentials (BEHAVIOUR.md "Authentication")', () => {
+  it('answers 400 invalid_request to a Traditional, SPA or Native client that authenticates correctly', async () => {
+    for (const type of ['Traditional', 'SPA', 'Native'] as const) {
+      const app = emulator.seed.application({
+        name: type,
+        type,
+        secrets: [{ name: 'Default secret' }],
+      });
+      const response = await api.requestToken({
+        clientId: app.id,
+        clientSecret: app.secrets[0]?.value ?? '',
+      });
+      expect([response.status, response.body]).toEqual([
+        400,
+        {
+          error: 'invalid_request',
+          error_description: 'requested grant type is not allowed for this client',
+        },
+      ]);
+      const wrongSecret = await api.requestToken({ clientId: app.id, clientSecret: 'wrong' });
+      expect([wrongSecret.status, wrongSecret.body.error]).toEqual([401, 'invalid_client']);
+    }
+  });
+});
+
+describe('API resources, scopes and roles created over the API (BEHAVIOUR.md "API resources, scopes, organizations")', () => {
+  it('creates a resource (201), a scope (201) and a role (200), each visible to the next GET at once', async () => {
+    const resource = await api.request('POST', '/api/resources', {
+      body: { name: 'Orders', indicator: 'https://orders.example', unknown: 1 },
+    });
+    expect(resource.status).toBe(201);
+    expect(resource.body).toEqual({
+      tenantId: 'default',
+      id: expect.any(String),
+      name: 'Orders',
+      indicator: 'https://orders.example',
+      isDefault: false,
+      accessTokenTtl: 3600,
+      scopes: [],
+    });
+    const scope = await api.request('POST', `/api/resources/${resource.body.id}/scopes`, {
+      body: { name: 'orders:read', description: 'Read orders' },
+    });
+    expect(scope.status).toBe(201);
+    expect(scope.body).toMatchObject({
+      resourceId: resource.body.id,
+      name: 'orders:read',
+      description: 'Read orders',
+    });
+    const listed = await api.request('GET', '/api/resources', { query: { includeScopes: 'true' } });
+    expect(listed.body.find(({ id }: { id: string }) => id === resource.body.id)?.scopes).toEqual([
+      scope.body,
+    ]);
+
+    const role = await api.request('POST', '/api/roles', {
+      body: {
+        name: 'orders reader',
+        description: 'Reads orders',
+        type: 'MachineToMachine',
+        scopeIds: [scope.body.id],
+      },
+    });
+    expect(role.status).toBe(200);
+    expect(role.body).toEqual({
+      tenantId: 'default',
+      id: expect.any(String),
+      name: 'orders reader',
+      description: 'Reads orders',
+      type: 'MachineToMachine',
+      isDefault: false,
+    });
+    const found = await api.request('GET', '/api/roles', {
+      query: { 'search.name': 'orders reader', 'mode.name': 'exact', isCaseSensitive: 'true' },
+    });
+    expect(found.body.map(({ id }: { id: string }) => id)).toEqual([role.body.id]);
+    expect([...(emulator.state.roles.get(role.body.id)?.scopeIds ?? [])]).toEqual([scope.body.id]);
+    const userRole = await api.request('POST', '/api/roles', {
+      body: { name: 'people', description: 'People' },
+    });
+    expect(userRole.body.type).toBe('User');
+  });
+
+  it('refuses invalid bodies (400), duplicates (422) and scopes of an unknown resource (404)', async () => {
+    expect((await api.request('POST', '/api/resources', { body: { name: 'x' } })).status).toBe(400);
+    expect((await api.request('POST', '/api/roles', { body: { name: 'r' } })).status).toBe(400);
+    const body = { name: 'Orders', indicator: 'https://orders.example' };
+    const first = await api.request('POST', '/api/resources', { body });
+    expect((await api.request('POST', '/api/resources', { body })).status).toBe(422);
+    const scope = { name: 'orders:read' };
+    expect(
+      (await api.request('POST', `/api/resources/${first.body.id}/scopes`, { body: scope })).status,
+    ).toBe(201);
+    expect(
+      (await api.request('POST', `/api/resources/${first.body.id}/scopes`, { body: scope })).status,
+    ).toBe(422);
+    expect((await api.request('POST', '/api/resources/missing/scopes', { body: scope })).status).toBe(404);
+    const role = { name: 'r', description: 'd', type: 'MachineToMachine' };
+    expect((await api.request('POST', '/api/roles', { body: role })).status).toBe(200);
+    expect((await api.request('POST', '/api/roles', { body: role })).status).toBe(422);
   });
 });

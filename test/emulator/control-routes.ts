@@ -41,6 +41,7 @@ const stateSummary = (emulator: LogtoEmulator) => ({
     members: [...members],
   })),
   organizationScopes: [...emulator.state.organizationScopes.values()].map(({ id, name }) => ({ id, name })),
+  organizationRoles: [...emulator.state.organizationRoles.values()].map(({ id, name }) => ({ id, name })),
   users: [...emulator.state.users.values()].map(({ id, name }) => ({ id, name })),
 });
 
@@ -128,6 +129,7 @@ export const handleControl = (
           })),
           roles: ids(result.roles),
           organizationScopes: ids(result.organizationScopes),
+          organizationRoles: ids(result.organizationRoles),
           users: ids(result.users),
           applications: ids(result.applications),
           organizations: ids(result.organizations),

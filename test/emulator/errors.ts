@@ -31,3 +31,7 @@ export const entityNotFound = (entity: string, id: string) =>
   });
 
 export const relationNotFound = (message: string) => new ApiError(404, 'entity.not_found', message);
+
+/** Logto's answer to a database insert of zero rows (BEHAVIOUR.md, "Errors": empty inserts are refused). */
+export const emptyInsert = () =>
+  new ApiError(422, 'entity.invalid_input', 'Invalid input. Value list must not be empty.');

@@ -13,6 +13,7 @@ import type { EmulatorCore } from './routes/context.js';
 import type {
   ApplicationRecord,
   OrganizationRecord,
+  OrganizationRoleRecord,
   OrganizationScopeRecord,
   ResourceRecord,
   RoleRecord,
@@ -46,6 +47,11 @@ export interface SeedOrganizationScopeInput {
   id?: string;
   name: string;
   description?: string | null;
+}
+
+export interface SeedOrganizationRoleInput {
+  id?: string;
+  name: string;
 }
 
 export interface SeedUserInput {
@@ -88,6 +94,7 @@ export interface SeedSpec {
   resources?: SeedResourceInput[];
   roles?: SeedRoleInput[];
   organizationScopes?: SeedOrganizationScopeInput[];
+  organizationRoles?: SeedOrganizationRoleInput[];
   users?: SeedUserInput[];
   applications?: SeedApplicationInput[];
   organizations?: SeedOrganizationInput[];
@@ -97,6 +104,7 @@ export interface SeedResult {
   resources: Array<{ resource: ResourceRecord; scopes: ScopeRecord[] }>;
   roles: RoleRecord[];
   organizationScopes: OrganizationScopeRecord[];
+  organizationRoles: OrganizationRoleRecord[];
   users: UserRecord[];
   applications: ApplicationRecord[];
   organizations: OrganizationRecord[];
@@ -203,6 +211,22 @@ export class Seeder {
     return organization;
   }
 
+  organizationRole(input: SeedOrganizationRoleInput): OrganizationRoleRecord {
+    const role: OrganizationRoleRecord = {
+      id: input.id ?? newId(),
+      name: input.name,
+      seq: this.state.nextSeq(),
+    };
+    this.state.organizationRoles.set(role.id, role);
+    return role;
+  }
+
+  /** The organization role with that name, created when there is none. */
+  organizationRoleByName(name: string): OrganizationRoleRecord {
+    const existing = [...this.state.organizationRoles.values()].find((role) => role.name === name);
+    return existing ?? this.organizationRole({ name });
+  }
+
   /** Makes the user (created when unknown) a member of the organization. */
   addMember(organizationId: string, userId: string): void {
     if (!this.state.users.has(userId)) this.user({ id: userId });
@@ -217,7 +241,7 @@ export class Seeder {
     this.state.requireApplication(applicationId);
     this.state.requireOrganization(organizationId).applications.set(
       applicationId,
-      roleNames.map((name) => ({ id: newId(), name })),
+      roleNames.map((name) => ({ id: this.organizationRoleByName(name).id, name })),
     );
   }
 
@@ -253,6 +277,7 @@ export class Seeder {
       resources: (spec.resources ?? []).map((input) => this.resource(input)),
       roles: (spec.roles ?? []).map((input) => this.role(input)),
       organizationScopes: (spec.organizationScopes ?? []).map((input) => this.organizationScope(input)),
+      organizationRoles: (spec.organizationRoles ?? []).map((input) => this.organizationRole(input)),
       users: (spec.users ?? []).map((input) => this.user(input)),
       applications: (spec.applications ?? []).map((input) => this.application(input)),
       organizations: (spec.organizations ?? []).map((input) => this.organization(input)),

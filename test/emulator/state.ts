@@ -101,6 +101,13 @@ export interface OrganizationScopeRecord {
   seq: number;
 }
 
+/** A role within organizations (Logto's organization role template). */
+export interface OrganizationRoleRecord {
+  id: string;
+  name: string;
+  seq: number;
+}
+
 export interface OrganizationRecord {
   id: string;
   name: string;
@@ -146,6 +153,7 @@ export class EmulatorState {
   readonly resources = new Map<string, ResourceRecord>();
   readonly scopes = new Map<string, ScopeRecord>();
   readonly organizationScopes = new Map<string, OrganizationScopeRecord>();
+  readonly organizationRoles = new Map<string, OrganizationRoleRecord>();
   readonly organizations = new Map<string, OrganizationRecord>();
   readonly users = new Map<string, UserRecord>();
   /** Issued access tokens by `jti`. Kept across `clear()`: a token outlives a data reset. */
@@ -172,6 +180,7 @@ export class EmulatorState {
       this.resources,
       this.scopes,
       this.organizationScopes,
+      this.organizationRoles,
       this.organizations,
       this.users,
     ]) {

@@ -78,10 +78,10 @@ describe('POST /oidc/token', () => {
     }
   });
 
-  it('issues tokens to machine-to-machine apps only (400 unauthorized_client otherwise)', async () => {
+  it('issues tokens to machine-to-machine apps only (400 invalid_request otherwise)', async () => {
     const web = emulator.seed.application({ name: 'web', type: 'Traditional' });
     const response = await api.requestToken({ clientId: web.id, clientSecret: web.secrets[0]?.value ?? '' });
-    expect([response.status, response.body.error]).toEqual([400, 'unauthorized_client']);
+    expect([response.status, response.body.error]).toEqual([400, 'invalid_request']);
   });
 
   it('refuses the secrets of a deleted application', async () => {

@@ -284,6 +284,37 @@ describe('capabilities', () => {
       expect(app(resource).appLevelAccessControlEnabled).toBe(false);
     });
 
+    it("reports access control naming unknown ids or a MachineToMachine user role with Logto's code, and keeps the application", async () => {
+      await cluster.create(ns, 'unknown-guard', {
+        type: 'Traditional',
+        accessControl: { userIds: ['user-alice', 'user-nobody'] },
+      });
+      let resource = await cluster.waitReady(ns, 'unknown-guard', 'False', 'LogtoNotFound');
+      const applicationId = resource.status!.applicationId!;
+      const applications = emulator.state.applications.size;
+      expect(syncedMessage(resource)).toContain('entity.relation_foreign_key_not_found');
+      expect(syncedMessage(resource)).toContain('does not exist in Logto');
+      expect(app(resource).accessControl).toBeNull();
+
+      await cluster.patch(ns, 'unknown-guard', {
+        spec: { accessControl: { userIds: ['user-alice'], userRoleIds: [roleId('orders-reader')] } },
+      });
+      resource = await cluster.waitReady(ns, 'unknown-guard', 'False', 'LogtoRejected');
+      expect(syncedMessage(resource)).toContain('entity.db_constraint_violated');
+
+      await cluster.patch(ns, 'unknown-guard', {
+        spec: { accessControl: { userIds: ['user-alice'], userRoleIds: [roleId('human-admin')] } },
+      });
+      resource = await cluster.waitReady(ns, 'unknown-guard');
+      // The same application all along: a 404 about the rules never meant the application was gone.
+      expect(resource.status!.applicationId).toBe(applicationId);
+      expect(emulator.state.applications.size).toBe(applications);
+      expect(app(resource).accessControl).toMatchObject({
+        userIds: ['user-alice'],
+        userRoleIds: [roleId('human-admin')],
+      });
+    });
+
     it('reports the organizations a machine-to-machine app belongs to', async () => {
       await cluster.create(ns, 'org-robot', { type: 'MachineToMachine' });
       const resource = await cluster.waitReady(ns, 'org-robot');

@@ -64,6 +64,15 @@ describe('admission: the apiserver refuses invalid specs', () => {
     [{ type: 'SPA', customClientMetadata: { refreshTokenTtlInDays: 731 } }, 'refreshTokenTtlInDays'],
     [{ type: 'Traditional', rotation: { every: '99999999999999999h' } }, 'spec.rotation.every'],
     [{ type: 'Traditional', rotation: { gracePeriod: '1h1h1h1h1h' } }, 'spec.rotation.gracePeriod'],
+    // Listed by Logto's document, refused by the server (BEHAVIOUR.md, "User consent").
+    [
+      {
+        type: 'Traditional',
+        isThirdParty: true,
+        userConsentScopes: { userScopes: ['urn:logto:scope:trusted_devices'] },
+      },
+      'spec.userConsentScopes.userScopes[0]: Unsupported value: "urn:logto:scope:trusted_devices"',
+    ],
   ])('refuses %j', async (spec, expected) => {
     expect(await refusal(spec)).toContain(expected);
   });

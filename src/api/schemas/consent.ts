@@ -3,6 +3,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, Nullable, StringEnum } from './common.js';
 import { Organization } from './organization.js';
 
+/**
+ * User scopes a request may carry. Logto's document also lists `urn:logto:scope:trusted_devices`,
+ * but the server refuses it with 400 (BEHAVIOUR.md, "User consent"), so requests may not name it.
+ */
 export const userScopes = [
   'profile',
   'email',
@@ -14,10 +18,14 @@ export const userScopes = [
   'urn:logto:scope:organizations',
   'urn:logto:scope:organization_roles',
   'urn:logto:scope:sessions',
-  'urn:logto:scope:trusted_devices',
 ] as const;
 export const UserScope = StringEnum(userScopes);
 export type UserScope = Static<typeof UserScope>;
+
+/** User scopes an answer may list: also the one the document lists that requests may not carry. */
+export const answeredUserScopes = [...userScopes, 'urn:logto:scope:trusted_devices'] as const;
+export const AnsweredUserScope = StringEnum(answeredUserScopes);
+export type AnsweredUserScope = Static<typeof AnsweredUserScope>;
 
 /** The `{scopeType}` of `DELETE …/user-consent-scopes/{scopeType}/{scopeId}`. */
 export const consentScopeTypes = [
@@ -64,7 +72,7 @@ export const UserConsentScopes = Type.Object({
   ),
   resourceScopes: Type.Array(ResourceScopeGroup),
   organizationResourceScopes: Type.Array(ResourceScopeGroup),
-  userScopes: Type.Array(UserScope),
+  userScopes: Type.Array(AnsweredUserScope),
 });
 export type UserConsentScopes = Static<typeof UserConsentScopes>;
 

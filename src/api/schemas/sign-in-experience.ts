@@ -9,14 +9,18 @@ const OptionalUrl = Type.Union([
   Type.Null(),
 ]);
 
-/** `PUT …/sign-in-experience`: creates (201) or replaces (200) the app-level sign-in experience. */
+/**
+ * `PUT …/sign-in-experience`: creates (201) or updates (200) the app-level sign-in experience, as a
+ * partial upsert: a field left out keeps its stored value. No field is required (the document's
+ * `required` list is wrong, BEHAVIOUR.md).
+ */
 export const ReplaceApplicationSignInExperienceRequest = Type.Object({
   color: Type.Optional(Color),
   branding: Type.Optional(Branding),
   customCss: Type.Optional(Nullable(Type.String())),
   displayName: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
-  termsOfUseUrl: OptionalUrl,
-  privacyPolicyUrl: OptionalUrl,
+  termsOfUseUrl: Type.Optional(OptionalUrl),
+  privacyPolicyUrl: Type.Optional(OptionalUrl),
 });
 export type ReplaceApplicationSignInExperienceRequest = Static<
   typeof ReplaceApplicationSignInExperienceRequest

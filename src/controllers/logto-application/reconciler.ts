@@ -255,7 +255,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       resource,
       application,
       logto,
-      directory: logto.directory,
+      directory: logto.directory.forPass(),
       events: this.deps.events,
       now: this.now(),
     };
@@ -284,7 +284,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       endpoint: this.deps.settings.publicEndpoint,
       appId: application.id,
       ...(secrets ? { appSecret: secrets.published.value } : {}),
-      ...(await this.resourceIndicators(resource, logto)),
+      ...(await this.resourceIndicators(resource, context.directory)),
     });
     if (!existingSecret || !secretUpToDate(existingSecret, manifest, FIELD_MANAGER)) {
       await this.deps.kube.applySecret(manifest);
@@ -402,10 +402,10 @@ export class LogtoApplicationReconciler implements Reconciler {
     }
   }
 
-  /** `resourceIndicators` for Secret templates, looked up only when a template uses it. */
+  /** `resourceIndicators` for Secret templates, looked up (through the pass's reads) only when used. */
   private async resourceIndicators(
     resource: LogtoApplication,
-    logto: LogtoApplicationsApi,
+    directory: AspectContext['directory'],
   ): Promise<{ resourceIndicators?: string }> {
     const templates = Object.values(resource.spec.secret?.templates ?? {});
     if (!templates.some((t) => templateReferences(t).includes('resourceIndicators'))) return {};
@@ -415,7 +415,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     );
     const indicators = new Set<string>();
     for (const ref of refs) {
-      const found = await logto.directory.findResource(ref);
+      const found = (await directory.findResourceScopes(ref)).resource;
       if (found) indicators.add(found.indicator);
     }
     return { resourceIndicators: [...indicators].join(',') };

@@ -1,8 +1,33 @@
 // App-level access control rules, and the organizations an application belongs to.
+import type { ReplaceAccessControlRequest } from '../../../src/api/schemas.js';
+import { ApiError } from '../errors.js';
 import { paginate } from '../pagination.js';
 import { emptyAccessControl, presentApplicationOrganization } from '../present.js';
 import { EmulatorState } from '../state.js';
 import type { OperationHandlers } from './context.js';
+
+/**
+ * BEHAVIOUR.md, "Access control": the rules reference users, roles, organizations and organization
+ * roles by foreign key (404 when one does not exist), and user roles must not be MachineToMachine
+ * roles (a database constraint, 422).
+ */
+function refuseUnknownOrUnfitIds(state: EmulatorState, body: ReplaceAccessControlRequest): void {
+  const unknown = [
+    ...body.userIds.filter((id) => !state.users.has(id)),
+    ...body.userRoleIds.filter((id) => !state.roles.has(id)),
+    ...body.organizationIds.filter((id) => !state.organizations.has(id)),
+    ...body.organizationRoleRules.flatMap(({ organizationId, organizationRoleIds }) => [
+      ...(state.organizations.has(organizationId) ? [] : [organizationId]),
+      ...organizationRoleIds.filter((id) => !state.organizationRoles.has(id)),
+    ]),
+  ];
+  if (unknown.length > 0) {
+    throw new ApiError(404, 'entity.relation_foreign_key_not_found', 'Cannot find one or more foreign keys.');
+  }
+  if (body.userRoleIds.some((id) => state.roles.get(id)?.type === 'MachineToMachine')) {
+    throw new ApiError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+  }
+}
 
 export const accessControlHandlers: OperationHandlers<
   'get_application_access_control' | 'replace_application_access_control' | 'list_application_organizations'
@@ -14,6 +39,15 @@ export const accessControlHandlers: OperationHandlers<
 
   replace_application_access_control: ({ core, params, body }) => {
     const app = core.state.requireApplication(params.id);
+    if (body.organizationRoleRules.some((rule) => rule.organizationRoleIds.length === 0)) {
+      // BEHAVIOUR.md, "Access control": a business rule (422), not the guard (400).
+      throw new ApiError(
+        422,
+        'request.invalid_input',
+        'Each organization role rule needs at least one organization role.',
+      );
+    }
+    refuseUnknownOrUnfitIds(core.state, body);
     app.accessControl = structuredClone(body);
     return { status: 200, body: structuredClone(body) };
   },

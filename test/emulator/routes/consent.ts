@@ -1,7 +1,7 @@
 // User consent of third-party applications: consent scopes and consent organizations.
 import type { ConsentScopeType, UserConsentScopes, UserScope } from '../../../src/api/schemas.js';
 import { consentScopeTypes } from '../../../src/api/schemas.js';
-import { ApiError, invalidInput, relationNotFound } from '../errors.js';
+import { ApiError, emptyInsert, invalidInput, relationNotFound } from '../errors.js';
 import { paginate } from '../pagination.js';
 import { presentOrganization } from '../present.js';
 import { EmulatorState, type ApplicationRecord, type ConsentScopesRecord } from '../state.js';
@@ -122,10 +122,16 @@ export const consentHandlers: OperationHandlers<
         'Management API scopes cannot be consented to.',
       );
     }
+    // The id kinds go in one after another, each as one insert: a kind given as an empty array
+    // fails after the kinds before it went in. User scopes go one by one, so [] inserts nothing
+    // and passes (BEHAVIOUR.md, "User consent").
     const consent = app.consentScopes;
-    for (const id of organizationScopes) consent.organizationScopes.add(id);
-    for (const id of resourceScopes) consent.resourceScopes.add(id);
-    for (const id of organizationResourceScopes) consent.organizationResourceScopes.add(id);
+    for (const kind of ['organizationScopes', 'resourceScopes', 'organizationResourceScopes'] as const) {
+      const ids = body[kind];
+      if (ids === undefined) continue;
+      if (ids.length === 0) throw emptyInsert();
+      for (const id of ids) consent[kind].add(id);
+    }
     for (const scope of userScopes) consent.userScopes.add(scope);
     return { status: 201 };
   },
@@ -178,6 +184,12 @@ export const consentHandlers: OperationHandlers<
   },
 
   create_application_user_consent_organization: ({ core, params, body }) => {
+    // The guard refuses an empty list here (400), unlike PUT (BEHAVIOUR.md, "User consent").
+    if (body.organizationIds.length === 0) {
+      throw invalidInput('The request body is invalid.', {
+        issues: [{ path: '/organizationIds', message: 'Expected at least one organization id' }],
+      });
+    }
     const { granted } = consentOf(core, params.id, params.userId);
     requireMemberships(core, params.userId, body.organizationIds);
     for (const id of body.organizationIds) granted.add(id);

@@ -1,9 +1,10 @@
 // Enough of the rest of the Management API to resolve names to ids (roles, resources and their
 // scopes, organization scopes, organizations) and to manage organization members.
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 
-import { roleTypes, type RoleType } from '../../../src/api/schemas.js';
-import { ApiError, invalidInput } from '../errors.js';
+import { Nullable, RoleType, roleTypes } from '../../../src/api/schemas.js';
+import { ApiError, entityNotFound, invalidInput } from '../errors.js';
+import { newId } from '../ids.js';
 import { paginate } from '../pagination.js';
 import {
   presentOrganization,
@@ -14,10 +15,37 @@ import {
   presentScope,
 } from '../present.js';
 import { applySearch, parseSearch } from '../search.js';
-import { EmulatorState, type UserRecord } from '../state.js';
+import {
+  EmulatorState,
+  type ResourceRecord,
+  type RoleRecord,
+  type ScopeRecord,
+  type UserRecord,
+} from '../state.js';
 import type { RouteDef } from './context.js';
 
 const UserIdsRequest = Type.Object({ userIds: Type.Array(Type.String({ minLength: 1 })) });
+
+// Creation bodies, as Logto's OpenAPI document describes them (unknown fields are dropped).
+const CreateResourceRequest = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  indicator: Type.String({ minLength: 1 }),
+  accessTokenTtl: Type.Optional(Type.Number()),
+});
+const CreateScopeRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+  description: Type.Optional(Nullable(Type.String())),
+});
+const CreateRoleRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  description: Type.String({ minLength: 1, maxLength: 128 }),
+  type: Type.Optional(RoleType),
+  isDefault: Type.Optional(Type.Boolean()),
+  scopeIds: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+});
+
+/** Duplicate names and indicators are a business rule of the server (422). */
+const alreadyInUse = (code: string, message: string) => new ApiError(422, code, message);
 
 /** `q`: a case-insensitive substring of the id, name or description. */
 const matchesQ = (q: string | null, ...fields: Array<string | null>) =>
@@ -43,6 +71,78 @@ const presentMember = (user: UserRecord) => ({
 });
 
 export const managementRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    path: '/api/roles',
+    auth: true,
+    request: CreateRoleRequest,
+    // 200, not 201, like the server.
+    handle: ({ core, body }) => {
+      const input = body as Static<typeof CreateRoleRequest>;
+      if ([...core.state.roles.values()].some(({ name }) => name === input.name)) {
+        throw alreadyInUse('role.name_in_use', `The role name ${input.name} is already in use.`);
+      }
+      for (const scopeId of input.scopeIds ?? []) {
+        if (!core.state.scopes.has(scopeId)) throw entityNotFound('scope', scopeId);
+      }
+      const role: RoleRecord = {
+        id: newId(),
+        name: input.name,
+        description: input.description,
+        type: input.type ?? 'User',
+        isDefault: input.isDefault ?? false,
+        scopeIds: new Set(input.scopeIds ?? []),
+        seq: core.state.nextSeq(),
+      };
+      core.state.roles.set(role.id, role);
+      return { status: 200, body: presentRole(core.state, role) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/resources',
+    auth: true,
+    request: CreateResourceRequest,
+    handle: ({ core, body }) => {
+      const input = body as Static<typeof CreateResourceRequest>;
+      if (core.state.resourceByIndicator(input.indicator)) {
+        throw alreadyInUse('resource.resource_indicator_exists', `The resource indicator is already in use.`);
+      }
+      const resource: ResourceRecord = {
+        id: newId(),
+        name: input.name,
+        indicator: input.indicator,
+        isDefault: false,
+        accessTokenTtl: input.accessTokenTtl ?? 3600,
+        seq: core.state.nextSeq(),
+      };
+      core.state.resources.set(resource.id, resource);
+      return { status: 201, body: { ...presentResource(core.state, resource), scopes: [] } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/resources/{resourceId}/scopes',
+    auth: true,
+    request: CreateScopeRequest,
+    handle: ({ core, params, body }) => {
+      const resource = core.state.requireResource(params.resourceId ?? '');
+      const input = body as Static<typeof CreateScopeRequest>;
+      const taken = [...core.state.scopes.values()].some(
+        (scope) => scope.resourceId === resource.id && scope.name === input.name,
+      );
+      if (taken) throw alreadyInUse('scope.name_exists', `The scope name ${input.name} is already in use.`);
+      const scope: ScopeRecord = {
+        id: newId(),
+        resourceId: resource.id,
+        name: input.name,
+        description: input.description ?? null,
+        createdAt: core.clock.now(),
+      };
+      core.state.scopes.set(scope.id, scope);
+      return { status: 201, body: presentScope(core.state, scope) };
+    },
+  },
   {
     method: 'GET',
     path: '/api/roles',

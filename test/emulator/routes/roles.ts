@@ -1,5 +1,5 @@
 // API resource roles of machine-to-machine applications.
-import { ApiError, relationNotFound } from '../errors.js';
+import { ApiError, emptyInsert, relationNotFound } from '../errors.js';
 import { paginate } from '../pagination.js';
 import { presentRole } from '../present.js';
 import { applySearch, parseSearch } from '../search.js';
@@ -61,10 +61,19 @@ export const roleHandlers: OperationHandlers<
     return { status: 201, body: { roleIds: body.roleIds, addedRoleIds: added } };
   },
 
+  // Removes the roles not in the body, then inserts the new ones: with nothing new, the insert of
+  // zero rows fails after the removals were applied (BEHAVIOUR.md, "Roles").
   replace_application_roles: ({ core, params, body }) => {
     const app = requireMachineToMachine(core, params.id);
-    requireMachineToMachineRoles(core, body.roleIds);
-    app.roleIds = new Set(body.roleIds);
+    const wanted = new Set(body.roleIds);
+    for (const roleId of wanted) core.state.requireRole(roleId);
+    for (const roleId of app.roleIds) if (!wanted.has(roleId)) app.roleIds.delete(roleId);
+    const added = [...wanted].filter((roleId) => !app.roleIds.has(roleId));
+    if (added.length === 0) throw emptyInsert();
+    if (added.some((roleId) => core.state.roles.get(roleId)?.type !== 'MachineToMachine')) {
+      throw new ApiError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+    }
+    for (const roleId of added) app.roleIds.add(roleId);
     return { status: 200 };
   },
 

@@ -1,24 +1,31 @@
 // Application-level sign-in experience.
-import { entityNotFound } from '../errors.js';
+import { emptyInsert, entityNotFound } from '../errors.js';
 import { presentSignInExperience } from '../present.js';
 import type { OperationHandlers } from './context.js';
 
 export const signInExperienceHandlers: OperationHandlers<
   'replace_application_sign_in_experience' | 'get_application_sign_in_experience'
 > = {
-  // Documented as third-party only, but the server accepts it for first-party apps too.
+  // Documented as third-party only, but the server accepts it for first-party apps too. A partial
+  // upsert: fields left out keep their values; an update with no field at all updates nothing,
+  // which Logto refuses like an empty insert (BEHAVIOUR.md, "Application sign-in experience").
   replace_application_sign_in_experience: ({ core, params, body }) => {
     const app = core.state.requireApplication(params.id);
-    const created = app.signInExperience === null;
+    const stored = app.signInExperience;
+    const given = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
+    if (stored && Object.keys(given).length === 0) throw emptyInsert();
     app.signInExperience = {
-      color: structuredClone(body.color ?? {}),
-      branding: structuredClone(body.branding ?? {}),
-      customCss: body.customCss ?? null,
-      termsOfUseUrl: body.termsOfUseUrl,
-      privacyPolicyUrl: body.privacyPolicyUrl,
-      displayName: body.displayName ?? null,
+      ...(stored ?? {
+        color: {},
+        branding: {},
+        customCss: null,
+        termsOfUseUrl: null,
+        privacyPolicyUrl: null,
+        displayName: null,
+      }),
+      ...structuredClone(given),
     };
-    return { status: created ? 201 : 200, body: presentSignInExperience(core.state, app) };
+    return { status: stored ? 200 : 201, body: presentSignInExperience(core.state, app) };
   },
 
   get_application_sign_in_experience: ({ core, params }) => {

@@ -2,8 +2,10 @@
  * App-level access control: when spec.accessControl is set, the rules are put and the application's
  * appLevelAccessControlEnabled flag turned on; removing it turns the flag off again.
  */
+import { LogtoApiError } from '../../../api/errors.js';
 import type { AccessControl } from '../../../api/schemas.js';
 import { sameSet } from '../../../util/json.js';
+import { ReconcileStop, stopFromLogtoError } from '../outcome.js';
 import type { Aspect, AspectContext } from './aspect.js';
 
 function sameRules(a: AccessControl, b: AccessControl): boolean {
@@ -15,6 +17,30 @@ function sameRules(a: AccessControl, b: AccessControl): boolean {
     sameSet(a.organizationIds, b.organizationIds) &&
     sameSet(rules(a), rules(b))
   );
+}
+
+/** What to fix in the spec when Logto refuses the rules for what they reference. */
+const referenceHints: Readonly<Record<string, string>> = {
+  'entity.relation_foreign_key_not_found':
+    'spec.accessControl names a user, user role, organization or organization role that does not exist in Logto',
+  'entity.db_constraint_violated':
+    'spec.accessControl.userRoleIds must name User roles, not MachineToMachine roles',
+};
+
+/**
+ * Puts the rules. A refusal for what they reference (404 for an unknown id: the application itself
+ * is there) is reported with a hint; it is the spec or the tenant that must change.
+ */
+async function replaceRules(context: AspectContext, desired: AccessControl): Promise<void> {
+  try {
+    await context.logto.replaceApplicationAccessControl(context.application.id, desired);
+  } catch (error) {
+    if (!(error instanceof LogtoApiError)) throw error;
+    const hint = error.code === undefined ? undefined : referenceHints[error.code];
+    if (!hint) throw error;
+    const stop = stopFromLogtoError(error);
+    throw new ReconcileStop(stop.reason, `${stop.message}. ${hint}`, stop.options);
+  }
 }
 
 async function setEnabled(context: AspectContext, enabled: boolean): Promise<boolean> {
@@ -40,7 +66,7 @@ export const accessControlAspect: Aspect = {
     const changes: string[] = [];
     const existing = await context.logto.getApplicationAccessControl(context.application.id);
     if (!sameRules(existing, desired)) {
-      await context.logto.replaceApplicationAccessControl(context.application.id, desired);
+      await replaceRules(context, desired);
       changes.push('access control rules');
     }
     if (await setEnabled(context, true)) changes.push('access control enabled');

@@ -6,7 +6,7 @@
  * what the spec does not mention.
  */
 import type { LogtoClient } from '../../../api/client.js';
-import type { LogtoDirectory } from '../../../api/directory.js';
+import type { DirectoryPass } from '../../../api/directory.js';
 import type { Application } from '../../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import type { EventRecorder } from '../ports.js';
@@ -15,7 +15,8 @@ export interface AspectContext {
   resource: LogtoApplication;
   application: Application;
   logto: LogtoClient;
-  directory: LogtoDirectory;
+  /** Name lookups of this pass: a name missing from the cache is read again before it counts as missing. */
+  directory: DirectoryPass;
   events: EventRecorder;
   now: Date;
 }

@@ -1,30 +1,15 @@
 /**
  * User consent scopes of a third-party application, converged to exactly the declared set: the
- * missing ones are added in one call, the extra ones deleted one by one.
+ * missing ones are added in one call, the extra ones deleted one by one (see consent-scope-plan.ts).
  */
 import { ignoreNotFound } from '../../../api/errors.js';
-import type { UserConsentScopes } from '../../../api/schemas.js';
+import type { UserConsentScopes, UserScope } from '../../../api/schemas.js';
 import type { UserConsentScopesSpec } from '../../../crd/logto-application.js';
 import { ReconcileStop } from '../outcome.js';
 import type { Aspect, AspectContext } from './aspect.js';
+import { planConsentScopes, type ConsentScopeSets } from './consent-scope-plan.js';
 
-type ScopeType = 'organization-scopes' | 'resource-scopes' | 'organization-resource-scopes' | 'user-scopes';
-
-interface ScopeSets {
-  organizationScopes: Set<string>;
-  resourceScopes: Set<string>;
-  organizationResourceScopes: Set<string>;
-  userScopes: Set<string>;
-}
-
-const PATH_SEGMENT: Record<keyof ScopeSets, ScopeType> = {
-  organizationScopes: 'organization-scopes',
-  resourceScopes: 'resource-scopes',
-  organizationResourceScopes: 'organization-resource-scopes',
-  userScopes: 'user-scopes',
-};
-
-function observedSets(current: UserConsentScopes): ScopeSets {
+function observedSets(current: UserConsentScopes): ConsentScopeSets {
   const ids = (groups: UserConsentScopes['resourceScopes']) =>
     new Set(groups.flatMap((g) => g.scopes.map((s) => s.id)));
   return {
@@ -35,6 +20,9 @@ function observedSets(current: UserConsentScopes): ScopeSets {
   };
 }
 
+const scopeNotFound = (message: string) =>
+  new ReconcileStop('ScopeNotFound', message, { recheckAfterMs: 60_000 });
+
 async function resolveResourceScopes(
   context: AspectContext,
   groups: NonNullable<UserConsentScopesSpec['resourceScopes']>,
@@ -42,51 +30,28 @@ async function resolveResourceScopes(
 ): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const group of groups) {
-    const resource = await context.directory.findResource(group.resource);
-    if (!resource) {
-      context.directory.invalidate();
-      throw new ReconcileStop(
-        'ScopeNotFound',
-        `${field}: no API resource has indicator or id "${group.resource}"`,
-        {
-          recheckAfterMs: 60_000,
-        },
-      );
+    const found = await context.directory.findResourceScopes(group.resource, group.scopes);
+    if (!found.resource)
+      throw scopeNotFound(`${field}: no API resource has indicator or id "${group.resource}"`);
+    const [missing] = found.missingScopes;
+    if (missing !== undefined) {
+      throw scopeNotFound(`${field}: API resource ${found.resource.indicator} has no scope "${missing}"`);
     }
-    for (const ref of group.scopes) {
-      const scope = resource.scopes.find((s) => s.name === ref) ?? resource.scopes.find((s) => s.id === ref);
-      if (!scope) {
-        context.directory.invalidate();
-        throw new ReconcileStop(
-          'ScopeNotFound',
-          `${field}: API resource ${resource.indicator} has no scope "${ref}"`,
-          {
-            recheckAfterMs: 60_000,
-          },
-        );
-      }
-      ids.add(scope.id);
-    }
+    for (const id of found.scopeIds) ids.add(id);
   }
   return ids;
 }
 
-async function desiredSets(context: AspectContext, spec: UserConsentScopesSpec): Promise<ScopeSets> {
+async function desiredSets(context: AspectContext, spec: UserConsentScopesSpec): Promise<ConsentScopeSets> {
   const organizationScopes = new Set<string>();
-  if (spec.organizationScopes?.length) {
-    const all = await context.directory.organizationScopes();
-    for (const ref of spec.organizationScopes) {
-      const scope = all.find((s) => s.name === ref) ?? all.find((s) => s.id === ref);
-      if (!scope) {
-        context.directory.invalidate();
-        throw new ReconcileStop(
-          'ScopeNotFound',
-          `userConsentScopes.organizationScopes: no organization scope is named or has id "${ref}"`,
-          { recheckAfterMs: 60_000 },
-        );
-      }
-      organizationScopes.add(scope.id);
+  for (const ref of spec.organizationScopes ?? []) {
+    const scope = await context.directory.findOrganizationScope(ref);
+    if (!scope) {
+      throw scopeNotFound(
+        `userConsentScopes.organizationScopes: no organization scope is named or has id "${ref}"`,
+      );
     }
+    organizationScopes.add(scope.id);
   }
   return {
     organizationScopes,
@@ -100,35 +65,29 @@ async function desiredSets(context: AspectContext, spec: UserConsentScopesSpec):
       spec.organizationResourceScopes ?? [],
       'userConsentScopes.organizationResourceScopes',
     ),
-    userScopes: new Set(spec.userScopes ?? []),
+    userScopes: new Set<UserScope>(spec.userScopes ?? []),
   };
 }
 
-async function converge(context: AspectContext, desired: ScopeSets): Promise<string[]> {
+async function converge(context: AspectContext, desired: ConsentScopeSets): Promise<string[]> {
   const id = context.application.id;
-  const observed = observedSets(await context.logto.listApplicationUserConsentScopes(id));
-  const keys = Object.keys(PATH_SEGMENT) as (keyof ScopeSets)[];
-  const missing = Object.fromEntries(
-    keys.map((k) => [k, [...desired[k]].filter((s) => !observed[k].has(s))]),
+  const plan = planConsentScopes(
+    observedSets(await context.logto.listApplicationUserConsentScopes(id)),
+    desired,
   );
   const changes: string[] = [];
-  if (keys.some((k) => (missing[k] ?? []).length > 0)) {
-    await context.logto.createApplicationUserConsentScope(id, missing as never);
+  if (plan.add) {
+    await context.logto.createApplicationUserConsentScope(id, plan.add);
     changes.push('user consent scopes (added)');
   }
-  for (const key of keys) {
-    for (const scopeId of observed[key]) {
-      if (desired[key].has(scopeId)) continue;
-      await ignoreNotFound(() =>
-        context.logto.deleteApplicationUserConsentScope(id, PATH_SEGMENT[key], scopeId),
-      );
-      if (!changes.includes('user consent scopes (removed)')) changes.push('user consent scopes (removed)');
-    }
+  for (const { scopeType, scopeId } of plan.remove) {
+    await ignoreNotFound(() => context.logto.deleteApplicationUserConsentScope(id, scopeType, scopeId));
   }
+  if (plan.remove.length > 0) changes.push('user consent scopes (removed)');
   return changes;
 }
 
-const empty = (): ScopeSets => ({
+const nothing = (): ConsentScopeSets => ({
   organizationScopes: new Set(),
   resourceScopes: new Set(),
   organizationResourceScopes: new Set(),
@@ -143,6 +102,6 @@ export const consentScopesAspect: Aspect = {
     return { changes: await converge(context, desired) };
   },
   async reset(context) {
-    return { changes: await converge(context, empty()) };
+    return { changes: await converge(context, nothing()) };
   },
 };

@@ -1,6 +1,8 @@
-import { sameSet } from '../../../util/json.js';
+/** Machine-to-machine API resource roles, by name or id, converged to exactly the declared set. */
+import { ignoreNotFound } from '../../../api/errors.js';
 import { ReconcileStop } from '../outcome.js';
 import type { Aspect, AspectContext } from './aspect.js';
+import { planRoles } from './role-plan.js';
 
 async function currentRoleIds(context: AspectContext): Promise<string[]> {
   const ids: string[] = [];
@@ -14,18 +16,26 @@ async function currentRoleIds(context: AspectContext): Promise<string[]> {
   }
 }
 
-/** Machine-to-machine API resource roles, by name or id, replaced as a set. */
+/** Adds before it removes, so that an application never lacks a role both sets name. */
+async function converge(context: AspectContext, desired: readonly string[]): Promise<string[]> {
+  const id = context.application.id;
+  const plan = planRoles(await currentRoleIds(context), desired);
+  if (plan.add) await context.logto.assignApplicationRoles(id, plan.add);
+  // Already gone (someone else removed it meanwhile) is what we wanted.
+  for (const roleId of plan.remove)
+    await ignoreNotFound(() => context.logto.deleteApplicationRole(id, roleId));
+  return plan.add || plan.remove.length > 0 ? ['roles'] : [];
+}
+
 export const rolesAspect: Aspect = {
   name: 'roles',
   declared: (resource) => resource.spec.type === 'MachineToMachine' && resource.spec.roles !== undefined,
 
   async sync(context) {
-    const wanted = context.resource.spec.roles ?? [];
     const roles = new Map<string, { id: string; name: string }>();
-    for (const ref of wanted) {
+    for (const ref of context.resource.spec.roles ?? []) {
       const role = await context.directory.findRole(ref);
       if (!role) {
-        context.directory.invalidate();
         throw new ReconcileStop(
           'RoleNotFound',
           `spec.roles: no API resource role is named or has id "${ref}"`,
@@ -42,20 +52,11 @@ export const rolesAspect: Aspect = {
       }
       roles.set(role.id, { id: role.id, name: role.name });
     }
-    const ids = [...roles.keys()];
-    const current = await currentRoleIds(context);
-    const changes: string[] = [];
-    if (!sameSet(ids, current)) {
-      await context.logto.replaceApplicationRoles(context.application.id, ids);
-      changes.push('roles');
-    }
+    const changes = await converge(context, [...roles.keys()]);
     return { status: { roles: [...roles.values()] }, changes };
   },
 
   async reset(context) {
-    const current = await currentRoleIds(context);
-    if (current.length === 0) return {};
-    await context.logto.replaceApplicationRoles(context.application.id, []);
-    return { changes: ['roles'] };
+    return { changes: await converge(context, []) };
   },
 };
