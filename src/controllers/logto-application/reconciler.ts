@@ -583,7 +583,8 @@ export class LogtoApplicationReconciler implements Reconciler {
       : Object.fromEntries(Object.entries(current).filter(([key]) => CONVERGED_FIELDS.has(key)));
     const next = withoutUndefined<LogtoApplicationStatus>({
       observedGeneration: generation,
-      applicationId: update.applicationId ?? current.applicationId,
+      // A copy of the external name for display, also after a pass that stopped.
+      applicationId: update.applicationId ?? externalName(resource),
       secretName: update.secretName ?? current.secretName,
       ...convergedFields,
       conditions: [SYNCED, READY].reduce((conditions, type) => {
