@@ -145,6 +145,12 @@ export class OperatorMetrics {
     labelNames: ['informer', 'type'] as const,
     registers: [this.registry],
   });
+  private readonly eventsDropped = new Counter({
+    name: 'logto_operator_events_dropped_total',
+    help: 'Kubernetes Events not written, by reason (overflow, failed, shutdown)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: OperatorMetricsOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -222,6 +228,11 @@ export class OperatorMetrics {
     const { operation, method } = event;
     this.logtoRequests.inc({ operation, method, code: event.status === undefined ? 'error' : event.status });
     this.logtoDuration.observe({ operation, method }, event.durationMs / 1000);
+  }
+
+  /** For the event recorder's `onDropped`. */
+  eventDropped(reason: string): void {
+    this.eventsDropped.inc({ reason });
   }
 
   /** leader_election_master_status for the Lease `name`: 0 until this replica leads. */

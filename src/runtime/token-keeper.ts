@@ -1,7 +1,7 @@
 /**
- * Keeps a Logto access token at hand from start-up on, for the readiness probe: a replica that cannot
- * get a token (Logto down, wrong credentials) stays unready instead of failing. Non-leaders make no
- * other Logto call, so without this their token would lapse and they would turn unready after an hour.
+ * Keeps a Logto access token at hand from start-up on, and says in the logs when it cannot get one
+ * (Logto down, wrong credentials): every replica, standbys included, reports Logto's health this way.
+ * It does not affect readiness: a Logto outage must not make every replica unready and stall rollouts.
  */
 import type { Logger } from '../log.js';
 import { realClock, sleep, type Clock } from '../controllers/runtime/clock.js';
@@ -56,7 +56,7 @@ export class TokenKeeper {
         // LogtoApiError names the operation and status, never the credentials.
         this.options.logger.warn(
           { err: describeError(err), retryInMs: delay },
-          'cannot obtain a Logto access token; not ready',
+          'cannot obtain a Logto access token',
         );
         this.failures++;
         this.obtained = false;
