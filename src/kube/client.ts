@@ -193,13 +193,21 @@ function dispatcher(kubeConfig: KubeConfig, tls: TlsOptions, connections: number
   const options = kubeConfig.createDispatcherOptions(cluster, tls);
   switch (options.type) {
     case 'proxy':
-      return new ProxyAgent({ uri: options.uri, requestTls: options.requestTls, connect: options.connect, ...pool });
+      return new ProxyAgent({
+        uri: options.uri,
+        requestTls: options.requestTls,
+        connect: options.connect,
+        ...pool,
+      });
     case 'socks':
       throw new Error('a SOCKS proxy for the apiserver is not supported');
     case 'agent':
       return new Agent({ connect: options.connect, ...pool });
     case 'none':
-      return new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS }, ...pool });
+      return new Agent({
+        connect: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS },
+        ...pool,
+      });
   }
 }
 

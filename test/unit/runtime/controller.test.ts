@@ -229,7 +229,9 @@ describe('Controller', () => {
     const { controller, finished } = makeController(async (_k, context) => {
       signal = context.signal;
       // Like a Kubernetes or Logto call: ends as soon as the signal aborts.
-      await new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason)));
+      await new Promise((_, reject) =>
+        context.signal.addEventListener('abort', () => reject(context.signal.reason)),
+      );
     });
     controller.start();
     controller.enqueue(key('slow'));
@@ -274,7 +276,9 @@ describe('Controller', () => {
     let signal: AbortSignal | undefined;
     const { controller } = makeController((_k, context) => {
       signal = context.signal;
-      return new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason)));
+      return new Promise((_, reject) =>
+        context.signal.addEventListener('abort', () => reject(context.signal.reason)),
+      );
     });
     controller.start();
     controller.enqueue(key('a'));
