@@ -339,7 +339,10 @@ export async function startOperator(
         const result = await shutDown(
           { controller, elector: elector || undefined, informers, events: recorder, connections: kube },
           timeoutMs,
-          { releaseLease: options.releaseLease ?? true },
+          {
+            releaseLease: options.releaseLease ?? true,
+            abandonedWritesWindowMs: election?.leaseDurationMs ?? 0,
+          },
         );
         if (result.timedOut) {
           logger.warn(

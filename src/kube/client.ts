@@ -62,6 +62,7 @@ export class KubeClient {
   private readonly watches: Dispatcher;
   private readonly configuration: Configuration;
   private closed: Promise<void> | undefined;
+  private lastAbandonedWriteAt: number | undefined;
 
   constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -74,13 +75,23 @@ export class KubeClient {
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: this.authentication(this.requests) },
-      httpApi: wrapHttpLibrary(new BoundedHttpLibrary(this.requestTimeoutMs)),
+      httpApi: wrapHttpLibrary(
+        new BoundedHttpLibrary(this.requestTimeoutMs, () => (this.lastAbandonedWriteAt = Date.now())),
+      ),
     });
   }
 
   /** A generated API client (CoreV1Api, CustomObjectsApi, ...) on the shared connections. */
   api<T extends ApiType>(type: ApiConstructor<T>): T {
     return new type(this.configuration);
+  }
+
+  /**
+   * Whether a write got no answer (timed out, aborted, connection lost) within the last `ms`: the
+   * apiserver may still apply it, so a successor should not be invited to start at once.
+   */
+  abandonedWriteWithin(ms: number): boolean {
+    return this.lastAbandonedWriteAt !== undefined && Date.now() - this.lastAbandonedWriteAt < ms;
   }
 
   /** A client-node `Watch` on the watch connections, authenticated as the API clients. */
@@ -121,7 +132,10 @@ export class KubeClient {
 
 /** client-node's `IsomorphicFetchHttpLibrary`, with a timeout and the reconcile's abort signal. */
 class BoundedHttpLibrary implements PromiseHttpLibrary {
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onAbandonedWrite: () => void,
+  ) {}
 
   async send(request: RequestContext): Promise<ResponseContext> {
     const method = request.getHttpMethod().toString();
@@ -142,6 +156,10 @@ class BoundedHttpLibrary implements PromiseHttpLibrary {
         headers: request.getHeaders(),
         signal,
         dispatcher: request.getDispatcher(),
+      }).catch((error: unknown) => {
+        // No answer: the apiserver may have the request and still apply it.
+        if (method !== 'GET') this.onAbandonedWrite();
+        throw error;
       });
       // Read the body under the same bound: a server can stall after the headers too.
       const body = Buffer.from(await response.arrayBuffer());

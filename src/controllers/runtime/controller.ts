@@ -197,10 +197,7 @@ export class Controller {
     }
     const inFlight = [...this.inFlight].map(keyFromString);
     this.abort.abort(new Error(`controller ${this.name} stopped`));
-    this.log.warn(
-      { inFlight: [...this.inFlight] },
-      'stop deadline passed with reconciles in flight: aborted',
-    );
+    this.log.warn({ inFlight: [...this.inFlight] }, 'stop deadline passed with reconciles in flight');
     const workersReturned = (await this.within(abortGraceMs, drained)) === 'returned';
     this.state = 'stopped';
     if (!workersReturned) {

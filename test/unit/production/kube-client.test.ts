@@ -99,3 +99,16 @@ describe('KubeClient', () => {
     await hung;
   });
 });
+
+describe('KubeClient abandoned writes', () => {
+  it('remembers a write that got no answer, not a read', async () => {
+    client = new KubeClient(kubeConfigFor(fake.url), { requestTimeoutMs: 100 });
+    const core = client.api(CoreV1Api);
+    fake.hang.add('/api/v1/namespaces/ns/secrets/hung');
+    await expect(core.readNamespacedSecret({ name: 'hung', namespace: 'ns' })).rejects.toThrow();
+    expect(client.abandonedWriteWithin(60_000)).toBe(false);
+    await expect(core.deleteNamespacedSecret({ name: 'hung', namespace: 'ns' })).rejects.toThrow();
+    expect(client.abandonedWriteWithin(60_000)).toBe(true);
+    expect(client.abandonedWriteWithin(0)).toBe(false);
+  });
+});

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { StopResult } from '../../../src/controllers/runtime/index.js';
 import { MIN_SHUTDOWN_STEP_MS, shutDown, type ShutdownParts } from '../../../src/runtime/shutdown.js';
 
-function parts(result: StopResult, clock = { now: 0 }) {
+function parts(result: StopResult, clock = { now: 0 }, abandonedWrite = false) {
   const steps: string[] = [];
   const releases: { release: boolean; releaseTimeoutMs: number }[] = [];
   const eventBudgets: number[] = [];
@@ -31,7 +31,10 @@ function parts(result: StopResult, clock = { now: 0 }) {
         return Promise.resolve();
       },
     },
-    connections: { close: () => Promise.resolve(void steps.push('connections')) },
+    connections: {
+      close: () => Promise.resolve(void steps.push('connections')),
+      abandonedWriteWithin: () => abandonedWrite,
+    },
   };
   return { value, steps, releases, eventBudgets };
 }
@@ -43,7 +46,7 @@ describe('shutDown', () => {
       inFlight: [],
       workersReturned: true,
     });
-    await shutDown(value, 10_000, { releaseLease: true });
+    await shutDown(value, 10_000, { releaseLease: true, abandonedWritesWindowMs: 15_000 });
     expect(steps).toEqual(['controller', 'elector', 'informer', 'events', 'connections']);
     expect(releases).toEqual([{ release: true, releaseTimeoutMs: 9_000 }]);
     expect(eventBudgets).toEqual([9_000]);
@@ -55,7 +58,7 @@ describe('shutDown', () => {
       inFlight: [{ namespace: 'ns', name: 'a' }],
       workersReturned: false,
     });
-    const result = await shutDown(value, 10_000, { releaseLease: true });
+    const result = await shutDown(value, 10_000, { releaseLease: true, abandonedWritesWindowMs: 15_000 });
     expect(result.workersReturned).toBe(false);
     expect(releases.map((r) => r.release)).toEqual([false]);
     // Past the deadline: the last steps get the minimum, not an unbounded wait.
@@ -64,13 +67,23 @@ describe('shutDown', () => {
 
   it('leaves the Lease to expire even when aborted workers returned (their writes may still land)', async () => {
     const { value, releases } = parts({ timedOut: true, inFlight: [], workersReturned: true });
-    await shutDown(value, 5_000, { releaseLease: true });
+    await shutDown(value, 5_000, { releaseLease: true, abandonedWritesWindowMs: 15_000 });
+    expect(releases.map((r) => r.release)).toEqual([false]);
+  });
+
+  it('leaves the Lease to expire when a write went unanswered lately, though every reconcile finished', async () => {
+    const { value, releases } = parts(
+      { timedOut: false, inFlight: [], workersReturned: true },
+      { now: 0 },
+      true,
+    );
+    await shutDown(value, 5_000, { releaseLease: true, abandonedWritesWindowMs: 15_000 });
     expect(releases.map((r) => r.release)).toEqual([false]);
   });
 
   it('does not release when asked not to (a simulated crash)', async () => {
     const { value, releases } = parts({ timedOut: false, inFlight: [], workersReturned: true });
-    await shutDown(value, 5_000, { releaseLease: false });
+    await shutDown(value, 5_000, { releaseLease: false, abandonedWritesWindowMs: 15_000 });
     expect(releases.map((r) => r.release)).toEqual([false]);
   });
 });
