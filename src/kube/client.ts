@@ -11,9 +11,10 @@
  *   `util/abort-scope.ts`) besides any signal the caller set on the request.
  *
  * Watches (client-node's `Watch`, which calls `fetch` itself) authenticate through the same layer and
- * get a second, uncapped keep-alive `Agent` with the same TLS settings: a watch holds its connection
- * for minutes, and sharing the capped pool would let watches starve requests. They have no request
- * timeout (the server ends them after `timeoutSeconds`; the informer's watchdog catches silence).
+ * get a second, uncapped keep-alive `Agent` with the same TLS settings: over HTTP/1.1 a watch holds
+ * its connection for minutes, and sharing the capped pool would let watches starve requests. They have
+ * no request timeout (the server ends them after `timeoutSeconds`; the informer's watchdog catches
+ * silence). Over HTTP/2, which the apiserver negotiates on TLS, each pool is one connection.
  */
 import {
   ResponseContext,
@@ -45,6 +46,12 @@ export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 16;
 /** As client-go: TCP keep-alive probes after 30 s idle (below common load-balancer idle timeouts). */
 const TCP_KEEPALIVE_DELAY_MS = 30_000;
+/**
+ * Over TLS the apiserver negotiates HTTP/2 (undici offers it by default), as with client-go: requests
+ * are streams on one connection. A PING unanswered by the next one closes the connection, so a dead
+ * one is replaced (client-go's health check: 30 s idle, 15 s timeout).
+ */
+const H2_PING_INTERVAL_MS = 30_000;
 const USER_AGENT = 'logto-operator';
 
 /** A Kubernetes request that got no complete answer within the request timeout. */
@@ -207,7 +214,10 @@ function tlsOptions(kubeConfig: KubeConfig): TlsOptions {
  */
 function dispatcher(kubeConfig: KubeConfig, tls: TlsOptions, connections: number | undefined): Dispatcher {
   const cluster = kubeConfig.getCurrentCluster();
-  const pool = connections === undefined ? {} : { connections };
+  const pool = {
+    ...(connections === undefined ? {} : { connections }),
+    h2Options: { pingInterval: H2_PING_INTERVAL_MS },
+  };
   const options = kubeConfig.createDispatcherOptions(cluster, tls);
   switch (options.type) {
     case 'proxy':
