@@ -106,7 +106,12 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
       combineHooks(metricsHooks(metrics, config), options.hooks ?? {}),
     );
     state.operator = operator;
-    keeper = new TokenKeeper({ tokens: operator.tokens, logger, ...options.tokenKeeper });
+    keeper = new TokenKeeper({
+      tokens: operator.tokens,
+      logger,
+      onCheck: (available) => metrics.logtoToken(available),
+      ...options.tokenKeeper,
+    });
     keeper.start();
   } catch (err) {
     await closeServers();

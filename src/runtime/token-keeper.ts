@@ -22,6 +22,8 @@ export interface TokenKeeperOptions {
   /** Backoff after failures (default 1 s doubling to 30 s). */
   backoff?: { baseMs: number; maxMs: number };
   clock?: Clock;
+  /** Called after every check: whether a token is at hand (for a metric). */
+  onCheck?: (tokenAvailable: boolean) => void;
 }
 
 export class TokenKeeper {
@@ -51,6 +53,7 @@ export class TokenKeeper {
         if (!this.obtained) this.options.logger.info('obtained a Logto access token');
         this.obtained = true;
         this.failures = 0;
+        this.options.onCheck?.(true);
       } catch (err) {
         delay = backoffDelay(this.failures, { baseMs, maxMs });
         // LogtoApiError names the operation and status, never the credentials.
@@ -60,6 +63,7 @@ export class TokenKeeper {
         );
         this.failures++;
         this.obtained = false;
+        this.options.onCheck?.(false);
       }
       await sleep(clock, delay, this.halt.signal);
     }
