@@ -69,7 +69,8 @@ describe('a hung apiserver', () => {
       KUBE_REQUEST_TIMEOUT: `${KUBE_REQUEST_TIMEOUT_MS}ms`,
       SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`,
       LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
-      RENEW_DEADLINE: '15s',
+      // Long enough that the first replica is still leading when it is told to stop (not lost).
+      RENEW_DEADLINE: '18s',
       RETRY_PERIOD: '2s',
     });
     // Logto is slow, so that reconciles are in flight whenever the apiserver stops.
@@ -104,7 +105,7 @@ describe('a hung apiserver', () => {
           const lines = timedOutReconciles(first.output());
           return new Set(lines.map((l) => l.name)).size > 2 && lines;
         },
-        { what: 'reconciles ending on the Kubernetes request timeout', timeoutMs: 12_000 },
+        { what: 'reconciles ending on the Kubernetes request timeout', timeoutMs: 10_000 },
       );
       expect(failed.length).toBeGreaterThan(2);
 
