@@ -6,6 +6,8 @@
  * - SIGTERM exits within the shutdown deadline, and the Lease is not released (writes were left
  *   unanswered: the apiserver may still apply them);
  * then, the apiserver back, a second replica takes over only once the first one's Lease expired.
+ * With a request timeout longer than the shutdown deadline, the deadline aborts the hung reconciles
+ * (through their abort signal) and the process still exits in time.
  */
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,5 +151,62 @@ describe('a hung apiserver', () => {
     expect(apiCalls.filter((c) => c.timestamp < acquiredAt.getTime())).toEqual([]);
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('aborts reconciles hung on Kubernetes calls at the shutdown deadline, and exits in time', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'hung-abort');
+    const shutdownTimeoutMs = 4_000;
+    emulator.faults.clear();
+    emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
+    const operator = startProcess(plane.kubeconfigPath, emulator, {
+      WATCH_NAMESPACES: ns,
+      LEADER_ELECTION_NAMESPACE: ns,
+      POD_NAME: 'hung-abort-1',
+      CONCURRENCY: '2',
+      // Longer than the shutdown deadline: only the abort can end the hung requests in time.
+      KUBE_REQUEST_TIMEOUT: '60s',
+      SHUTDOWN_TIMEOUT: `${shutdownTimeoutMs}ms`,
+      LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
+      RENEW_DEADLINE: '18s',
+      RETRY_PERIOD: '2s',
+    });
+    await eventually(() => logLines(operator.output(), 'became the leader').length > 0, {
+      what: 'leading',
+      timeoutMs: 60_000,
+    });
+    const names = Array.from({ length: RESOURCES }, (_, i) => `abort-${i}`);
+    for (const name of names) {
+      await cluster.create(ns, name, {
+        type: 'Traditional',
+        oidcClientMetadata: { redirectUris: [`https://${name}.example/cb`] },
+      });
+    }
+    await eventually(
+      async () =>
+        (await Promise.all(names.map((n) => cluster.get(ns, n)))).some((r) => r?.status?.applicationId),
+      { what: 'reconciles under way', intervalMs: 50 },
+    );
+    const apiserver = plane.pids.kubeApiserver;
+    process.kill(apiserver, 'SIGSTOP');
+    try {
+      // Long enough for the in-flight reconciles to finish their Logto calls and block on Kubernetes.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const signalledAt = performance.now();
+      operator.kill('SIGTERM');
+      const code = await operator.exited;
+      const shutdownMs = performance.now() - signalledAt;
+      console.log(`shutdown past its deadline took ${Math.round(shutdownMs)} ms`);
+      expect(code).toBe(0);
+      expect(shutdownMs).toBeLessThan(shutdownTimeoutMs + SHUTDOWN_OVERRUN_MS);
+      const output = operator.output();
+      const [stopping] = logLines(output, 'stopping: waiting for in-flight reconciles');
+      expect(stopping?.inFlight).toBeGreaterThan(0);
+      expect(logLines(output, 'stop deadline passed with reconciles in flight')).toHaveLength(1);
+      expect(logLines(output, 'reconciles did not return after being aborted')).toEqual([]);
+      expect(logLines(output, 'released the leader lease')).toEqual([]);
+      expect(logLines(output, 'shutdown complete')).toHaveLength(1);
+    } finally {
+      process.kill(apiserver, 'SIGCONT');
+    }
   });
 });
