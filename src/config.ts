@@ -25,6 +25,8 @@ export interface OperatorConfig {
   resyncPeriodMs: number;
   logLevel: string;
   requestTimeoutMs: number;
+  /** Bound on one Kubernetes request (watches excluded); default 30 s. */
+  kubeRequestTimeoutMs?: number;
   shutdownTimeoutMs: number;
   /**
    * Leader election. Optional so that in-process use (tests, the demo) runs without it; `loadConfig`
@@ -144,6 +146,12 @@ export const SETTINGS = {
     env: 'LOGTO_REQUEST_TIMEOUT',
     default: '15s',
     description: 'Timeout of one Logto HTTP request.',
+  },
+  kubeRequestTimeout: {
+    flag: 'kube-request-timeout',
+    env: 'KUBE_REQUEST_TIMEOUT',
+    default: '30s',
+    description: 'Timeout of one Kubernetes API request (watches excluded: the API server ends them).',
   },
   shutdownTimeout: {
     flag: 'shutdown-timeout',
@@ -364,6 +372,11 @@ export function loadConfig(
     resyncPeriodMs: atLeast(parseDuration(get('resyncPeriod')!, 'resync period'), 1000, 'resync period'),
     logLevel: get('logLevel')!,
     requestTimeoutMs: parseDuration(get('requestTimeout')!, 'request timeout'),
+    kubeRequestTimeoutMs: atLeast(
+      parseDuration(get('kubeRequestTimeout')!, 'kube request timeout'),
+      1000,
+      'kube request timeout',
+    ),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),
     leaderElection: leaderElectionConfig(get, env, system),
     metricsBindAddress: parseBindAddress(get('metricsBindAddress')!, 'metrics bind address'),

@@ -13,6 +13,11 @@ import { startManager, type Manager } from './runtime/manager.js';
 
 /** Upper bound on waiting for the log destination to flush before exiting. */
 const FLUSH_TIMEOUT_MS = 2_000;
+/**
+ * How long past --shutdown-timeout a shutdown may run (aborted reconciles returning, the Lease release,
+ * the last Events) before the process exits anyway.
+ */
+const SHUTDOWN_OVERRUN_MS = 5_000;
 
 function exitAfterFlush(logger: Logger, code: number): void {
   setTimeout(() => process.exit(code), FLUSH_TIMEOUT_MS).unref();
@@ -52,6 +57,11 @@ async function main(): Promise<void> {
       return;
     }
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    // Whatever hangs (a worker ignoring its abort signal, the apiserver), the process exits.
+    setTimeout(() => {
+      logger.error('shutdown did not complete in time: exiting');
+      exitAfterFlush(logger, 1);
+    }, config.shutdownTimeoutMs + SHUTDOWN_OVERRUN_MS).unref();
     manager.stop().then(
       () => {
         logger.info('shutdown complete');

@@ -10,7 +10,7 @@ import { ClientCredentialsTokenProvider, type ClientCredentials } from './api/to
 import { createHttpClient, LogtoTransport, type RequestEvent } from './api/transport.js';
 import type { OperatorConfig } from './config.js';
 import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
-import { KubernetesEventRecorder } from './controllers/event-recorder.js';
+import { KubernetesEventRecorder, type EventDropReason } from './controllers/event-recorder.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-application/credentials-secret.js';
 import { FINALIZER } from './controllers/logto-application/constants.js';
 import { isOwnAnnotation } from './controllers/logto-application/external-name.js';
@@ -30,10 +30,13 @@ import {
   type ResourceType,
   type WorkQueueMetrics,
 } from './controllers/runtime/index.js';
+import { KubeClient } from './kube/client.js';
 import type { Logger } from './log.js';
 import { LeaderElector, type LeaderElectionCallbacks } from './runtime/leader-election.js';
 import { KubernetesLeaseStore } from './runtime/lease-store.js';
+import { shutDown } from './runtime/shutdown.js';
 import { observeCalls } from './util/observe-calls.js';
+import { isPlainHttpOffCluster } from './util/plain-http.js';
 
 export const CONTROLLER_NAME = 'logtoapplication';
 /** Changing this annotation (any value, e.g. a timestamp) makes the operator sync the resource at once. */
@@ -51,12 +54,15 @@ export interface OperatorHooks {
   informerMetrics?: InformerMetrics;
   /** Leader election transitions (only with leader election enabled). */
   leaderElection?: LeaderElectionCallbacks;
+  /** An Event that was not written (see {@link EventDropReason}). */
+  onEventDropped?: (reason: EventDropReason) => void;
 }
 
 export interface StopOptions {
   /**
    * Release the Lease once in-flight reconciles are done, so that a successor starts at once (default
-   * true). False leaves it to expire, as a crash would: for tests.
+   * true). False leaves it to expire, as a crash would: for tests. Never released when reconciles were
+   * still running at the deadline.
    */
   releaseLease?: boolean;
 }
@@ -68,6 +74,8 @@ export interface Operator {
   identity: string | undefined;
   /** Caches synced. */
   isReady(): boolean;
+  /** Campaigning or leading (or, without leader election, reconciling); false once stopping or lost. */
+  isRunning(): boolean;
   /** Every watch alive (per its watchdog). */
   isHealthy(): boolean;
   /** Runs the controller: holds the Lease (always, without leader election). */
@@ -80,7 +88,10 @@ export interface Operator {
   leadershipLost: Promise<void>;
   /**
    * Stops taking work, waits for in-flight reconciles up to the timeout, then releases the Lease and
-   * stops the watches. Renewals continue while reconciles finish, so nobody else starts meanwhile.
+   * stops the watches. Renewals continue while reconciles finish, so nobody else starts meanwhile. If
+   * reconciles were still running at the deadline, they are aborted and the Lease is not released: it
+   * expires on its own, after any write they had in flight. Events still unwritten at the deadline are
+   * dropped. Takes the timeout plus a few seconds at most, however the apiserver behaves.
    */
   stop(timeoutMs?: number, options?: StopOptions): Promise<void>;
 }
@@ -102,7 +113,7 @@ class NamespacedCaches<T extends KubernetesObject> {
 }
 
 function informersFor<T extends KubernetesObject>(
-  kubeConfig: KubeConfig,
+  kube: KubeClient,
   config: OperatorConfig,
   logger: Logger,
   resource: ResourceType,
@@ -111,7 +122,7 @@ function informersFor<T extends KubernetesObject>(
 ): NamespacedCaches<T> {
   const make = (namespace?: string) =>
     new Informer<T>({
-      source: new KubernetesListWatch<T>(kubeConfig, {
+      source: new KubernetesListWatch<T>(kube, {
         resource,
         ...(namespace ? { namespace } : {}),
         ...(labelSelector ? { labelSelector } : {}),
@@ -147,13 +158,13 @@ export function needsReconcile(before: KubernetesObject, after: KubernetesObject
   );
 }
 
-function credentialsSource(kubeConfig: KubeConfig, config: OperatorConfig): () => Promise<ClientCredentials> {
+function credentialsSource(kube: KubeClient, config: OperatorConfig): () => Promise<ClientCredentials> {
   const ref = config.credentialsSecret;
   if (!ref) {
     const credentials = { clientId: config.clientId ?? '', clientSecret: config.clientSecret ?? '' };
     return () => Promise.resolve(credentials);
   }
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const core = kube.api(CoreV1Api);
   return async () => {
     const secret = await core.readNamespacedSecret(ref);
     const read = (key: string) => {
@@ -174,11 +185,26 @@ export async function startOperator(
   logger: Logger,
   hooks: OperatorHooks = {},
 ): Promise<Operator> {
+  for (const [setting, url] of [
+    ['logto endpoint', config.logtoEndpoint],
+    ['logto public endpoint', config.logtoPublicEndpoint],
+  ] as const) {
+    if (isPlainHttpOffCluster(url)) {
+      logger.warn(
+        { setting, endpoint: url },
+        'plain http to a host that is neither loopback nor a cluster Service: credentials and tokens travel unencrypted',
+      );
+    }
+  }
+  // One HTTP layer (connection pool, request timeout, abort signal) under every Kubernetes call.
+  const kube = new KubeClient(kubeConfig, {
+    ...(config.kubeRequestTimeoutMs ? { requestTimeoutMs: config.kubeRequestTimeoutMs } : {}),
+  });
   const http = createHttpClient({ requestTimeoutMs: config.requestTimeoutMs });
   const tokens = new ClientCredentialsTokenProvider({
     endpoint: config.logtoEndpoint,
     resource: config.logtoResource,
-    credentials: credentialsSource(kubeConfig, config),
+    credentials: credentialsSource(kube, config),
     http,
   });
   const transport = new LogtoTransport({
@@ -192,14 +218,14 @@ export async function startOperator(
 
   // Informers hold objects as JSON (timestamps are strings), hence the cast on the way out.
   const applications = informersFor<KubernetesObject>(
-    kubeConfig,
+    kube,
     config,
     logger,
     LOGTO_APPLICATIONS,
     hooks.informerMetrics,
   );
   const secrets = informersFor<V1Secret>(
-    kubeConfig,
+    kube,
     config,
     logger,
     SECRETS,
@@ -208,7 +234,10 @@ export async function startOperator(
   );
 
   const { onKubeCall } = hooks;
-  const recorder = new KubernetesEventRecorder(kubeConfig, logger, { component: 'logto-operator' });
+  const recorder = new KubernetesEventRecorder(kube, logger, {
+    component: 'logto-operator',
+    ...(hooks.onEventDropped ? { onDropped: hooks.onEventDropped } : {}),
+  });
   const events = onKubeCall
     ? observeCalls(recorder, (method) => method === 'record' && onKubeCall('recordEvent'))
     : recorder;
@@ -218,8 +247,8 @@ export async function startOperator(
     },
     ownedSecrets: secrets,
     kube: onKubeCall
-      ? observeCalls(new KubernetesOperations(kubeConfig), onKubeCall)
-      : new KubernetesOperations(kubeConfig),
+      ? observeCalls(new KubernetesOperations(kube), onKubeCall)
+      : new KubernetesOperations(kube),
     logto,
     events,
     logger: logger.child({ controller: CONTROLLER_NAME }),
@@ -264,12 +293,13 @@ export async function startOperator(
   await Promise.all(informers.map((informer) => informer.waitForSync()));
 
   let lost: () => void = () => undefined;
+  let leadershipWasLost = false;
   const leadershipLost = new Promise<void>((resolve) => (lost = resolve));
   const election = config.leaderElection?.enabled ? config.leaderElection : undefined;
   const elector =
     election &&
     new LeaderElector({
-      store: new KubernetesLeaseStore(kubeConfig, election.namespace, election.name),
+      store: new KubernetesLeaseStore(kube, election.namespace, election.name),
       identity: election.identity,
       leaseDurationMs: election.leaseDurationMs,
       renewDeadlineMs: election.renewDeadlineMs,
@@ -284,6 +314,7 @@ export async function startOperator(
         stoppedLeading: (reason) => {
           hooks.leaderElection?.stoppedLeading?.(reason);
           if (reason !== 'lost') return;
+          leadershipWasLost = true;
           // Someone else may take over from now on: abort in-flight reconciles at once.
           controller.stop({ timeoutMs: 0 }).then(
             () => lost(),
@@ -311,17 +342,26 @@ export async function startOperator(
     identity: election?.identity,
     leadershipLost,
     isReady: () => informers.every((informer) => informer.hasSynced()),
+    isRunning: () =>
+      !stopping && !leadershipWasLost && (elector ? elector.isCampaigningOrLeading() : reconciling),
     isHealthy: () => informers.every((informer) => informer.isHealthy()),
     isLeader: () => (elector ? elector.isLeader() : reconciling),
     stop(timeoutMs = config.shutdownTimeoutMs, options: StopOptions = {}) {
       stopping ??= (async () => {
-        const result = await controller.stop({ timeoutMs });
-        if (result.timedOut)
-          logger.warn({ inFlight: result.inFlight }, 'shutdown deadline passed with reconciles in flight');
-        // Only now: until the last reconcile is done, no successor may start.
-        await elector?.stop({ release: options.releaseLease ?? true });
-        await Promise.all(informers.map((informer) => informer.stop()));
-        await recorder.flush();
+        const result = await shutDown(
+          { controller, elector: elector || undefined, informers, events: recorder, connections: kube },
+          timeoutMs,
+          {
+            releaseLease: options.releaseLease ?? true,
+            abandonedWritesWindowMs: election?.leaseDurationMs ?? 0,
+          },
+        );
+        if (result.timedOut) {
+          logger.warn(
+            { inFlight: result.inFlight, workersReturned: result.workersReturned },
+            'shutdown deadline passed with reconciles in flight: they were aborted, the Lease is left to expire',
+          );
+        }
       })();
       return stopping;
     },

@@ -3,10 +3,17 @@
  * the same event (object, type, reason, message) within the aggregation window bumps the count of
  * the existing Event instead of creating a new one, and each object has a token bucket so that a
  * resource failing in a loop cannot flood the event log. Recording never fails a reconcile.
+ *
+ * Events are written one at a time, in order, off the reconcile's path, each write bounded by the
+ * Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
+ * many wait (a hung apiserver), when the write fails, and at shutdown, when `close()`'s deadline
+ * passes: shutdown never waits on the apiserver beyond it.
  */
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
+import { withAbortSignal } from '../util/abort-scope.js';
 import { describeError } from './runtime/index.js';
 
 export interface EventTarget {
@@ -25,7 +32,17 @@ export interface EventRecorderOptions {
   burst?: number;
   refillMs?: number;
   now?: () => number;
+  /** Events waiting to be written at most (default 1000); more are dropped (`overflow`). */
+  maxPending?: number;
+  /** Called once per event that was not written. */
+  onDropped?: (reason: EventDropReason) => void;
 }
+
+/**
+ * Why an event was not written: `overflow` (too many waiting), `failed` (the apiserver refused it or
+ * did not answer in time), `shutdown` (still waiting at the shutdown deadline, or recorded after it).
+ */
+export type EventDropReason = 'overflow' | 'failed' | 'shutdown';
 
 interface Recent {
   eventName: string;
@@ -50,18 +67,26 @@ export class KubernetesEventRecorder {
   private readonly burst: number;
   private readonly refillMs: number;
   private readonly now: () => number;
-  private pending = Promise.resolve();
+  private readonly maxPending: number;
+  /** Writes waiting, oldest first; the one being written is not among them. */
+  private readonly queue: (() => Promise<void>)[] = [];
+  /** The write loop, while it runs. */
+  private draining: Promise<void> | undefined;
+  /** Aborted at the shutdown deadline: cuts the write in flight. */
+  private readonly halt = new AbortController();
+  private closed = false;
 
   constructor(
-    kubeConfig: KubeConfig,
+    kube: KubeClient,
     private readonly logger: Logger,
     private readonly options: EventRecorderOptions,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.core = kube.api(CoreV1Api);
     this.window = options.aggregationWindowMs ?? 10 * 60_000;
     this.burst = options.burst ?? 25;
     this.refillMs = options.refillMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
+    this.maxPending = options.maxPending ?? 1000;
   }
 
   record(target: EventTarget, type: EventType, reason: string, message: string): void {
@@ -71,19 +96,59 @@ export class KubernetesEventRecorder {
     const recent = this.recent.get(key);
     const repeat = recent !== undefined && now - recent.lastSeen < this.window ? recent : undefined;
     if (!repeat && !this.takeToken(target.metadata.uid, now)) return;
-    // Events are written one at a time, in order, off the reconcile's path.
-    this.pending = this.pending
-      .then(() =>
-        repeat ? this.bump(target, repeat, now) : this.create(target, key, type, reason, text, now),
-      )
-      .catch((error: unknown) => {
+    if (this.closed) return this.dropped('shutdown');
+    if (this.queue.length >= this.maxPending) return this.dropped('overflow');
+    this.queue.push(async () => {
+      try {
+        await (repeat ? this.bump(target, repeat, now) : this.create(target, key, type, reason, text, now));
+      } catch (error) {
+        if (this.halt.signal.aborted) return this.dropped('shutdown');
         this.logger.debug({ err: describeError(error), reason }, 'could not record event');
-      });
+        this.dropped('failed');
+      }
+    });
+    this.draining ??= this.drain();
   }
 
-  /** Resolves when the events recorded so far have been written (for tests and shutdown). */
-  flush(): Promise<void> {
-    return this.pending;
+  /** Resolves when the events recorded so far have been written or dropped (tests). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /**
+   * Takes no more events and waits up to `timeoutMs` for those recorded to be written; then cuts the
+   * write in flight and drops the rest.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.flush(), deadline]);
+    clearTimeout(timer);
+    if (!this.draining) return;
+    const abandoned = this.queue.splice(0).length;
+    for (let i = 0; i < abandoned; i++) this.dropped('shutdown');
+    if (abandoned > 0) this.logger.warn({ events: abandoned }, 'shutdown deadline passed: events dropped');
+    // The write in flight fails at once (its request is aborted); waiting for it is bounded anyway.
+    this.halt.abort(new Error('event recorder closed'));
+    await Promise.race([this.draining, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+  }
+
+  private async drain(): Promise<void> {
+    // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
+    await withAbortSignal(this.halt.signal, async () => {
+      for (let write = this.queue.shift(); write; write = this.queue.shift()) await write();
+    });
+    // An event recorded while the loop was finishing would otherwise wait for the next one.
+    this.draining = this.queue.length > 0 ? this.drain() : undefined;
+  }
+
+  private dropped(reason: EventDropReason): void {
+    try {
+      this.options.onDropped?.(reason);
+    } catch (error) {
+      this.logger.warn({ err: describeError(error) }, 'event drop observer threw');
+    }
   }
 
   private takeToken(uid: string, now: number): boolean {

@@ -2,7 +2,9 @@
  * Leader election over a Lease, after client-go's `leaderelection` package:
  * - candidates try to acquire every retry period (with jitter); a Lease held by someone else is taken
  *   over only once its record has not changed for `leaseDurationSeconds`, measured on the local clock
- *   from when this candidate first saw that record (no trust in other machines' clocks);
+ *   from when this candidate first saw that record (no trust in other machines' clocks). "Saw" is when
+ *   the read that returned it ended, as client-go takes it: a slow read must not eat into the margin
+ *   between the renew deadline and the lease duration;
  * - the leader renews every retry period; when no renewal succeeds within the renew deadline (counted
  *   from the start of the last successful one) it gives up leadership for good: `stoppedLeading('lost')`.
  *   The renew deadline being shorter than the lease duration, the old leader stops before anyone else
@@ -95,7 +97,7 @@ export class LeaderElector {
   private state: State = 'new';
   private loop: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  /** The Lease as last read or written, and the local time its record last changed. */
+  /** The Lease as last read or written, and the local time (after the request) its record last changed. */
   private observed: StoredLease | undefined;
   private observedAt = 0;
   private reportedLeader: string | undefined;
@@ -123,6 +125,11 @@ export class LeaderElector {
     return this.state === 'leading';
   }
 
+  /** Started, and neither stopped nor past a lost renewal. */
+  isCampaigningOrLeading(): boolean {
+    return this.state === 'candidate' || this.state === 'leading';
+  }
+
   /** The holder of the Lease as last seen (undefined before the first read, '' when released). */
   leader(): string | undefined {
     return this.observed?.record.holderIdentity;
@@ -141,12 +148,12 @@ export class LeaderElector {
    * Stops campaigning or renewing. A leader releases the Lease when `release` (default true) so that a
    * successor starts at once; without it (a simulated crash) successors wait for the lease to expire.
    */
-  stop(options: { release?: boolean } = {}): Promise<void> {
-    this.stopping ??= this.shutDown(options.release ?? true);
+  stop(options: { release?: boolean; releaseTimeoutMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.shutDown(options.release ?? true, options.releaseTimeoutMs);
     return this.stopping;
   }
 
-  private async shutDown(release: boolean): Promise<void> {
+  private async shutDown(release: boolean, releaseTimeoutMs: number | undefined): Promise<void> {
     if (this.state === 'new' || this.state === 'stopped') {
       this.state = 'stopped';
       return;
@@ -156,7 +163,7 @@ export class LeaderElector {
     const wasLeading = this.state === 'leading';
     this.state = 'stopped';
     if (!wasLeading) return;
-    if (release) await this.release();
+    if (release) await this.release(releaseTimeoutMs);
     else this.log.info('stopped renewing the leader lease without releasing it');
     this.notify('stoppedLeading', 'stopped');
   }
@@ -214,7 +221,11 @@ export class LeaderElector {
     }
   }
 
-  /** One attempt to take or keep the Lease (client-go's tryAcquireOrRenew). */
+  /**
+   * One attempt to take or keep the Lease (client-go's tryAcquireOrRenew). `now`, taken before the
+   * requests, stamps the record written and bounds the renew deadline; what was read or written is
+   * observed at the time its request ended.
+   */
   private async tryAcquireOrRenew(parent: AbortSignal): Promise<boolean> {
     const now = this.clock.now();
     const { signal, cancel } = this.requestSignal(parent);
@@ -238,9 +249,10 @@ export class LeaderElector {
         const created = await abortable(this.store.create(this.acquisition(undefined, now), signal), signal);
         return this.succeeded(created, now);
       }
-      this.observe(current, now);
+      const readAt = this.clock.now();
+      this.observe(current, readAt);
       const holder = current.record.holderIdentity;
-      if (holder !== '' && holder !== this.identity && !this.observedExpired(now)) return false;
+      if (holder !== '' && holder !== this.identity && !this.observedExpired(readAt)) return false;
       const record =
         holder === this.identity ? this.renewal(current.record, now) : this.acquisition(current.record, now);
       const written = await abortable(this.store.update(record, current.resourceVersion, signal), signal);
@@ -257,16 +269,33 @@ export class LeaderElector {
     }
   }
 
+  /** Written: observed now (after the request); the renew deadline counts from the attempt's start. */
   private succeeded(stored: StoredLease, attemptStartedAt: number): true {
-    this.observe(stored, attemptStartedAt);
+    this.observe(stored, this.clock.now());
     this.lastRenewAt = attemptStartedAt;
     return true;
   }
 
-  /** Clears the holder if it is still us, so that a successor need not wait for expiry. */
-  private async release(): Promise<void> {
-    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
-      const { signal, cancel } = this.requestSignal(new AbortController().signal);
+  /**
+   * Clears the holder if it is still us, so that a successor need not wait for expiry. Gives up after
+   * `timeoutMs` (the rest of a shutdown's budget): the Lease then expires on its own.
+   */
+  private async release(timeoutMs: number | undefined): Promise<void> {
+    const budget = new AbortController();
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : this.clock.setTimeout(() => budget.abort(new Error('release deadline passed')), timeoutMs);
+    try {
+      await this.releaseWithin(budget.signal);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+
+  private async releaseWithin(budget: AbortSignal): Promise<void> {
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS && !budget.aborted; attempt++) {
+      const { signal, cancel } = this.requestSignal(budget);
       try {
         // The cached record first; after a conflict (e.g. a renewal that was cut off but landed), read.
         const current =

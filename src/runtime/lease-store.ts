@@ -4,12 +4,12 @@ import {
   Observable,
   V1MicroTime,
   type ConfigurationOptions,
-  type KubeConfig,
   type V1Lease,
   type V1ObjectMeta,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import { httpStatusOf } from '../controllers/runtime/errors.js';
+import type { KubeClient } from '../kube/client.js';
 import {
   LeaseConflictError,
   type LeaseRecord,
@@ -51,11 +51,11 @@ export class KubernetesLeaseStore implements LeaseStore {
   private lastMetadata: V1ObjectMeta | undefined;
 
   constructor(
-    kubeConfig: KubeConfig,
+    kube: KubeClient,
     private readonly namespace: string,
     private readonly name: string,
   ) {
-    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = kube.api(CoordinationV1Api);
     this.description = `${namespace}/${name}`;
   }
 

@@ -1,11 +1,13 @@
 /**
  * The operator as a process runs it (controller-runtime's manager): probe and metrics servers up first,
- * then the operator (caches, leader election, controller), then a token keeper for readiness.
+ * then the operator (caches, leader election, controller), then a token keeper that reports Logto's
+ * health in the logs.
  *
  * - /healthz: every watch made progress within its watchdog period (200 while still starting: a
  *   restart would not make the API server answer sooner).
- * - /readyz: caches synced and a Logto access token at hand. A replica that does not hold the Lease is
- *   ready too, so that a rollout can replace the leader with it.
+ * - /readyz: caches synced and this replica running its loops, as leader or standby. A standby is
+ *   ready too, so that a rollout can replace the leader with it. Logto's health is not part of it: a
+ *   Logto outage would otherwise make every replica unready at once and stall rollouts.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BindAddress, OperatorConfig } from '../config.js';
@@ -58,7 +60,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
   const readiness = (): string | undefined => {
     if (state.stopping) return 'shutting down';
     if (!state.operator?.isReady()) return 'caches not synced';
-    if (!state.operator.tokens.hasValidToken()) return 'no Logto access token';
+    if (!state.operator.isRunning()) return 'not running (leadership lost)';
     return undefined;
   };
   const liveness = (): string | undefined =>
@@ -104,7 +106,12 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
       combineHooks(metricsHooks(metrics, config), options.hooks ?? {}),
     );
     state.operator = operator;
-    keeper = new TokenKeeper({ tokens: operator.tokens, logger, ...options.tokenKeeper });
+    keeper = new TokenKeeper({
+      tokens: operator.tokens,
+      logger,
+      onCheck: (available) => metrics.logtoToken(available),
+      ...options.tokenKeeper,
+    });
     keeper.start();
   } catch (err) {
     await closeServers();
@@ -138,6 +145,7 @@ function sameAddress(a: BindAddress, b: BindAddress): boolean {
 function metricsHooks(metrics: OperatorMetrics, config: OperatorConfig): OperatorHooks {
   return {
     onLogtoRequest: (event) => metrics.logtoRequest(event),
+    onEventDropped: (reason) => metrics.eventDropped(reason),
     controllerMetrics: metrics.controller(),
     queueMetrics: metrics.queue(CONTROLLER_NAME),
     informerMetrics: metrics.informer(),
@@ -180,12 +188,14 @@ function combineHooks(first: OperatorHooks, second: OperatorHooks): OperatorHook
   const combined: OperatorHooks = {};
   const onLogtoRequest = chain(first.onLogtoRequest, second.onLogtoRequest);
   const onKubeCall = chain(first.onKubeCall, second.onKubeCall);
+  const onEventDropped = chain(first.onEventDropped, second.onEventDropped);
   const controllerMetrics = fanOut(first.controllerMetrics, second.controllerMetrics);
   const queueMetrics = fanOut(first.queueMetrics, second.queueMetrics);
   const informerMetrics = fanOut(first.informerMetrics, second.informerMetrics);
   const leaderElection = fanOut(first.leaderElection, second.leaderElection);
   if (onLogtoRequest) combined.onLogtoRequest = onLogtoRequest;
   if (onKubeCall) combined.onKubeCall = onKubeCall;
+  if (onEventDropped) combined.onEventDropped = onEventDropped;
   if (controllerMetrics) combined.controllerMetrics = controllerMetrics;
   if (queueMetrics) combined.queueMetrics = queueMetrics;
   if (informerMetrics) combined.informerMetrics = informerMetrics;

@@ -145,6 +145,17 @@ export class OperatorMetrics {
     labelNames: ['informer', 'type'] as const,
     registers: [this.registry],
   });
+  private readonly logtoTokenAvailable = new Gauge({
+    name: 'logto_operator_logto_token_available',
+    help: 'Whether this replica holds a Logto access token (0 while Logto or the credentials fail)',
+    registers: [this.registry],
+  });
+  private readonly eventsDropped = new Counter({
+    name: 'logto_operator_events_dropped_total',
+    help: 'Kubernetes Events not written, by reason (overflow, failed, shutdown)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: OperatorMetricsOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -222,6 +233,16 @@ export class OperatorMetrics {
     const { operation, method } = event;
     this.logtoRequests.inc({ operation, method, code: event.status === undefined ? 'error' : event.status });
     this.logtoDuration.observe({ operation, method }, event.durationMs / 1000);
+  }
+
+  /** For the token keeper's `onCheck`. */
+  logtoToken(available: boolean): void {
+    this.logtoTokenAvailable.set(available ? 1 : 0);
+  }
+
+  /** For the event recorder's `onDropped`. */
+  eventDropped(reason: string): void {
+    this.eventsDropped.inc({ reason });
   }
 
   /** leader_election_master_status for the Lease `name`: 0 until this replica leads. */

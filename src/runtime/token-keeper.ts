@@ -1,7 +1,7 @@
 /**
- * Keeps a Logto access token at hand from start-up on, for the readiness probe: a replica that cannot
- * get a token (Logto down, wrong credentials) stays unready instead of failing. Non-leaders make no
- * other Logto call, so without this their token would lapse and they would turn unready after an hour.
+ * Keeps a Logto access token at hand from start-up on, and says in the logs when it cannot get one
+ * (Logto down, wrong credentials): every replica, standbys included, reports Logto's health this way.
+ * It does not affect readiness: a Logto outage must not make every replica unready and stall rollouts.
  */
 import type { Logger } from '../log.js';
 import { realClock, sleep, type Clock } from '../controllers/runtime/clock.js';
@@ -22,6 +22,8 @@ export interface TokenKeeperOptions {
   /** Backoff after failures (default 1 s doubling to 30 s). */
   backoff?: { baseMs: number; maxMs: number };
   clock?: Clock;
+  /** Called after every check: whether a token is at hand (for a metric). */
+  onCheck?: (tokenAvailable: boolean) => void;
 }
 
 export class TokenKeeper {
@@ -51,15 +53,17 @@ export class TokenKeeper {
         if (!this.obtained) this.options.logger.info('obtained a Logto access token');
         this.obtained = true;
         this.failures = 0;
+        this.options.onCheck?.(true);
       } catch (err) {
         delay = backoffDelay(this.failures, { baseMs, maxMs });
         // LogtoApiError names the operation and status, never the credentials.
         this.options.logger.warn(
           { err: describeError(err), retryInMs: delay },
-          'cannot obtain a Logto access token; not ready',
+          'cannot obtain a Logto access token',
         );
         this.failures++;
         this.obtained = false;
+        this.options.onCheck?.(false);
       }
       await sleep(clock, delay, this.halt.signal);
     }

@@ -8,9 +8,9 @@ import {
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
-  type KubeConfig,
   type V1Secret,
 } from '@kubernetes/client-node';
+import type { KubeClient } from '../../kube/client.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../crd/logto-application.js';
 import { httpStatusOf } from '../runtime/index.js';
@@ -34,9 +34,13 @@ export class KubernetesOperations implements KubeOperations {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
 
-  constructor(kubeConfig: KubeConfig) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  /**
+   * Every call is bounded by the client's request timeout and stops when the reconcile's abort
+   * signal fires (the client reads it from the abort scope the reconciler runs in).
+   */
+  constructor(kube: KubeClient) {
+    this.core = kube.api(CoreV1Api);
+    this.custom = kube.api(CustomObjectsApi);
   }
 
   async applyMetadata(resource: LogtoApplication, annotations: Record<string, string>): Promise<void> {

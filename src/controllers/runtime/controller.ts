@@ -78,11 +78,26 @@ export interface ControllerOptions {
   clock?: Clock;
 }
 
+export interface StopOptions {
+  /** How long in-flight reconciles may take to finish (default 30 s). */
+  timeoutMs?: number;
+  /**
+   * After the deadline, how long to wait for the aborted reconciles to return (default 2 s): they stop
+   * at their next Kubernetes or Logto call, which the abort cuts short.
+   */
+  abortGraceMs?: number;
+}
+
 export interface StopResult {
   /** True when in-flight reconciles were still running at the deadline (their signal was aborted). */
   timedOut: boolean;
-  /** Keys still being reconciled when `stop()` returned. */
+  /** Keys being reconciled at the deadline. */
   inFlight: ObjectKey[];
+  /**
+   * Every worker has returned. False when a reconcile ignored its abort signal through the grace
+   * period: the process should exit without handing its work over (its writes may still land).
+   */
+  workersReturned: boolean;
 }
 
 /**
@@ -103,6 +118,9 @@ export class Controller {
   private workers: Promise<void>[] = [];
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private active = 0;
+  private stopping: Promise<StopResult> | undefined;
+  /** Ends the wait of a `stop()` in progress at once (a second, shorter `stop()`). */
+  private expireStop: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
     const concurrency = options.concurrency ?? 1;
@@ -146,34 +164,62 @@ export class Controller {
   }
 
   /**
-   * Stops taking work and waits up to `timeoutMs` (default 30 s) for in-flight reconciles. At the
-   * deadline their `signal` is aborted and `stop()` returns without waiting further.
+   * Stops taking work and waits up to `timeoutMs` for in-flight reconciles. At the deadline their
+   * `signal` is aborted, and `stop()` waits up to `abortGraceMs` more for the workers to return. A
+   * second call while stopping returns the same result; with `timeoutMs: 0` it aborts at once.
    */
-  async stop(options: { timeoutMs?: number } = {}): Promise<StopResult> {
+  stop(options: StopOptions = {}): Promise<StopResult> {
+    if (this.stopping) {
+      if (options.timeoutMs === 0) this.expireStop?.();
+      return this.stopping;
+    }
     if (this.state === 'new' || this.state === 'stopped') {
       this.state = 'stopped';
       this.queue.shutDown();
-      return { timedOut: false, inFlight: [] };
+      return Promise.resolve({ timedOut: false, inFlight: [], workersReturned: true });
     }
+    this.stopping = this.drainOrAbort(options.timeoutMs ?? 30_000, options.abortGraceMs ?? 2_000);
+    return this.stopping;
+  }
+
+  private async drainOrAbort(timeoutMs: number, abortGraceMs: number): Promise<StopResult> {
     this.state = 'stopping';
-    const timeoutMs = options.timeoutMs ?? 30_000;
     this.log.info({ inFlight: this.inFlight.size, timeoutMs }, 'stopping: waiting for in-flight reconciles');
-    const drained = this.queue.shutDownWithDrain().then(() => Promise.all(this.workers));
-    let timer: unknown;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = this.clock.setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
-    this.clock.clearTimeout(timer);
-    this.state = 'stopped';
-    if (outcome === 'drained') {
+    const drained = this.queue
+      .shutDownWithDrain()
+      .then(() => Promise.all(this.workers))
+      .then(() => 'returned' as const);
+    const expired = new Promise<'expired'>((resolve) => (this.expireStop = () => resolve('expired')));
+    if ((await this.within(timeoutMs, drained, expired)) === 'returned') {
+      this.state = 'stopped';
       this.log.info('stopped');
-      return { timedOut: false, inFlight: [] };
+      return { timedOut: false, inFlight: [], workersReturned: true };
     }
     const inFlight = [...this.inFlight].map(keyFromString);
     this.abort.abort(new Error(`controller ${this.name} stopped`));
     this.log.warn({ inFlight: [...this.inFlight] }, 'stop deadline passed with reconciles in flight');
-    return { timedOut: true, inFlight };
+    const workersReturned = (await this.within(abortGraceMs, drained)) === 'returned';
+    this.state = 'stopped';
+    if (!workersReturned) {
+      this.log.error(
+        { inFlight: [...this.inFlight], abortGraceMs },
+        'reconciles did not return after being aborted',
+      );
+    }
+    return { timedOut: true, inFlight, workersReturned };
+  }
+
+  /** The first of `outcomes` to settle, or 'timeout' after `ms`. */
+  private async within<T>(ms: number, ...outcomes: Promise<T>[]): Promise<T | 'timeout'> {
+    let timer: unknown;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      return await Promise.race([...outcomes, timeout]);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
   }
 
   private async runWorker(): Promise<void> {

@@ -9,6 +9,7 @@ export {
   type ReconcileResult,
   type RequeueAfterError,
   type Reconciler,
+  type StopOptions as ControllerStopOptions,
   type StopResult,
 } from './controller.js';
 export { describeError, httpStatusOf } from './errors.js';

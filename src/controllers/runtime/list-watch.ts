@@ -1,10 +1,11 @@
 import {
   HttpMethod,
   KubernetesObjectApi,
-  Watch,
   type KubeConfig,
   type KubernetesObject,
+  type Watch,
 } from '@kubernetes/client-node';
+import { toKubeClient, type KubeClient } from '../../kube/client.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -78,7 +79,8 @@ export function collectionPath(resource: ResourceType, namespace?: string): stri
 }
 
 /**
- * Raw GETs through the generated client's configuration (auth, TLS, middleware), returning the JSON as
+ * Raw GETs through the generated client's configuration (auth, pooled connections, request timeout),
+ * returning the JSON as
  * sent. The typed list calls would deserialise into model classes (dates as `Date`), which would not
  * match the plain objects the watch stream delivers.
  */
@@ -111,11 +113,13 @@ export class KubernetesListWatch<T extends KubernetesObject> implements ListWatc
   private readonly watcher: Watch;
   private readonly options: KubernetesListWatchOptions;
 
-  constructor(kubeConfig: KubeConfig, options: KubernetesListWatchOptions) {
+  /** `kube`: the operator's shared client (a bare KubeConfig gets one of its own). */
+  constructor(kube: KubeConfig | KubeClient, options: KubernetesListWatchOptions) {
     this.options = options;
     this.path = collectionPath(options.resource, options.namespace);
-    this.api = kubeConfig.makeApiClient(RawApi);
-    this.watcher = new Watch(kubeConfig);
+    const client = toKubeClient(kube);
+    this.api = client.api(RawApi);
+    this.watcher = client.watch();
     const { group, plural } = options.resource;
     const selector = [options.labelSelector, options.fieldSelector].filter(Boolean).join(',');
     this.description =

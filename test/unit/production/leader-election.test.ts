@@ -25,6 +25,8 @@ class FakeLeaseStore {
   readonly requests: { kind: 'get' | 'create' | 'update'; by: string; at: number }[] = [];
   /** Per identity: requests fail with this error, or never answer ('hang'). */
   readonly faults = new Map<string, Error | 'hang'>();
+  /** Per identity: how long its next GETs take (fake-clock ms), one entry per GET. */
+  readonly getDelays = new Map<string, number[]>();
 
   for(identity: string): LeaseStore {
     const guard = <T>(kind: 'get' | 'create' | 'update', act: () => T): Promise<T> => {
@@ -40,7 +42,13 @@ class FakeLeaseStore {
     };
     return {
       description: 'test/lease',
-      get: () => guard('get', () => this.snapshot()),
+      get: async () => {
+        const delay = this.getDelays.get(identity)?.shift() ?? 0;
+        // The answer is the Lease as it was when the apiserver read it: at the start of the delay.
+        const answer = guard('get', () => this.snapshot());
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        return answer;
+      },
       create: (record) =>
         guard('create', () => {
           if (this.lease) throw new LeaseConflictError('exists');
@@ -195,6 +203,33 @@ describe('LeaderElector', () => {
     await advance(RETRY_MS);
     expect(b.elector.isLeader()).toBe(true);
     expect(store.lease!.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 5 });
+  });
+
+  it('counts the lease duration from when a slow read ended, not from when it started', async () => {
+    const store = new FakeLeaseStore();
+    store.write({
+      holderIdentity: 'gone',
+      leaseDurationSeconds: 15,
+      acquireTime: new Date(0),
+      renewTime: new Date(0),
+      leaseTransitions: 0,
+    });
+    // The first read takes 4.9 s (just under the elector's 5 s request timeout); later ones are instant.
+    store.getDelays.set('b', [4_900]);
+    const b = candidate(store, 'b');
+    b.elector.start();
+    await advance(4_900);
+    const observedAt = Date.now();
+    // Attempts follow every 2 s: 6.9 s, 8.9 s, ... An elector that took its clock before the read would
+    // take over at 16.9 s, only 12 s after it saw the record, eating the margin between the renew
+    // deadline (10 s) and the lease duration (15 s) that keeps two leaders apart.
+    await advance(observedAt + LEASE_MS - 1 - Date.now());
+    expect(b.elector.isLeader()).toBe(false);
+    expect(store.holder).toBe('gone');
+    await advance(2 * RETRY_MS);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(b.startedAt! - observedAt).toBeGreaterThanOrEqual(LEASE_MS);
+    expect(b.startedAt! - observedAt).toBeLessThanOrEqual(LEASE_MS + RETRY_MS);
   });
 
   it('on stop, the leader releases the Lease and a candidate takes it at its next attempt', async () => {

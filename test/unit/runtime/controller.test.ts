@@ -216,14 +216,43 @@ describe('Controller', () => {
     expect(stopped).toBeUndefined();
     gate.resolve();
     await vi.advanceTimersByTimeAsync(0);
-    expect(stopped).toEqual({ timedOut: false, inFlight: [] });
+    expect(stopped).toEqual({ timedOut: false, inFlight: [], workersReturned: true });
     expect(calls.map((c) => c.key)).toEqual(['ns/a']);
     controller.enqueue(key('c'));
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls).toHaveLength(1);
   });
 
-  it('stop() gives up at the deadline and aborts the reconcile signal', async () => {
+  it('stop() aborts the reconcile signal at the deadline and waits for the workers to return', async () => {
+    let signal: AbortSignal | undefined;
+    let returned = 0;
+    const { controller, finished } = makeController(async (_k, context) => {
+      signal = context.signal;
+      // Like a Kubernetes or Logto call: ends as soon as the signal aborts.
+      await new Promise((_, reject) =>
+        context.signal.addEventListener('abort', () => reject(context.signal.reason)),
+      );
+    });
+    controller.start();
+    controller.enqueue(key('slow'));
+    await vi.advanceTimersByTimeAsync(0);
+    let stopped: unknown;
+    void controller.stop({ timeoutMs: 2000, abortGraceMs: 1000 }).then((r) => {
+      stopped = r;
+      returned = controller.activeWorkers();
+    });
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(stopped).toBeUndefined();
+    expect(signal?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signal?.aborted).toBe(true);
+    expect(stopped).toEqual({ timedOut: true, inFlight: [key('slow')], workersReturned: true });
+    // Resolved only once the worker had returned: nothing is running any more.
+    expect(returned).toBe(0);
+    expect(finished.map((e) => e.outcome)).toEqual(['error']);
+  });
+
+  it('stop() gives up on a worker that ignores its abort signal after the grace period', async () => {
     let signal: AbortSignal | undefined;
     const { controller } = makeController((_k, context) => {
       signal = context.signal;
@@ -233,13 +262,35 @@ describe('Controller', () => {
     controller.enqueue(key('stuck'));
     await vi.advanceTimersByTimeAsync(0);
     let stopped: unknown;
-    void controller.stop({ timeoutMs: 2000 }).then((r) => (stopped = r));
-    await vi.advanceTimersByTimeAsync(1999);
-    expect(stopped).toBeUndefined();
-    expect(signal?.aborted).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(stopped).toEqual({ timedOut: true, inFlight: [key('stuck')] });
+    void controller.stop({ timeoutMs: 2000, abortGraceMs: 1000 }).then((r) => (stopped = r));
+    await vi.advanceTimersByTimeAsync(2000);
     expect(signal?.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(stopped).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stopped).toEqual({ timedOut: true, inFlight: [key('stuck')], workersReturned: false });
+    expect(controller.activeWorkers()).toBe(1);
+  });
+
+  it('a second stop() with no time left aborts a stop in progress at once', async () => {
+    let signal: AbortSignal | undefined;
+    const { controller } = makeController((_k, context) => {
+      signal = context.signal;
+      return new Promise((_, reject) =>
+        context.signal.addEventListener('abort', () => reject(context.signal.reason)),
+      );
+    });
+    controller.start();
+    controller.enqueue(key('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    const first = controller.stop({ timeoutMs: 30_000 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(signal?.aborted).toBe(false);
+    const second = controller.stop({ timeoutMs: 0 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signal?.aborted).toBe(true);
+    expect(await second).toEqual(await first);
+    expect((await first).workersReturned).toBe(true);
   });
 
   it('rejects a non-positive concurrency and a second start', () => {

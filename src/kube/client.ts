@@ -1,0 +1,245 @@
+/**
+ * One HTTP layer under every Kubernetes API client of the operator.
+ *
+ * `@kubernetes/client-node` 2.0.1 builds a new undici `Agent` for every request
+ * (`KubeConfig.applySecurityAuthentication` → `createDispatcher`), so every call opened a new TLS
+ * connection to the apiserver. Here the generated clients get their own configuration (the same
+ * `KubeConfig` authenticates each request: tokens, exec plugins, impersonation), with:
+ * - an `HttpLibrary` that sends through one keep-alive undici `Agent` per apiserver (connections
+ *   capped), replacing the per-request dispatcher client-node sets;
+ * - a timeout on every request, and the abort signal of the reconcile in progress (see
+ *   `util/abort-scope.ts`) besides any signal the caller set on the request.
+ *
+ * Watches (client-node's `Watch`, which calls `fetch` itself) authenticate through the same layer and
+ * get a second, uncapped keep-alive `Agent` with the same TLS settings: over HTTP/1.1 a watch holds
+ * its connection for minutes, and sharing the capped pool would let watches starve requests. They have
+ * no request timeout (the server ends them after `timeoutSeconds`; the informer's watchdog catches
+ * silence). Over HTTP/2, which the apiserver negotiates on TLS, each pool is one connection.
+ */
+import {
+  ResponseContext,
+  ServerConfiguration,
+  Watch,
+  createConfiguration,
+  wrapHttpLibrary,
+  type ApiConstructor,
+  type ApiType,
+  type Configuration,
+  type KubeConfig,
+  type PromiseHttpLibrary,
+  type RequestContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
+import { Agent, ProxyAgent, fetch, type Dispatcher } from 'undici';
+import { currentAbortSignal } from '../util/abort-scope.js';
+
+export interface KubeClientOptions {
+  /** Bound on one request, response body included (watches excluded). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Connections to the apiserver for requests (not watches). Default 16. */
+  maxConnections?: number;
+}
+
+export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONNECTIONS = 16;
+/** As client-go: TCP keep-alive probes after 30 s idle (below common load-balancer idle timeouts). */
+const TCP_KEEPALIVE_DELAY_MS = 30_000;
+/**
+ * Over TLS the apiserver negotiates HTTP/2 (undici offers it by default), as with client-go: requests
+ * are streams on one connection. A PING unanswered by the next one closes the connection, so a dead
+ * one is replaced (client-go's health check: 30 s idle, 15 s timeout).
+ */
+const H2_PING_INTERVAL_MS = 30_000;
+const USER_AGENT = 'logto-operator';
+
+/** A Kubernetes request that got no complete answer within the request timeout. */
+export class KubeRequestTimeoutError extends Error {
+  constructor(method: string, path: string, timeoutMs: number) {
+    super(`Kubernetes ${method} ${path} got no answer within ${timeoutMs} ms`);
+    this.name = 'KubeRequestTimeoutError';
+  }
+}
+
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly requestTimeoutMs: number;
+  private readonly requests: Dispatcher;
+  private readonly watches: Dispatcher;
+  private readonly configuration: Configuration;
+  private closed: Promise<void> | undefined;
+  private lastAbandonedWriteAt: number | undefined;
+
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.kubeConfig = kubeConfig;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS;
+    const tls = tlsOptions(kubeConfig);
+    this.requests = dispatcher(kubeConfig, tls, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    this.watches = dispatcher(kubeConfig, tls, undefined);
+    this.configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: this.authentication(this.requests) },
+      httpApi: wrapHttpLibrary(
+        new BoundedHttpLibrary(this.requestTimeoutMs, () => (this.lastAbandonedWriteAt = Date.now())),
+      ),
+    });
+  }
+
+  /** A generated API client (CoreV1Api, CustomObjectsApi, ...) on the shared connections. */
+  api<T extends ApiType>(type: ApiConstructor<T>): T {
+    return new type(this.configuration);
+  }
+
+  /**
+   * Whether a write got no answer (timed out, aborted, connection lost) within the last `ms`: the
+   * apiserver may still apply it, so a successor should not be invited to start at once.
+   */
+  abandonedWriteWithin(ms: number): boolean {
+    return this.lastAbandonedWriteAt !== undefined && Date.now() - this.lastAbandonedWriteAt < ms;
+  }
+
+  /** A client-node `Watch` on the watch connections, authenticated as the API clients. */
+  watch(): Watch {
+    const { kubeConfig } = this;
+    const authentication = this.authentication(this.watches);
+    // Watch uses only these two methods of its KubeConfig.
+    const view: Pick<KubeConfig, 'getCurrentCluster' | 'applySecurityAuthentication'> = {
+      getCurrentCluster: () => kubeConfig.getCurrentCluster(),
+      applySecurityAuthentication: async (context) => authentication.applySecurityAuthentication(context),
+    };
+    return new Watch(view as KubeConfig);
+  }
+
+  /** Closes every connection, cutting requests still waiting (a hung apiserver) short. */
+  close(): Promise<void> {
+    this.closed ??= Promise.all([this.requests.destroy(), this.watches.destroy()]).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.closed;
+  }
+
+  private authentication(pool: Dispatcher): SecurityAuthentication {
+    const { kubeConfig } = this;
+    return {
+      getName: () => 'kubeconfig authentication on pooled connections',
+      async applySecurityAuthentication(context: RequestContext) {
+        // Headers (bearer token, exec plugin, basic auth, impersonation) as client-node sets them;
+        // the dispatcher it builds for this one request is replaced by the pool.
+        await kubeConfig.applySecurityAuthentication(context);
+        context.setDispatcher(pool);
+        context.setHeaderParam('User-Agent', USER_AGENT);
+      },
+    };
+  }
+}
+
+/** client-node's `IsomorphicFetchHttpLibrary`, with a timeout and the reconcile's abort signal. */
+class BoundedHttpLibrary implements PromiseHttpLibrary {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onAbandonedWrite: () => void,
+  ) {}
+
+  async send(request: RequestContext): Promise<ResponseContext> {
+    const method = request.getHttpMethod().toString();
+    const path = new URL(request.getUrl()).pathname;
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new KubeRequestTimeoutError(method, path, this.timeoutMs)),
+      this.timeoutMs,
+    );
+    const signals = [timeout.signal, request.getSignal(), currentAbortSignal()].filter(
+      (signal): signal is AbortSignal => signal !== undefined,
+    );
+    const signal = AbortSignal.any(signals);
+    try {
+      const response = await fetch(request.getUrl(), {
+        method,
+        body: request.getBody() as string | undefined,
+        headers: request.getHeaders(),
+        signal,
+        dispatcher: request.getDispatcher(),
+      }).catch((error: unknown) => {
+        // No answer: the apiserver may have the request and still apply it.
+        if (method !== 'GET') this.onAbandonedWrite();
+        throw error;
+      });
+      // Read the body under the same bound: a server can stall after the headers too.
+      const body = Buffer.from(await response.arrayBuffer());
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => (headers[name] = value));
+      return new ResponseContext(response.status, headers, {
+        text: () => Promise.resolve(body.toString('utf8')),
+        binary: () => Promise.resolve(body),
+        stream: () => null,
+      });
+    } catch (error) {
+      throw signal.aborted ? (signal.reason as Error) : error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+type TlsOptions = Pick<
+  RequestOptions,
+  'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'
+>;
+
+/** The TLS settings of the current cluster and user, read once (as client-go's rest.Config). */
+function tlsOptions(kubeConfig: KubeConfig): TlsOptions {
+  const cluster = kubeConfig.getCurrentCluster();
+  const user = kubeConfig.getCurrentUser();
+  const read = (file: string | undefined, data: string | undefined): Buffer | undefined =>
+    file ? readFileSync(file) : data ? Buffer.from(data, 'base64') : undefined;
+  const options: TlsOptions = {};
+  const ca = read(cluster?.caFile, cluster?.caData);
+  const cert = read(user?.certFile, user?.certData);
+  const key = read(user?.keyFile, user?.keyData);
+  if (ca) options.ca = ca;
+  if (cert) options.cert = cert;
+  if (key) options.key = key;
+  if (cluster?.skipTLSVerify) options.rejectUnauthorized = false;
+  if (cluster?.tlsServerName) options.servername = cluster.tlsServerName;
+  return options;
+}
+
+/**
+ * A keep-alive pool to the current cluster: direct, or through its proxy (client-node's own proxy
+ * dispatcher for SOCKS, built once).
+ */
+function dispatcher(kubeConfig: KubeConfig, tls: TlsOptions, connections: number | undefined): Dispatcher {
+  const cluster = kubeConfig.getCurrentCluster();
+  const pool = {
+    ...(connections === undefined ? {} : { connections }),
+    h2Options: { pingInterval: H2_PING_INTERVAL_MS },
+  };
+  const options = kubeConfig.createDispatcherOptions(cluster, tls);
+  switch (options.type) {
+    case 'proxy':
+      return new ProxyAgent({
+        uri: options.uri,
+        requestTls: options.requestTls,
+        connect: options.connect,
+        ...pool,
+      });
+    case 'socks':
+      throw new Error('a SOCKS proxy for the apiserver is not supported');
+    case 'agent':
+      return new Agent({ connect: options.connect, ...pool });
+    case 'none':
+      return new Agent({
+        connect: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS },
+        ...pool,
+      });
+  }
+}
+
+/** `kube` itself, or a client with default settings over a bare KubeConfig (tests, tools). */
+export function toKubeClient(kube: KubeConfig | KubeClient): KubeClient {
+  return kube instanceof KubeClient ? kube : new KubeClient(kube);
+}

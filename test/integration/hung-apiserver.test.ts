@@ -1,0 +1,212 @@
+/**
+ * An apiserver that stops answering (its process SIGSTOPped: connections stay open, nothing comes
+ * back), on a control plane of this file's own. While it hangs:
+ * - reconciles end with an error after --kube-request-timeout instead of holding their worker, and the
+ *   workers go on to other keys;
+ * - SIGTERM exits within the shutdown deadline, and the Lease is not released (writes were left
+ *   unanswered: the apiserver may still apply them);
+ * then, the apiserver back, a second replica takes over only once the first one's Lease expired.
+ * With a request timeout longer than the shutdown deadline, the deadline aborts the hung reconciles
+ * (through their abort signal) and the process still exits in time.
+ */
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { startControlPlane, type ControlPlane } from '../support/control-plane/harness.js';
+import { eventually } from '../support/eventually.js';
+import { createTestNamespace } from '../support/kube.js';
+import { TestCluster } from '../support/operator.js';
+import { operatorProcesses } from '../support/operator-process.js';
+
+const KUBE_REQUEST_TIMEOUT_MS = 2_000;
+const SHUTDOWN_TIMEOUT_MS = 8_000;
+const LEASE_DURATION_MS = 20_000;
+const RESOURCES = 8;
+/** main.ts exits at the latest this long past the shutdown timeout. */
+const SHUTDOWN_OVERRUN_MS = 5_000;
+
+type LogLine = Record<string, unknown> & { msg?: string; time?: number };
+
+function logLines(output: string, msg: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine)
+    .filter((line) => line.msg === msg);
+}
+
+/** Reconciles that failed because a Kubernetes request got no answer in time. */
+function timedOutReconciles(output: string): LogLine[] {
+  return logLines(output, 'reconcile failed').filter((line) =>
+    JSON.stringify(line.err).includes(`got no answer within ${KUBE_REQUEST_TIMEOUT_MS} ms`),
+  );
+}
+
+describe('a hung apiserver', () => {
+  let plane: ControlPlane;
+  let emulator: LogtoEmulator;
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    plane = await startControlPlane();
+    cluster = new TestCluster(plane.kubeConfig);
+    emulator = await startLogtoEmulator();
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    await plane?.stop();
+  });
+  // Registered after the hook above, so it runs first: processes go before what they talk to.
+  const startProcess = operatorProcesses();
+
+  it('frees workers after the request timeout, exits within the shutdown deadline, and hands over only at lease expiry', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'hung');
+    const leases = cluster.kc.makeApiClient(CoordinationV1Api);
+    const readLease = () => leases.readNamespacedLease({ namespace: ns, name: 'logto-operator-leader' });
+    const env = (identity: string) => ({
+      WATCH_NAMESPACES: ns,
+      LEADER_ELECTION_NAMESPACE: ns,
+      POD_NAME: identity,
+      CONCURRENCY: '2',
+      KUBE_REQUEST_TIMEOUT: `${KUBE_REQUEST_TIMEOUT_MS}ms`,
+      SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`,
+      LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
+      // Long enough that the first replica is still leading when it is told to stop (not lost).
+      RENEW_DEADLINE: '18s',
+      RETRY_PERIOD: '2s',
+    });
+    // Logto is slow, so that reconciles are in flight whenever the apiserver stops.
+    emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
+
+    const first = startProcess(plane.kubeconfigPath, emulator, env('hung-1'));
+    await eventually(async () => (await readLease()).spec?.holderIdentity === 'hung-1', {
+      what: 'first to lead',
+      timeoutMs: 60_000,
+    });
+    const names = Array.from({ length: RESOURCES }, (_, i) => `hung-${i}`);
+    for (const name of names) {
+      await cluster.create(ns, name, {
+        type: 'Traditional',
+        oidcClientMetadata: { redirectUris: [`https://${name}.example/cb`] },
+      });
+    }
+    await eventually(
+      async () =>
+        (await Promise.all(names.map((n) => cluster.get(ns, n)))).some((r) => r?.status?.applicationId),
+      { what: 'reconciles under way', intervalMs: 50 },
+    );
+
+    const apiserver = plane.pids.kubeApiserver;
+    process.kill(apiserver, 'SIGSTOP');
+    let firstExitedAt = 0;
+    try {
+      // More reconciles end on the timeout than there are workers: each worker was freed and took
+      // another key.
+      const failed = await eventually(
+        () => {
+          const lines = timedOutReconciles(first.output());
+          return new Set(lines.map((l) => l.name)).size > 2 && lines;
+        },
+        { what: 'reconciles ending on the Kubernetes request timeout', timeoutMs: 10_000 },
+      );
+      expect(failed.length).toBeGreaterThan(2);
+
+      const signalledAt = performance.now();
+      first.kill('SIGTERM');
+      const code = await first.exited;
+      firstExitedAt = Date.now();
+      const shutdownMs = performance.now() - signalledAt;
+      console.log(`shutdown with a hung apiserver took ${Math.round(shutdownMs)} ms`);
+      expect(code).toBe(0);
+      expect(shutdownMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + SHUTDOWN_OVERRUN_MS);
+      const output = first.output();
+      expect(logLines(output, 'shutdown complete')).toHaveLength(1);
+      expect(logLines(output, 'released the leader lease')).toEqual([]);
+    } finally {
+      process.kill(apiserver, 'SIGCONT');
+    }
+
+    // Not released: the Lease still names the first replica, as last renewed before the apiserver hung.
+    const lease = await eventually(async () => await readLease(), { what: 'the apiserver back' });
+    expect(lease.spec?.holderIdentity).toBe('hung-1');
+    const lastRenewal = new Date(lease.spec!.renewTime as unknown as string);
+
+    const second = startProcess(plane.kubeconfigPath, emulator, env('hung-2'));
+    const takenOver = await eventually(
+      async () => {
+        const current = await readLease();
+        return current.spec?.holderIdentity === 'hung-2' && current;
+      },
+      { what: 'second to lead', timeoutMs: 60_000, intervalMs: 200 },
+    );
+    const acquiredAt = new Date(takenOver.spec!.acquireTime as unknown as string);
+    expect(acquiredAt.getTime() - lastRenewal.getTime()).toBeGreaterThanOrEqual(LEASE_DURATION_MS);
+    // It reconciled nothing before it held the Lease: no Management API call since the first exited
+    // came before the takeover (token fetches aside: every replica keeps a token).
+    const apiCallsSinceExit = () =>
+      emulator.calls.list().filter((c) => c.timestamp > firstExitedAt && c.path.startsWith('/api/'));
+    await eventually(() => apiCallsSinceExit().length > 0, { what: 'the second replica at work' });
+    for (const name of names) await cluster.waitReady(ns, name, 'True', undefined, 60_000);
+    const apiCalls = apiCallsSinceExit();
+    expect(apiCalls.filter((c) => c.timestamp < acquiredAt.getTime())).toEqual([]);
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('aborts reconciles hung on Kubernetes calls at the shutdown deadline, and exits in time', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'hung-abort');
+    const shutdownTimeoutMs = 4_000;
+    emulator.faults.clear();
+    emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
+    const operator = startProcess(plane.kubeconfigPath, emulator, {
+      WATCH_NAMESPACES: ns,
+      LEADER_ELECTION_NAMESPACE: ns,
+      POD_NAME: 'hung-abort-1',
+      CONCURRENCY: '2',
+      // Longer than the shutdown deadline: only the abort can end the hung requests in time.
+      KUBE_REQUEST_TIMEOUT: '60s',
+      SHUTDOWN_TIMEOUT: `${shutdownTimeoutMs}ms`,
+      LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
+      RENEW_DEADLINE: '18s',
+      RETRY_PERIOD: '2s',
+    });
+    await eventually(() => logLines(operator.output(), 'became the leader').length > 0, {
+      what: 'leading',
+      timeoutMs: 60_000,
+    });
+    const names = Array.from({ length: RESOURCES }, (_, i) => `abort-${i}`);
+    for (const name of names) {
+      await cluster.create(ns, name, {
+        type: 'Traditional',
+        oidcClientMetadata: { redirectUris: [`https://${name}.example/cb`] },
+      });
+    }
+    await eventually(
+      async () =>
+        (await Promise.all(names.map((n) => cluster.get(ns, n)))).some((r) => r?.status?.applicationId),
+      { what: 'reconciles under way', intervalMs: 50 },
+    );
+    const apiserver = plane.pids.kubeApiserver;
+    process.kill(apiserver, 'SIGSTOP');
+    try {
+      // Long enough for the in-flight reconciles to finish their Logto calls and block on Kubernetes.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const signalledAt = performance.now();
+      operator.kill('SIGTERM');
+      const code = await operator.exited;
+      const shutdownMs = performance.now() - signalledAt;
+      console.log(`shutdown past its deadline took ${Math.round(shutdownMs)} ms`);
+      expect(code).toBe(0);
+      expect(shutdownMs).toBeLessThan(shutdownTimeoutMs + SHUTDOWN_OVERRUN_MS);
+      const output = operator.output();
+      const [stopping] = logLines(output, 'stopping: waiting for in-flight reconciles');
+      expect(stopping?.inFlight).toBeGreaterThan(0);
+      expect(logLines(output, 'stop deadline passed with reconciles in flight')).toHaveLength(1);
+      expect(logLines(output, 'reconciles did not return after being aborted')).toEqual([]);
+      expect(logLines(output, 'released the leader lease')).toEqual([]);
+      expect(logLines(output, 'shutdown complete')).toHaveLength(1);
+    } finally {
+      process.kill(apiserver, 'SIGCONT');
+    }
+  });
+});
