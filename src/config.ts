@@ -196,8 +196,8 @@ export const SETTINGS = {
   metricsBindAddress: {
     flag: 'metrics-bind-address',
     env: 'METRICS_BIND_ADDRESS',
-    default: ':8080',
-    description: 'host:port serving Prometheus /metrics (":8080" is every interface); "0" disables it.',
+    default: ':8443',
+    description: 'host:port serving Prometheus /metrics (":8443" is every interface); "0" disables it.',
   },
   metricsSecure: {
     flag: 'metrics-secure',

@@ -22,7 +22,7 @@ const load = (argv: string[] = [], env: Record<string, string> = {}, sys: Partia
   loadConfig(argv, { ...required, ...env }, { ...system, ...sys });
 
 describe('production settings', () => {
-  it('defaults: leader election on, 15s/10s/2s, metrics on :8080, probes on :8081', () => {
+  it('defaults: leader election on, 15s/10s/2s, metrics on :8443, probes on :8081', () => {
     const config = load();
     expect(config.leaderElection).toEqual({
       enabled: true,
@@ -33,7 +33,7 @@ describe('production settings', () => {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
     });
-    expect(config.metricsBindAddress).toEqual({ host: undefined, port: 8080 });
+    expect(config.metricsBindAddress).toEqual({ host: undefined, port: 8443 });
     expect(config.healthProbeBindAddress).toEqual({ host: undefined, port: 8081 });
     expect(config.metricsSecure).toBe(true);
     expect(config.metricsCertDir).toBeUndefined();
