@@ -295,9 +295,7 @@ describe('Helm chart', () => {
     ]);
     const auth = objects.find(
       (o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-metrics-auth'),
-    ) as {
-      rules: unknown[];
-    };
+    ) as unknown as { rules: unknown[] };
     expect(auth.rules).toEqual([
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
