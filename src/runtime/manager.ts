@@ -6,6 +6,8 @@
  *   restart would not make the API server answer sooner).
  * - /readyz: caches synced and a Logto access token at hand. A replica that does not hold the Lease is
  *   ready too, so that a rollout can replace the leader with it.
+ * - /metrics: HTTPS, each scrape authenticated and authorized by the API server (metrics-endpoint.ts);
+ *   plain HTTP with `metricsSecure: false`.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BindAddress, OperatorConfig } from '../config.js';
