@@ -12,7 +12,8 @@
  * Then it checks the result: no dev dependency and no source in the image; a missing or malformed
  * setting fails cleanly (exit 2, one-line message); and with a valid configuration against a control
  * plane and the Logto emulator (both on 127.0.0.1) the operator makes a LogtoApplication Ready,
- * answers its probes and exits 0 on SIGTERM.
+ * answers its probes, serves /metrics over HTTPS (with a certificate from --metrics-cert-dir) to a
+ * ServiceAccount allowed to read it and to no one else, and exits 0 on SIGTERM.
  *
  *   npm run check:image                          starts its own control plane
  *   npm run check:image -- --kubeconfig <path>   uses that cluster (a fresh namespace in it)
@@ -22,17 +23,24 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { selfSignedCertificate } from '../src/runtime/metrics-tls.js';
 import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane, type ControlPlane } from '../test/support/control-plane/harness.js';
 import { freePort } from '../test/support/control-plane/ports.js';
 import { eventually } from '../test/support/eventually.js';
+import {
+  createMetricsReaderRole,
+  deleteMetricsAccess,
+  serviceAccountToken,
+} from '../test/support/metrics-access.js';
 import { TestCluster, decodeSecret } from '../test/support/operator.js';
+import { scrape } from '../test/support/scrape.js';
 
 const exec = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -387,15 +395,24 @@ async function checkContents(image: StageState): Promise<void> {
   log(`  ${packages} production packages, no dev dependency, no sources; runs as uid ${user}`);
 }
 
-async function checkAgainstCluster(image: StageState, kubeconfigPath: string): Promise<void> {
+async function checkAgainstCluster(image: StageState, kubeconfigPath: string, work: string): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const namespace = `check-image-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const emulator = await startLogtoEmulator();
+  const readerRole = `${namespace}-metrics-reader`;
   let operator: { child: ChildProcess; done: Promise<Run> } | undefined;
   try {
+    // The serving certificate of /metrics, as a mounted kubernetes.io/tls Secret would provide it.
+    const certificate = (await selfSignedCertificate()).current();
+    const certDir = path.join(work, 'metrics-certs');
+    await mkdir(certDir, { recursive: true });
+    await writeFile(path.join(certDir, 'tls.crt'), certificate.cert);
+    await writeFile(path.join(certDir, 'tls.key'), certificate.key, { mode: 0o600 });
+    await createMetricsReaderRole(kc, readerRole);
+    const prometheus = await serviceAccountToken(kc, namespace, 'prometheus', readerRole);
     await core.createNamespacedSecret({
       namespace,
       body: {
@@ -421,6 +438,7 @@ async function checkAgainstCluster(image: StageState, kubeconfigPath: string): P
       LEADER_ELECT: 'true',
       LEADER_ELECTION_ID: 'logto-operator-leader',
       METRICS_BIND_ADDRESS: `127.0.0.1:${metricsPort}`,
+      METRICS_CERT_DIR: certDir,
       HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${probePort}`,
     });
     const exited = operator.done.then((run) => {
@@ -441,17 +459,22 @@ async function checkAgainstCluster(image: StageState, kubeconfigPath: string): P
     }
     log(`  LogtoApplication Ready (application ${ready.status?.applicationId}), Secret published`);
 
-    for (const [port, route] of [
-      [probePort, '/healthz'],
-      [probePort, '/readyz'],
-      [metricsPort, '/metrics'],
-    ] as const) {
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}${route}`)).status === 200, {
+    for (const route of ['/healthz', '/readyz']) {
+      await eventually(async () => (await fetch(`http://127.0.0.1:${probePort}${route}`)).status === 200, {
         what: `GET ${route} = 200`,
         timeoutMs: 30_000,
       });
     }
-    log('  /healthz, /readyz and /metrics answer 200');
+    log('  /healthz and /readyz answer 200');
+
+    // Verified against the certificate given: the image served the one from METRICS_CERT_DIR.
+    const metricsUrl = `https://127.0.0.1:${metricsPort}/metrics`;
+    const anonymous = await scrape(metricsUrl, { ca: certificate.cert });
+    if (anonymous.status !== 401) throw new Error(`/metrics without a token: ${anonymous.status}, not 401`);
+    const allowed = await scrape(metricsUrl, { ca: certificate.cert, token: prometheus });
+    if (allowed.status !== 200 || !allowed.body.includes('controller_runtime_reconcile_total'))
+      throw new Error(`/metrics with an allowed token: ${allowed.status}, not 200 with the metrics`);
+    log('  /metrics over HTTPS: 401 without a token, 200 for a ServiceAccount bound to get /metrics');
 
     operator.child.kill('SIGTERM');
     const timer = setTimeout(() => operator?.child.kill('SIGKILL'), 30_000);
@@ -477,6 +500,7 @@ async function checkAgainstCluster(image: StageState, kubeconfigPath: string): P
       await operator.done;
     }
     await emulator.close();
+    await deleteMetricsAccess(kc, readerRole, [`${namespace}-prometheus`]);
     await core.deleteNamespace({ name: namespace }).catch(() => {});
   }
 }
@@ -526,7 +550,7 @@ export async function checkImage(options: {
       kubeconfig = plane.kubeconfigPath;
     }
     log('a valid configuration against the cluster and the Logto emulator');
-    await checkAgainstCluster(image, kubeconfig);
+    await checkAgainstCluster(image, kubeconfig, work);
     log('OK');
   } finally {
     killAll();

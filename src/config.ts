@@ -40,6 +40,10 @@ export interface ProcessConfig extends OperatorConfig {
   leaderElection: LeaderElectionConfig;
   /** Where /metrics is served; undefined when disabled (`0`). */
   metricsBindAddress: BindAddress | undefined;
+  /** HTTPS with authentication and authorization for /metrics; false only on a loopback address. */
+  metricsSecure: boolean;
+  /** Directory with tls.crt and tls.key for /metrics; undefined: a self-signed certificate. */
+  metricsCertDir: string | undefined;
   /** Where /healthz and /readyz are served; undefined when disabled (`0`). */
   healthProbeBindAddress: BindAddress | undefined;
 }
@@ -200,8 +204,22 @@ export const SETTINGS = {
   metricsBindAddress: {
     flag: 'metrics-bind-address',
     env: 'METRICS_BIND_ADDRESS',
-    default: ':8080',
-    description: 'host:port serving Prometheus /metrics (":8080" is every interface); "0" disables it.',
+    default: ':8443',
+    description: 'host:port serving Prometheus /metrics (":8443" is every interface); "0" disables it.',
+  },
+  metricsSecure: {
+    flag: 'metrics-secure',
+    env: 'METRICS_SECURE',
+    default: 'true',
+    boolean: true,
+    description:
+      'Serve /metrics over HTTPS, each scrape authenticated (TokenReview) and authorized (SubjectAccessReview: get on /metrics). false: plain HTTP, only on a loopback address.',
+  },
+  metricsCertDir: {
+    flag: 'metrics-cert-dir',
+    env: 'METRICS_CERT_DIR',
+    description:
+      'Directory with tls.crt and tls.key for /metrics (reloaded when they change). Default: a self-signed certificate made at start.',
   },
   healthProbeBindAddress: {
     flag: 'health-probe-bind-address',
@@ -268,6 +286,27 @@ export function parseBindAddress(value: string, what: string): BindAddress | und
   if (!match || port > 65_535)
     throw new ConfigError(`${what}: "${value}" is not host:port (e.g. :8080, 127.0.0.1:8080) or 0`);
   return { host: match[1] ?? (match[2] || undefined), port };
+}
+
+/** Whether `address` listens on the loopback interface only (127.0.0.0/8, ::1 or localhost). */
+export function isLoopback(address: BindAddress): boolean {
+  const host = address.host?.toLowerCase();
+  if (host === undefined) return false;
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function metricsServing(
+  get: (key: keyof typeof SETTINGS) => string | undefined,
+  address: BindAddress | undefined,
+): Pick<ProcessConfig, 'metricsSecure' | 'metricsCertDir'> {
+  const secure = parseBoolean(get('metricsSecure')!, 'metrics secure');
+  const certDir = get('metricsCertDir');
+  if (!secure && address && !isLoopback(address))
+    throw new ConfigError(
+      'metrics secure: plain HTTP (false) is only allowed on a loopback metrics bind address, e.g. 127.0.0.1:8080',
+    );
+  if (!secure && certDir) throw new ConfigError('metrics cert dir: only used with --metrics-secure=true');
+  return { metricsSecure: secure, metricsCertDir: certDir };
 }
 
 function atLeast(ms: number, minimum: number, what: string): number {
@@ -355,6 +394,7 @@ export function loadConfig(
         `${SETTINGS.clientId.env} and ${SETTINGS.clientSecret.env}`,
     );
   }
+  const metricsBindAddress = parseBindAddress(get('metricsBindAddress')!, 'metrics bind address');
   return {
     logtoEndpoint: endpoint.replace(/\/+$/, ''),
     logtoPublicEndpoint: (get('logtoPublicEndpoint') ?? endpoint).replace(/\/+$/, ''),
@@ -379,7 +419,8 @@ export function loadConfig(
     ),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),
     leaderElection: leaderElectionConfig(get, env, system),
-    metricsBindAddress: parseBindAddress(get('metricsBindAddress')!, 'metrics bind address'),
+    metricsBindAddress,
+    ...metricsServing(get, metricsBindAddress),
     healthProbeBindAddress: parseBindAddress(get('healthProbeBindAddress')!, 'health probe bind address'),
   };
 }

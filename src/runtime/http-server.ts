@@ -1,5 +1,8 @@
-/** A small HTTP server for the probe and metrics endpoints (GET/HEAD only, plain text answers). */
+/**
+ * A small HTTP(S) server for the probe and metrics endpoints (GET/HEAD only, plain text answers).
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { BindAddress } from '../config.js';
 import type { Logger } from '../log.js';
@@ -9,13 +12,28 @@ export interface Response {
   status: number;
   body: string;
   contentType?: string;
+  /** More response headers, e.g. `www-authenticate`. */
+  headers?: Record<string, string>;
 }
 
 /** Handlers by exact path. */
-export type Routes = Record<string, () => Response | Promise<Response>>;
+export type Routes = Record<string, (request: IncomingMessage) => Response | Promise<Response>>;
+
+/** A PEM certificate (chain) and its private key. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/** The certificate of an HTTPS server; a changed one is used for new connections. */
+export interface TlsSource {
+  current(): KeyPair;
+  /** Calls `listener` with each new pair; returns the unsubscribe function. */
+  onChange(listener: (pair: KeyPair) => void): () => void;
+}
 
 export interface HttpEndpoint {
-  /** `http://host:port` as bound (the real port when 0 was asked). */
+  /** `http(s)://host:port` as bound (the real port when 0 was asked). */
   readonly url: string;
   readonly address: AddressInfo;
   close(): Promise<void>;
@@ -40,15 +58,20 @@ export async function startHttpServer(options: {
   logger: Logger;
   /** For logs, e.g. `metrics`. */
   name: string;
+  /** Serve HTTPS with this certificate (TLS 1.2 or later), instead of plain HTTP. */
+  tls?: TlsSource | undefined;
 }): Promise<HttpEndpoint> {
-  const { routes, logger, name } = options;
-  const server: Server = createServer((request, response) => {
+  const { routes, logger, name, tls } = options;
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
     answer(routes, request, response).catch((err: unknown) => {
       logger.error({ err: describeError(err), server: name, path: request.url }, 'HTTP handler failed');
       if (!response.headersSent) write(response, { status: 500, body: 'internal error' }, request.method);
       else response.destroy();
     });
-  });
+  };
+  const https = tls && createHttpsServer({ ...tls.current(), minVersion: 'TLSv1.2' }, handler);
+  const server: Server = https || createServer(handler);
+  const unsubscribe = tls?.onChange((pair) => https!.setSecureContext(pair));
   // Probes and scrapes are short: no request should hold the server open for long.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -61,13 +84,14 @@ export async function startHttpServer(options: {
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ server: name, address: url, paths: Object.keys(routes) }, 'serving HTTP');
   let closing: Promise<void> | undefined;
   return {
     url,
     address,
     close() {
+      unsubscribe?.();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections of scrapers would otherwise hold close() open.
@@ -87,11 +111,16 @@ async function answer(routes: Routes, request: IncomingMessage, response: Server
     response.setHeader('allow', 'GET, HEAD');
     return write(response, { status: 405, body: 'method not allowed' }, request.method);
   }
-  write(response, await route(), request.method);
+  write(response, await route(request), request.method);
 }
 
-function write(response: ServerResponse, { status, body, contentType }: Response, method?: string): void {
+function write(
+  response: ServerResponse,
+  { status, body, contentType, headers }: Response,
+  method?: string,
+): void {
   response.writeHead(status, {
+    ...headers,
     'content-type': contentType ?? 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',

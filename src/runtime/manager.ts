@@ -8,6 +8,8 @@
  * - /readyz: caches synced and this replica running its loops, as leader or standby. A standby is
  *   ready too, so that a rollout can replace the leader with it. Logto's health is not part of it: a
  *   Logto outage would otherwise make every replica unready at once and stall rollouts.
+ * - /metrics: HTTPS, each scrape authenticated and authorized by the API server (metrics-endpoint.ts);
+ *   plain HTTP with `metricsSecure: false`.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BindAddress, OperatorConfig } from '../config.js';
@@ -21,11 +23,16 @@ import {
 } from '../operator.js';
 import { probe, startHttpServer, type HttpEndpoint, type Routes } from './http-server.js';
 import { OperatorMetrics, type OperatorMetricsOptions } from './metrics.js';
+import { metricsServing, type MetricsServing, type MetricsServingOptions } from './metrics-endpoint.js';
 import { TokenKeeper, type TokenKeeperOptions } from './token-keeper.js';
 
 export interface ManagerConfig extends OperatorConfig {
   metricsBindAddress?: BindAddress | undefined;
   healthProbeBindAddress?: BindAddress | undefined;
+  /** /metrics over HTTPS with TokenReview/SubjectAccessReview (default true); false: plain HTTP. */
+  metricsSecure?: boolean | undefined;
+  /** Directory with the metrics server's tls.crt and tls.key; undefined: self-signed. */
+  metricsCertDir?: string | undefined;
 }
 
 export interface ManagerOptions {
@@ -35,13 +42,15 @@ export interface ManagerOptions {
   /** More observers, called after the metrics' own (tests). */
   hooks?: OperatorHooks;
   metrics?: OperatorMetricsOptions;
+  /** Review client and cache settings of the /metrics authorizer (tests). */
+  metricsServing?: Pick<MetricsServingOptions, 'reviews' | 'authorizer'>;
   tokenKeeper?: Pick<TokenKeeperOptions, 'checkIntervalMs' | 'backoff'>;
 }
 
 export interface Manager {
   operator: Operator;
   metrics: OperatorMetrics;
-  /** `http://host:port` of the servers, when enabled. */
+  /** `http(s)://host:port` of the servers, when enabled (metrics: https unless metricsSecure is false). */
   metricsUrl: string | undefined;
   healthUrl: string | undefined;
   /** See {@link Operator.leadershipLost}. */
@@ -69,23 +78,38 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
       : undefined;
 
   const health: Routes = { '/healthz': probe(liveness), '/readyz': probe(readiness) };
-  const scrape: Routes = {
-    '/metrics': async () => ({ status: 200, body: await metrics.render(), contentType: metrics.contentType }),
-  };
   const servers: HttpEndpoint[] = [];
-  const closeServers = () => Promise.all(servers.map((server) => server.close()));
+  let serving: MetricsServing | undefined;
+  const closeServers = async () => {
+    await Promise.all(servers.map((server) => server.close()));
+    serving?.close();
+  };
   let metricsUrl: string | undefined;
   let healthUrl: string | undefined;
   let operator: Operator;
   let keeper: TokenKeeper;
   try {
     const { metricsBindAddress: metricsAt, healthProbeBindAddress: healthAt } = config;
+    if (metricsAt) {
+      serving = await metricsServing({
+        metrics,
+        kubeConfig: options.kubeConfig,
+        logger,
+        secure: config.metricsSecure ?? true,
+        certDir: config.metricsCertDir,
+        ...options.metricsServing,
+      });
+    }
+    const scrape: Routes = serving?.routes ?? {};
+    const tls = serving?.tls;
     if (metricsAt && healthAt && sameAddress(metricsAt, healthAt)) {
+      // One server, so one scheme: with secure metrics the probes are served over HTTPS too.
       const server = await startHttpServer({
         address: metricsAt,
         routes: { ...health, ...scrape },
         logger,
         name: 'metrics+probes',
+        tls,
       });
       servers.push(server);
       metricsUrl = healthUrl = server.url;
@@ -95,7 +119,9 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
         healthUrl = servers.at(-1)!.url;
       }
       if (metricsAt) {
-        servers.push(await startHttpServer({ address: metricsAt, routes: scrape, logger, name: 'metrics' }));
+        servers.push(
+          await startHttpServer({ address: metricsAt, routes: scrape, logger, name: 'metrics', tls }),
+        );
         metricsUrl = servers.at(-1)!.url;
       }
     }

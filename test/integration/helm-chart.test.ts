@@ -45,8 +45,16 @@ describe('Helm chart', () => {
     {
       name: 'namespaced, two namespaces',
       values: { watchNamespaces: [teamA, teamB], rbac: { aggregateToDefaultRoles: false } },
-      kinds: ['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'Deployment'],
-      absent: ['ClusterRole', 'ClusterRoleBinding'],
+      // The cluster-wide ones only let the operator review scrapes of /metrics.
+      kinds: [
+        'ServiceAccount',
+        'Role',
+        'RoleBinding',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Service',
+        'Deployment',
+      ],
     },
     {
       name: 'cluster-wide, highly available (2 replicas, spread, PDB)',
@@ -97,6 +105,24 @@ describe('Helm chart', () => {
         },
       },
       kinds: ['Service', 'ServiceMonitor'],
+    },
+    {
+      name: 'ServiceMonitor verifying a certificate from a Secret, token from a Secret, Prometheus bound',
+      values: {
+        metrics: {
+          certSecret: 'logto-operator-metrics-cert',
+          readerSubjects: [
+            { kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' },
+            { kind: 'Group', name: 'metrics-scrapers' },
+          ],
+          serviceMonitor: {
+            enabled: true,
+            tokenSecret: { name: 'prometheus-token' },
+            tlsConfig: { insecureSkipVerify: false, caSecret: { name: 'logto-operator-metrics-ca' } },
+          },
+        },
+      },
+      kinds: ['Service', 'ServiceMonitor', 'ClusterRoleBinding', 'Deployment'],
     },
     {
       name: 'PodDisruptionBudget on',
@@ -166,6 +192,27 @@ describe('Helm chart', () => {
         /requires metrics\.service\.enabled/,
       ],
       [
+        {
+          logto: { endpoint: ENDPOINT },
+          metrics: { serviceMonitor: { enabled: true, tlsConfig: { caSecret: { name: 'ca' } } } },
+        },
+        /set insecureSkipVerify to false when caSecret\.name/,
+      ],
+      [
+        {
+          logto: { endpoint: ENDPOINT },
+          metrics: { serviceMonitor: { enabled: true, tlsConfig: { insecureSkipVerify: false } } },
+        },
+        /insecureSkipVerify false requires caSecret\.name/,
+      ],
+      [
+        {
+          logto: { endpoint: ENDPOINT },
+          metrics: { readerSubjects: [{ kind: 'ServiceAccount', name: 'p' }] },
+        },
+        /readerSubjects\/0'?: missing property 'namespace'/,
+      ],
+      [
         { logto: { endpoint: ENDPOINT }, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
         /either minAvailable or maxUnavailable/,
       ],
@@ -221,7 +268,7 @@ describe('Helm chart', () => {
     }
   });
 
-  it('namespaced mode grants nothing cluster-wide and one Role per watched namespace', async () => {
+  it('namespaced mode grants one Role per watched namespace, and cluster-wide only the reviews of scrapes', async () => {
     const objects = loadAllYaml(
       await renderChart(release, { watchNamespaces: [teamA, teamB] }, endpoint),
     ) as { kind: string; metadata: { name: string; namespace?: string } }[];
@@ -232,14 +279,62 @@ describe('Helm chart', () => {
         .sort();
     expect(where('Role')).toEqual([release, teamA, teamB].sort());
     expect(where('RoleBinding')).toEqual([release, teamA, teamB].sort());
-    // Only the aggregated user-facing roles are cluster-scoped; they grant the operator nothing.
-    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toEqual([]);
-    expect(
+    // Cluster-scoped: the aggregated user-facing roles and the metrics reader (which grant the
+    // operator nothing), and the reviews of /metrics scrapes, the one cluster-wide binding.
+    const names = (kind: string) =>
       objects
-        .filter((o) => o.kind === 'ClusterRole')
+        .filter((o) => o.kind === kind)
         .map((o) => o.metadata.name)
-        .sort(),
-    ).toEqual(['logto-operator-edit', 'logto-operator-view']);
+        .sort();
+    expect(names('ClusterRoleBinding')).toEqual(['logto-operator-metrics-auth']);
+    expect(names('ClusterRole')).toEqual([
+      'logto-operator-edit',
+      'logto-operator-metrics-auth',
+      'logto-operator-metrics-reader',
+      'logto-operator-view',
+    ]);
+    const auth = objects.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-metrics-auth'),
+    ) as unknown as { rules: unknown[] };
+    expect(auth.rules).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+  });
+
+  it('renders a ServiceMonitor that scrapes over HTTPS with a bearer token', async () => {
+    const endpointOf = async (values: Values) => {
+      const objects = loadAllYaml(await renderChart(release, values, endpoint)) as {
+        kind: string;
+        spec: { endpoints: Record<string, unknown>[] };
+      }[];
+      return objects.find((o) => o.kind === 'ServiceMonitor')!.spec.endpoints[0];
+    };
+    expect(await endpointOf({ metrics: { serviceMonitor: { enabled: true } } })).toMatchObject({
+      port: 'https',
+      scheme: 'https',
+      path: '/metrics',
+      bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      tlsConfig: { insecureSkipVerify: true },
+    });
+    const verified = await endpointOf({
+      metrics: {
+        serviceMonitor: {
+          enabled: true,
+          tokenSecret: { name: 'prometheus-token', key: 'token' },
+          tlsConfig: { insecureSkipVerify: false, caSecret: { name: 'metrics-ca' } },
+        },
+      },
+    });
+    expect(verified).toMatchObject({
+      authorization: { type: 'Bearer', credentials: { name: 'prometheus-token', key: 'token' } },
+      tlsConfig: {
+        ca: { secret: { name: 'metrics-ca', key: 'ca.crt' } },
+        serverName: `logto-operator-metrics.${release}.svc`,
+      },
+    });
+    expect(verified).not.toHaveProperty('bearerTokenFile');
+    expect(verified!.tlsConfig).not.toHaveProperty('insecureSkipVerify');
   });
 
   it("admits the operator's pod where the restricted Pod Security Standard is enforced", async () => {

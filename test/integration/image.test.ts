@@ -2,7 +2,8 @@
  * The operator image, without a Docker engine: scripts/check-image.ts replays the Dockerfile on
  * `git archive HEAD` (npm ci and the build, production dependencies alone, then the distroless stage's
  * files) and starts its ENTRYPOINT: a bad configuration must fail cleanly, a valid one must make a
- * LogtoApplication Ready on this control plane, answer its probes and exit 0 on SIGTERM.
+ * LogtoApplication Ready on this control plane, answer its probes, serve /metrics over HTTPS to an
+ * authorized ServiceAccount only, and exit 0 on SIGTERM.
  * It checks the committed tree, as an image build from the repository would. Needs the npm registry.
  */
 import { spawn } from 'node:child_process';
@@ -72,6 +73,7 @@ describe('the operator image', () => {
     expect(code, output).toBe(0);
     expect(output).toContain('exit 2: --logto-endpoint (or LOGTO_ENDPOINT) is required');
     expect(output).toContain('LogtoApplication Ready');
+    expect(output).toContain('/metrics over HTTPS: 401 without a token, 200 for a ServiceAccount');
     expect(output).toMatch(/exit 0 on SIGTERM/);
   });
 });

@@ -1,20 +1,44 @@
 /**
  * The probe and metrics endpoints of a running operator (in-process manager, bound to 127.0.0.1:0):
- * /readyz does not depend on Logto (an outage leaves every replica ready), a non-leader is ready too, /metrics carries the controller-runtime
- * names with values that match what happened.
+ * /readyz does not depend on Logto (an outage leaves every replica ready), a non-leader is ready too,
+ * /metrics is served over HTTPS to ServiceAccounts the API server says may read it (TokenReview,
+ * SubjectAccessReview) and carries the controller-runtime names with values that match what happened.
  */
 import { Writable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaderElectionConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { startHttpServer } from '../../src/runtime/http-server.js';
+import type { NonResourceRequest, ReviewClient, ReviewedUser } from '../../src/runtime/metrics-auth.js';
+import { metricsServing } from '../../src/runtime/metrics-endpoint.js';
+import { KubernetesReviewClient } from '../../src/runtime/metrics-reviews.js';
+import { OperatorMetrics } from '../../src/runtime/metrics.js';
 import { startManager, type Manager } from '../../src/runtime/manager.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
-import { createTestNamespace, testKubeConfig } from '../support/kube.js';
+import { createTestNamespace, impersonate, testKubeConfig } from '../support/kube.js';
+import { createMetricsReaderRole, requestToken, serviceAccountToken } from '../support/metrics-access.js';
 import { emulatorSecrets, testOperatorConfig, TestCluster } from '../support/operator.js';
 import { parseSamples } from '../support/prometheus.js';
+import { scrape } from '../support/scrape.js';
 
 const LOOPBACK = { host: '127.0.0.1', port: 0 };
+
+/** The API server's reviews, counted. */
+class CountingReviews implements ReviewClient {
+  tokenReviews = 0;
+  accessReviews = 0;
+  constructor(private readonly inner: ReviewClient) {}
+  authenticate(token: string): Promise<ReviewedUser | undefined> {
+    this.tokenReviews++;
+    return this.inner.authenticate(token);
+  }
+  authorize(user: ReviewedUser, request: NonResourceRequest): Promise<boolean> {
+    this.accessReviews++;
+    return this.inner.authorize(user, request);
+  }
+}
 
 async function get(url: string): Promise<{ status: number; body: string; type: string | null }> {
   const response = await fetch(url);
@@ -27,11 +51,18 @@ describe('metrics and health endpoints', () => {
   let ns: string;
   const logs: string[] = [];
   const managers: Manager[] = [];
+  const reviews: CountingReviews[] = [];
+  /** Tokens of a ServiceAccount bound to a metrics-reader ClusterRole, and of one that is not. */
+  let reader: string;
+  let stranger: string;
 
   beforeAll(async () => {
     cluster = new TestCluster(testKubeConfig());
     ns = await createTestNamespace(cluster.kc, 'metrics');
     emulator = await startLogtoEmulator();
+    await createMetricsReaderRole(cluster.kc, `${ns}-metrics-reader`);
+    reader = await serviceAccountToken(cluster.kc, ns, 'prometheus', `${ns}-metrics-reader`);
+    stranger = await serviceAccountToken(cluster.kc, ns, 'stranger');
   });
 
   afterAll(async () => {
@@ -58,6 +89,7 @@ describe('metrics and health endpoints', () => {
         done();
       },
     });
+    reviews.push(new CountingReviews(new KubernetesReviewClient(cluster.kc)));
     const manager = await startManager({
       kubeConfig: cluster.kc,
       config: {
@@ -67,6 +99,7 @@ describe('metrics and health endpoints', () => {
       },
       logger: createLogger({ level: 'debug' }, sink),
       tokenKeeper: { checkIntervalMs: 200, backoff: { baseMs: 100, maxMs: 300 } },
+      metricsServing: { reviews: reviews.at(-1)! },
     });
     managers.push(manager);
     return manager;
@@ -76,7 +109,7 @@ describe('metrics and health endpoints', () => {
     emulator.faults.startOutage(503);
     const manager = await start('metrics-a');
     expect(manager.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(manager.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(manager.metricsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(manager.metricsUrl).not.toBe(manager.healthUrl);
     await eventually(() => logs.some((line) => line.includes('cannot obtain a Logto access token')), {
       what: 'a failed token fetch',
@@ -118,10 +151,10 @@ describe('metrics and health endpoints', () => {
     await cluster.waitReady(ns, 'web');
     await eventually(() => manager.operator.controller.activeWorkers() === 0, { what: 'workers idle' });
 
-    const scrape = await get(`${manager.metricsUrl}/metrics`);
-    expect(scrape.status).toBe(200);
-    expect(scrape.type).toMatch(/^text\/plain; version=0\.0\.4/);
-    const s = parseSamples(scrape.body);
+    const scraped = await scrape(`${manager.metricsUrl}/metrics`, { token: reader });
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const s = parseSamples(scraped.body);
     const c = 'controller="logtoapplication"';
     const q = 'name="logtoapplication"';
     // A converged pass asks to be looked at again at the next resync: requeue_after.
@@ -159,11 +192,79 @@ describe('metrics and health endpoints', () => {
     ]) {
       expect(s.get(`logto_operator_relists_total{informer="${informer}",reason="initial"}`)).toBe(1);
     }
-    expect(scrape.body).toContain('# TYPE logto_operator_watch_restarts_total counter');
-    expect(scrape.body).toContain('# TYPE controller_runtime_reconcile_time_seconds histogram');
+    expect(scraped.body).toContain('# TYPE logto_operator_watch_restarts_total counter');
+    expect(scraped.body).toContain('# TYPE controller_runtime_reconcile_time_seconds histogram');
     expect(s.get('process_cpu_seconds_total')).toBeGreaterThan(0);
     // Nothing secret in what Prometheus scrapes.
-    for (const secret of emulatorSecrets(emulator)) expect(scrape.body).not.toContain(secret);
+    for (const secret of emulatorSecrets(emulator)) expect(scraped.body).not.toContain(secret);
+  });
+
+  it('serves /metrics over HTTPS to a ServiceAccount bound to the reader role only (401, 403, 200)', async () => {
+    const manager = managers[0]!;
+    const counted = reviews[0]!;
+    const url = `${manager.metricsUrl}/metrics`;
+    const before = { token: counted.tokenReviews, access: counted.accessReviews };
+    // A token not seen yet (the one above may be cached), of the same bound ServiceAccount.
+    const fresh = await requestToken(cluster.kc, ns, 'prometheus');
+
+    const anonymous = await scrape(url);
+    expect(anonymous).toMatchObject({ status: 401, body: 'Unauthorized' });
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(await scrape(url, { token: `${reader.slice(0, -4)}AAAA` })).toMatchObject({ status: 401 });
+    expect(await scrape(url, { token: 'not-a-token' })).toMatchObject({ status: 401 });
+    expect(await scrape(url, { token: stranger })).toMatchObject({ status: 403, body: 'Forbidden' });
+    const allowed = await scrape(url, { token: fresh });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toContain('controller_runtime_reconcile_total');
+    // Plain HTTP on the HTTPS port gets nothing.
+    await expect(scrape(url.replace(/^https/, 'http'), { token: reader })).rejects.toThrow();
+    // Each token was reviewed once; a forged or unknown one ends at the TokenReview.
+    expect(counted.tokenReviews - before.token).toBe(4);
+    expect(counted.accessReviews - before.access).toBe(2);
+
+    // Scrapes within the cache period cost the API server nothing more.
+    for (let i = 0; i < 5; i++) {
+      expect((await scrape(url, { token: fresh })).status).toBe(200);
+      expect((await scrape(url, { token: stranger })).status).toBe(403);
+    }
+    expect(counted.tokenReviews - before.token).toBe(4);
+    expect(counted.accessReviews - before.access).toBe(2);
+    // No token in what the operator logged.
+    const tokens = [reader, fresh, stranger];
+    expect(logs.filter((line) => tokens.some((token) => line.includes(token)))).toEqual([]);
+    expect(logs.some((line) => line.includes('scrape refused (not authorized)'))).toBe(true);
+  });
+
+  it('answers 503, not the metrics, when the API server refuses or cannot make the reviews', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    const unreachable = new KubeConfig();
+    unreachable.loadFromOptions({
+      clusters: [{ name: 'gone', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'nobody', token: 'x' }],
+      contexts: [{ name: 'gone', cluster: 'gone', user: 'nobody' }],
+      currentContext: 'gone',
+    });
+    // A user without RBAC for the reviews: the API server refuses them (403).
+    const unprivileged = impersonate(cluster.kc, `system:serviceaccount:${ns}:stranger`);
+    for (const kubeConfig of [unreachable, unprivileged]) {
+      const serving = await metricsServing({ metrics, kubeConfig, logger, secure: true });
+      const server = await startHttpServer({
+        address: LOOPBACK,
+        routes: serving.routes,
+        logger,
+        name: 'metrics',
+        tls: serving.tls,
+      });
+      try {
+        const answer = await scrape(`${server.url}/metrics`, { token: reader });
+        expect(answer.status).toBe(503);
+        expect(answer.body).not.toContain('controller_runtime');
+      } finally {
+        await server.close();
+        serving.close();
+      }
+    }
   });
 
   it('a replica that does not hold the Lease is ready, reports master status 0 and reconciles nothing', async () => {
@@ -173,7 +274,7 @@ describe('metrics and health endpoints', () => {
     });
     expect(follower.operator.isLeader()).toBe(false);
     expect(await get(`${follower.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
-    const s = parseSamples((await get(`${follower.metricsUrl}/metrics`)).body);
+    const s = parseSamples((await scrape(`${follower.metricsUrl}/metrics`, { token: reader })).body);
     expect(s.get('leader_election_master_status{name="metrics-test-leader"}')).toBe(0);
     expect(s.get('workqueue_adds_total{name="logtoapplication"}')).toBe(0);
     expect([...s.keys()].some((name) => name.startsWith('logto_api_requests_total'))).toBe(false);
@@ -184,7 +285,7 @@ describe('metrics and health endpoints', () => {
     const { healthUrl, metricsUrl } = follower;
     await follower.stop(5_000);
     await expect(fetch(`${healthUrl}/readyz`)).rejects.toThrow();
-    await expect(fetch(`${metricsUrl}/metrics`)).rejects.toThrow();
+    await expect(scrape(`${metricsUrl}/metrics`, { token: reader })).rejects.toThrow(/ECONNREFUSED/);
     expect(follower.readiness()).toBe('shutting down');
   });
 });

@@ -2,11 +2,13 @@
  * The chart's RBAC is enough and no more. The RBAC the chart renders for the namespaced mode is
  * installed, then the real operator runs in-process as the chart's ServiceAccount (impersonated), with
  * the configuration the chart's Deployment passes, against the Logto emulator: the whole lifecycle
- * must work without a single refusal. SelfSubjectAccessReviews as that ServiceAccount then pin what
- * it may do, and what it must not.
+ * must work without a single refusal, and so must the reviews of /metrics scrapes by the
+ * ServiceAccount the chart binds to its metrics-reader role. SelfSubjectAccessReviews as those
+ * ServiceAccounts then pin what they may do, and what they must not.
  */
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   loadAllYaml,
@@ -15,20 +17,42 @@ import {
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { startHttpServer } from '../../src/runtime/http-server.js';
+import { metricsServing } from '../../src/runtime/metrics-endpoint.js';
+import { OperatorMetrics } from '../../src/runtime/metrics.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { apiStatus, applyYaml, createTestNamespace, impersonate, testKubeConfig } from '../support/kube.js';
 import { decodeSecret, startTestOperator, TestCluster, type TestOperator } from '../support/operator.js';
+import { serviceAccountToken } from '../support/metrics-access.js';
 import { can, chartConfig, renderChart, serviceAccountUser, whoAmI } from '../support/packaging.js';
+import { scrape } from '../support/scrape.js';
 
-const RELEASE = 'logto-operator';
+/**
+ * Its own release name: the chart's ClusterRoleBinding <release>-metrics-auth is cluster-wide, and
+ * helm-chart.test.ts applies the default release's to this shared cluster.
+ */
+const RELEASE = 'logto-operator-rbac';
+const LEASE = `${RELEASE}-leader`;
 const POD_NAME = 'logto-operator-7d9f8-rbac1';
+/** The ServiceAccount the chart binds to its metrics-reader ClusterRole (metrics.readerSubjects). */
+const PROMETHEUS = 'prometheus';
+
+/** Whether `kc`'s identity may `verb` the non-resource URL `path` (SelfSubjectAccessReview). */
+async function canNonResource(kc: KubeConfig, verb: string, path: string): Promise<boolean> {
+  const review = await kc
+    .makeApiClient(AuthorizationV1Api)
+    .createSelfSubjectAccessReview({ body: { spec: { nonResourceAttributes: { verb, path } } } });
+  return review.status?.allowed === true;
+}
 
 describe('RBAC of the chart (namespaced mode)', () => {
   const admin = testKubeConfig();
   let emulator: LogtoEmulator;
   let operator: TestOperator | undefined;
   let asOperator: KubeConfig;
+  let asPrometheus: KubeConfig;
   let cluster: TestCluster;
   let config: ReturnType<typeof chartConfig>;
   /** The release namespace, two watched namespaces and one the operator must not touch. */
@@ -44,10 +68,16 @@ describe('RBAC of the chart (namespaced mode)', () => {
     other = await createTestNamespace(admin, 'rbac-other');
     emulator = await startLogtoEmulator();
 
-    const rendered = await renderChart(home, {
-      logto: { endpoint: emulator.endpoint, resource: emulator.resourceIndicator },
-      watchNamespaces: [teamA, teamB],
-    });
+    const rendered = await renderChart(
+      home,
+      {
+        logto: { endpoint: emulator.endpoint, resource: emulator.resourceIndicator },
+        watchNamespaces: [teamA, teamB],
+        metrics: { readerSubjects: [{ kind: 'ServiceAccount', name: PROMETHEUS, namespace: home }] },
+      },
+      [],
+      RELEASE,
+    );
     const objects = loadAllYaml(rendered) as { kind: string }[];
     // Everything but the Deployment (no nodes here to run it) and the Service.
     await applyYaml(admin, objects.filter((o) => !['Deployment', 'Service'].includes(o.kind)) as never);
@@ -73,6 +103,7 @@ describe('RBAC of the chart (namespaced mode)', () => {
     }
 
     asOperator = impersonate(admin, serviceAccountUser(home, RELEASE));
+    asPrometheus = impersonate(admin, serviceAccountUser(home, PROMETHEUS));
     cluster = new TestCluster(admin);
   });
 
@@ -97,7 +128,7 @@ describe('RBAC of the chart (namespaced mode)', () => {
       logtoEndpoint: emulator.endpoint,
       watchNamespaces: [teamA, teamB],
       credentialsSecret: { namespace: home, name: 'logto-operator-credentials' },
-      leaderElection: { enabled: true, namespace: home, name: 'logto-operator-leader', identity: POD_NAME },
+      leaderElection: { enabled: true, namespace: home, name: LEASE, identity: POD_NAME },
     });
   });
 
@@ -159,7 +190,7 @@ describe('RBAC of the chart (namespaced mode)', () => {
     expect(operator?.operator.isLeader()).toBe(true);
     const lease = await admin
       .makeApiClient(CoordinationV1Api)
-      .readNamespacedLease({ namespace: home, name: 'logto-operator-leader' });
+      .readNamespacedLease({ namespace: home, name: LEASE });
     expect(lease.spec?.holderIdentity).toBe(POD_NAME);
   });
 
@@ -198,13 +229,66 @@ describe('RBAC of the chart (namespaced mode)', () => {
         resource: 'leases',
         verb,
         namespace: home,
-        name: 'logto-operator-leader',
+        name: LEASE,
       }));
+
+    // Reviews of /metrics scrapes: cluster-scoped, granted in every watch mode.
+    grants('create TokenReviews', () => ({
+      group: 'authentication.k8s.io',
+      resource: 'tokenreviews',
+      verb: 'create',
+    }));
+    grants('create SubjectAccessReviews', () => ({
+      group: 'authorization.k8s.io',
+      resource: 'subjectaccessreviews',
+      verb: 'create',
+    }));
 
     const results = await Promise.all(
       allowed.map(async ([what, a]) => [what, await can(asOperator, a)] as const),
     );
     expect(results.filter(([, ok]) => !ok).map(([what]) => what)).toEqual([]);
+  });
+
+  it('lets the ServiceAccount bound to the metrics-reader role get /metrics, and nothing else', async () => {
+    expect(await canNonResource(asPrometheus, 'get', '/metrics')).toBe(true);
+    for (const [verb, path] of [
+      ['post', '/metrics'],
+      ['get', '/debug/pprof/'],
+      ['get', '/logs/'],
+    ] as const)
+      expect(await canNonResource(asPrometheus, verb, path), `${verb} ${path}`).toBe(false);
+    expect(await can(asPrometheus, { resource: 'secrets', verb: 'list', namespace: home })).toBe(false);
+    // The operator itself has no use for its metrics, and may not read them.
+    expect(await canNonResource(asOperator, 'get', '/metrics')).toBe(false);
+  });
+
+  it("reviews scrapes as the ServiceAccount: Prometheus' token 200, another 403, none 401", async () => {
+    const logger = createLogger({ level: 'silent' });
+    const serving = await metricsServing({
+      metrics: new OperatorMetrics({ defaultMetrics: false }),
+      kubeConfig: asOperator,
+      logger,
+      secure: true,
+    });
+    const server = await startHttpServer({
+      address: { host: '127.0.0.1', port: 0 },
+      routes: serving.routes,
+      logger,
+      name: 'metrics',
+      tls: serving.tls,
+    });
+    try {
+      const url = `${server.url}/metrics`;
+      const prometheus = await serviceAccountToken(admin, home, PROMETHEUS);
+      const other = await serviceAccountToken(admin, home, 'not-prometheus');
+      expect((await scrape(url, { token: prometheus })).status).toBe(200);
+      expect((await scrape(url, { token: other })).status).toBe(403);
+      expect((await scrape(url)).status).toBe(401);
+    } finally {
+      await server.close();
+      serving.close();
+    }
   });
 
   it('may not do anything else that matters (SelfSubjectAccessReviews as the ServiceAccount)', async () => {
@@ -267,7 +351,7 @@ describe('RBAC of the chart (namespaced mode)', () => {
       ...lease,
       verb: 'delete',
       namespace: home,
-      name: 'logto-operator-leader',
+      name: LEASE,
     }));
     denies('create Leases in a watched namespace', () => ({ ...lease, verb: 'create', namespace: teamA }));
     denies('list Leases', () => ({ ...lease, verb: 'list', namespace: home }));
@@ -307,7 +391,7 @@ describe('RBAC of the chart (namespaced mode)', () => {
       resource: 'roles',
       verb: 'patch',
       namespace: teamA,
-      name: 'logto-operator-manager',
+      name: `${RELEASE}-manager`,
     }));
     denies('create RoleBindings', () => ({
       group: rbac,

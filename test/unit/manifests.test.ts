@@ -156,7 +156,9 @@ describe('deploy/manifests/logto-operator.yaml', () => {
       watchNamespaces: [],
       shutdownTimeoutMs: 30_000,
       leaderElection: { enabled: true, namespace: MANIFESTS_NAMESPACE, name: 'logto-operator-leader' },
-      metricsBindAddress: { host: undefined, port: 8080 },
+      metricsBindAddress: { host: undefined, port: 8443 },
+      metricsSecure: true,
+      metricsCertDir: undefined,
       healthProbeBindAddress: { host: undefined, port: 8081 },
     });
     // The pod outlives the operator's own shutdown deadline.
@@ -194,7 +196,7 @@ describe('deploy/manifests/logto-operator.yaml', () => {
 
     const service = find(objects, 'Service');
     expect(service.spec.ports).toEqual([
-      { name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' },
+      { name: 'https', port: 8443, targetPort: 'metrics', protocol: 'TCP' },
     ]);
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
   });
@@ -221,5 +223,29 @@ describe('deploy/manifests/logto-operator.yaml', () => {
     expect(binding.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'logto-operator', namespace: MANIFESTS_NAMESPACE },
     ]);
+  });
+
+  it('lets the operator review scrapes of /metrics, and offers a role to scrape it', async () => {
+    const objects = await manifests();
+    expect(find(objects, 'ClusterRole', 'logto-operator-metrics-auth').rules).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    expect(find(objects, 'ClusterRoleBinding', 'logto-operator-metrics-auth')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'logto-operator-metrics-auth' },
+      subjects: [{ kind: 'ServiceAccount', name: 'logto-operator', namespace: MANIFESTS_NAMESPACE }],
+    });
+    expect(find(objects, 'ClusterRole', 'logto-operator-metrics-reader').rules).toEqual([
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ]);
+    // Nobody is bound to it by default, and the certificate is self-signed (no Secret mounted).
+    expect(
+      objects.some(
+        (o) => o.metadata.name === 'logto-operator-metrics-reader' && o.kind === 'ClusterRoleBinding',
+      ),
+    ).toBe(false);
+    const container = find(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
+    expect((container.env as Obj[]).map((e) => e.name)).not.toContain('METRICS_CERT_DIR');
+    expect(container.volumeMounts).toBeUndefined();
   });
 });

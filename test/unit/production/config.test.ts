@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  isLoopback,
   loadConfig,
   parseBindAddress,
   parseBoolean,
@@ -21,7 +22,7 @@ const load = (argv: string[] = [], env: Record<string, string> = {}, sys: Partia
   loadConfig(argv, { ...required, ...env }, { ...system, ...sys });
 
 describe('production settings', () => {
-  it('defaults: leader election on, 15s/10s/2s, metrics on :8080, probes on :8081', () => {
+  it('defaults: leader election on, 15s/10s/2s, metrics on :8443, probes on :8081', () => {
     const config = load();
     expect(config.leaderElection).toEqual({
       enabled: true,
@@ -32,8 +33,10 @@ describe('production settings', () => {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
     });
-    expect(config.metricsBindAddress).toEqual({ host: undefined, port: 8080 });
+    expect(config.metricsBindAddress).toEqual({ host: undefined, port: 8443 });
     expect(config.healthProbeBindAddress).toEqual({ host: undefined, port: 8081 });
+    expect(config.metricsSecure).toBe(true);
+    expect(config.metricsCertDir).toBeUndefined();
   });
 
   it('reads every leader election flag, and the same settings from the environment', () => {
@@ -101,6 +104,30 @@ describe('production settings', () => {
     for (const bad of ['8080', ':99999', 'host:', 'a:b:1']) {
       expect(() => parseBindAddress(bad, 'x')).toThrow(ConfigError);
     }
+  });
+
+  it('serves metrics securely unless told otherwise, and plain HTTP only on loopback', () => {
+    expect(load(['--metrics-cert-dir=/certs'])).toMatchObject({
+      metricsSecure: true,
+      metricsCertDir: '/certs',
+    });
+    expect(load([], { METRICS_CERT_DIR: '/certs' }).metricsCertDir).toBe('/certs');
+    for (const address of ['127.0.0.1:8080', '127.1.2.3:0', '[::1]:8080', 'localhost:8080']) {
+      expect(load(['--metrics-secure=false', `--metrics-bind-address=${address}`]).metricsSecure).toBe(false);
+    }
+    expect(load(['--metrics-secure=false', '--metrics-bind-address=0']).metricsSecure).toBe(false);
+    for (const address of [':8080', '0.0.0.0:8080', '10.0.0.1:8080', '[::]:8080', 'example.com:8080']) {
+      expect(() => load([], { METRICS_SECURE: 'false', METRICS_BIND_ADDRESS: address })).toThrow(
+        /only allowed on a loopback metrics bind address/,
+      );
+    }
+    expect(() =>
+      load(['--metrics-secure=false', '--metrics-bind-address=127.0.0.1:8080', '--metrics-cert-dir=/c']),
+    ).toThrow(/only used with --metrics-secure=true/);
+    expect(() => load(['--metrics-secure=sometimes'])).toThrow(ConfigError);
+    expect(isLoopback({ host: '127.0.0.1', port: 1 })).toBe(true);
+    expect(isLoopback({ host: '1270.0.0.1', port: 1 })).toBe(false);
+    expect(isLoopback({ host: undefined, port: 1 })).toBe(false);
   });
 
   it('understands Go boolean spellings', () => {

@@ -103,6 +103,14 @@ What the operator does in each watched namespace (or cluster-wide), from the cal
 {{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) }}
 {{- fail "podDisruptionBudget: set either minAvailable or maxUnavailable (set the other to null)" }}
 {{- end }}
+{{- with .Values.metrics.serviceMonitor.tlsConfig }}
+{{- if and .caSecret.name .insecureSkipVerify }}
+{{- fail "metrics.serviceMonitor.tlsConfig: set insecureSkipVerify to false when caSecret.name verifies the certificate" }}
+{{- end }}
+{{- if and (not .caSecret.name) (not .insecureSkipVerify) }}
+{{- fail "metrics.serviceMonitor.tlsConfig: insecureSkipVerify false requires caSecret.name (the CA that signed metrics.certSecret)" }}
+{{- end }}
+{{- end }}
 {{- if eq (int .Values.metrics.port) (int .Values.probes.port) }}
 {{- fail "metrics.port and probes.port must differ" }}
 {{- end }}

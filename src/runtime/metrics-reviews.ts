@@ -1,0 +1,83 @@
+/**
+ * TokenReviews (authentication.k8s.io/v1) and SubjectAccessReviews (authorization.k8s.io/v1) through
+ * `@kubernetes/client-node`, each bounded by a timeout. The operator's ServiceAccount needs `create`
+ * on both (the chart's ClusterRole `<fullname>-metrics-auth`).
+ */
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  Observable,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
+import type { NonResourceRequest, ReviewClient, ReviewedUser } from './metrics-auth.js';
+
+/** Longest wait for one review; a scrape waiting longer than Prometheus' timeout is of no use. */
+export const REVIEW_TIMEOUT_MS = 5_000;
+
+/** Request options that abort the HTTP request after `timeoutMs`. */
+function withTimeout(timeoutMs: number): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (context) => {
+      context.setSignal(AbortSignal.timeout(timeoutMs));
+      return new Observable(Promise.resolve(context));
+    },
+    post: (context) => new Observable(Promise.resolve(context)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
+
+export class KubernetesReviewClient implements ReviewClient {
+  private readonly authentication: AuthenticationV1Api;
+  private readonly authorization: AuthorizationV1Api;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly timeoutMs = REVIEW_TIMEOUT_MS,
+  ) {
+    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+    this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
+  }
+
+  async authenticate(token: string): Promise<ReviewedUser | undefined> {
+    const review = await this.authentication.createTokenReview(
+      {
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token },
+        },
+      },
+      withTimeout(this.timeoutMs),
+    );
+    const user = review.status?.user;
+    if (!review.status?.authenticated || !user?.username) return undefined;
+    return {
+      username: user.username,
+      ...(user.uid ? { uid: user.uid } : {}),
+      ...(user.groups ? { groups: user.groups } : {}),
+      ...(user.extra ? { extra: user.extra } : {}),
+    };
+  }
+
+  async authorize(user: ReviewedUser, request: NonResourceRequest): Promise<boolean> {
+    const review = await this.authorization.createSubjectAccessReview(
+      {
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: user.username,
+            ...(user.uid ? { uid: user.uid } : {}),
+            ...(user.groups ? { groups: user.groups } : {}),
+            ...(user.extra ? { extra: user.extra } : {}),
+            nonResourceAttributes: { verb: request.verb, path: request.path },
+          },
+        },
+      },
+      withTimeout(this.timeoutMs),
+    );
+    return review.status?.allowed === true;
+  }
+}
