@@ -105,32 +105,36 @@ describe('metrics and health endpoints', () => {
     return manager;
   }
 
+  const tokenAvailable = async (manager: Manager) =>
+    parseSamples((await scrape(`${manager.metricsUrl}/metrics`, { token: reader })).body).get(
+      'logto_operator_logto_token_available',
+    );
+
   it('stays ready and healthy through a Logto outage, which it reports in its logs and metrics', async () => {
     emulator.faults.startOutage(503);
-    const manager = await start('metrics-a');
-    expect(manager.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(manager.metricsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(manager.metricsUrl).not.toBe(manager.healthUrl);
-    await eventually(() => logs.some((line) => line.includes('cannot obtain a Logto access token')), {
-      what: 'a failed token fetch',
-    });
-    // Caches synced, loops running: ready, though Logto is down and no token was ever obtained.
-    expect(manager.operator.tokens.hasValidToken()).toBe(false);
-    expect(await get(`${manager.healthUrl}/readyz`)).toMatchObject({ status: 200, body: 'ok' });
-    expect(await get(`${manager.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
-    // The outage shows in the metrics instead.
-    const tokenAvailable = async () =>
-      parseSamples((await get(`${manager.metricsUrl}/metrics`)).body).get(
-        'logto_operator_logto_token_available',
-      );
-    expect(await tokenAvailable()).toBe(0);
-
-    emulator.faults.endOutage();
+    let manager: Manager;
+    try {
+      manager = await start('metrics-a');
+      expect(manager.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(manager.metricsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(manager.metricsUrl).not.toBe(manager.healthUrl);
+      await eventually(() => logs.some((line) => line.includes('cannot obtain a Logto access token')), {
+        what: 'a failed token fetch',
+      });
+      // Caches synced, loops running: ready, though Logto is down and no token was ever obtained.
+      expect(manager.operator.tokens.hasValidToken()).toBe(false);
+      expect(await get(`${manager.healthUrl}/readyz`)).toMatchObject({ status: 200, body: 'ok' });
+      expect(await get(`${manager.healthUrl}/healthz`)).toMatchObject({ status: 200, body: 'ok' });
+      // The outage shows in the metrics instead.
+      expect(await tokenAvailable(manager)).toBe(0);
+    } finally {
+      emulator.faults.endOutage();
+    }
     await eventually(() => logs.some((line) => line.includes('obtained a Logto access token')), {
       what: 'a token once Logto is back',
     });
     expect(await get(`${manager.healthUrl}/readyz`)).toMatchObject({ status: 200, body: 'ok' });
-    await eventually(async () => (await tokenAvailable()) === 1, { what: 'token gauge 1' });
+    await eventually(async () => (await tokenAvailable(manager)) === 1, { what: 'token gauge 1' });
     expect((await get(`${manager.healthUrl}/metrics`)).status).toBe(404);
     expect((await fetch(`${manager.healthUrl}/readyz`, { method: 'POST' })).status).toBe(405);
   });
