@@ -168,6 +168,39 @@ describe('failures the controller reports', () => {
     expect(syncedMessage(refused)).toContain(`${ns}/adopter`);
   });
 
+  it('never takes an application named only by an annotation: no update, no Secret, no deletion', async () => {
+    // Anyone who may edit the resource may set its annotations: the operator's own M2M application
+    // or one made in the Console must not be reachable that way.
+    const console = emulator.seed.application({ name: 'Console app', type: 'Traditional' });
+    const before = structuredClone(emulator.state.applications.get(console.id)!);
+    const calls = emulator.calls.count();
+    await cluster.create(
+      ns,
+      'annotated',
+      { type: 'Traditional', oidcClientMetadata: { redirectUris: ['https://evil.example/cb'] } },
+      {
+        'logto.io/external-name': console.id,
+        'logto.io/external-create-succeeded': new Date().toISOString(),
+      },
+    );
+    const refused = await cluster.waitReady(ns, 'annotated', 'False', 'AdoptionRefused');
+    expect(syncedMessage(refused)).toContain('spec.adoptApplicationId');
+    expect(await cluster.secret(ns, 'annotated')).toBeUndefined();
+    const writes = () =>
+      emulator.calls
+        .list()
+        .slice(calls)
+        .filter((c) => c.method !== 'GET' && c.path.includes(console.id));
+    expect(writes()).toEqual([]);
+
+    await cluster.delete(ns, 'annotated');
+    await eventually(async () => (await cluster.get(ns, 'annotated')) === undefined, {
+      what: 'resource gone',
+    });
+    expect(writes()).toEqual([]);
+    expect(emulator.state.applications.get(console.id)).toEqual(before);
+  });
+
   it('refuses to adopt an application of another type, or one that does not exist', async () => {
     const m2m = emulator.seed.application({ name: 'robot', type: 'MachineToMachine' });
     await cluster.create(ns, 'wrong-type', { type: 'SPA', adoptApplicationId: m2m.id });

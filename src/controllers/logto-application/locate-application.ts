@@ -7,7 +7,12 @@ import type { Application } from '../../api/schemas.js';
 import { isNotFound } from '../../api/errors.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { FINALIZER } from './constants.js';
-import { CREATE_PENDING_ANNOTATION, createPendingUnconfirmed, externalName } from './external-name.js';
+import {
+  CREATE_PENDING_ANNOTATION,
+  createPendingUnconfirmed,
+  EXTERNAL_NAME_ANNOTATION,
+  externalName,
+} from './external-name.js';
 import { readMarker } from './ownership-marker.js';
 import { ReconcileStop } from './outcome.js';
 import type { LogtoApplicationsApi } from './ports.js';
@@ -50,6 +55,21 @@ export function assertNotForeign(application: Application, resource: LogtoApplic
         `(uid ${marker.uid}); one application cannot be managed by two resources`,
     );
   }
+}
+
+/**
+ * Whether the operator itself chose `id` for this resource: the application it was asked to adopt, or
+ * the id it wrote to status (which users cannot write). Annotations can be set by anyone who may edit
+ * the resource, so an id found only there must be backed by the application's ownership marker.
+ */
+export function operatorRecorded(resource: LogtoApplication, id: string): boolean {
+  return id === resource.spec.adoptApplicationId || id === resource.status?.applicationId;
+}
+
+/** Whether the resource may manage (update, delete, orphan) the application recorded under `id`. */
+export function mayManage(application: Application, resource: LogtoApplication, id: string): boolean {
+  const owner = ownership(application, resource);
+  return owner === 'ours' || owner === 'replaced' || (owner === 'unmarked' && operatorRecorded(resource, id));
 }
 
 /**
@@ -114,7 +134,15 @@ export async function locateApplication(
   if (recordedId) {
     const application = await getOrUndefined(logto, recordedId);
     if (application) {
-      if (ownership(application, resource) === 'replaced') return { found: 'restored', application };
+      const owner = ownership(application, resource);
+      if (owner === 'replaced') return { found: 'restored', application };
+      if (owner === 'unmarked' && !operatorRecorded(resource, recordedId)) {
+        throw new ReconcileStop(
+          'AdoptionRefused',
+          `annotation ${EXTERNAL_NAME_ANNOTATION} names Logto application ${recordedId}, which carries no ` +
+            'ownership marker of this resource; set spec.adoptApplicationId to manage an existing application',
+        );
+      }
       assertNotForeign(application, resource);
       return { found: 'recorded', application };
     }

@@ -39,7 +39,13 @@ import {
   externalName,
   ownAnnotations,
 } from './external-name.js';
-import { findByMarker, locateApplication, mayHaveLostCreate, ownership } from './locate-application.js';
+import {
+  findByMarker,
+  locateApplication,
+  mayHaveLostCreate,
+  mayManage,
+  ownership,
+} from './locate-application.js';
 import { withoutMarker } from './ownership-marker.js';
 import { ReconcileStop, stopFromLogtoError, toReconcileStop } from './outcome.js';
 import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './ports.js';
@@ -520,7 +526,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     if (id) {
       try {
         const application = await logto.getApplication(id);
-        return ownership(application, resource) === 'foreign' ? [] : [application];
+        return mayManage(application, resource, id) ? [application] : [];
       } catch (error) {
         if (isNotFound(error)) return [];
         throw error;
