@@ -26,6 +26,8 @@ export interface OperatorConfig {
   logLevel: string;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Objects per page when the informers list LogtoApplications and Secrets (default 500). */
+  listPageSize?: number;
   /**
    * Leader election. Optional so that in-process use (tests, the demo) runs without it; `loadConfig`
    * always sets it, enabled unless `--leader-elect=false`.
@@ -150,6 +152,13 @@ export const SETTINGS = {
     env: 'SHUTDOWN_TIMEOUT',
     default: '30s',
     description: 'On SIGTERM, how long in-flight reconciles may take to finish.',
+  },
+  listPageSize: {
+    flag: 'list-page-size',
+    env: 'LIST_PAGE_SIZE',
+    default: '500',
+    description:
+      'Objects per page when listing LogtoApplications and Secrets at start-up and after a watch expired.',
   },
   leaderElect: {
     flag: 'leader-elect',
@@ -365,6 +374,7 @@ export function loadConfig(
     logLevel: get('logLevel')!,
     requestTimeoutMs: parseDuration(get('requestTimeout')!, 'request timeout'),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),
+    listPageSize: positiveInteger(get('listPageSize')!, 'list page size'),
     leaderElection: leaderElectionConfig(get, env, system),
     metricsBindAddress: parseBindAddress(get('metricsBindAddress')!, 'metrics bind address'),
     healthProbeBindAddress: parseBindAddress(get('healthProbeBindAddress')!, 'health probe bind address'),

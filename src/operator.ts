@@ -12,6 +12,7 @@ import type { OperatorConfig } from './config.js';
 import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
 import { KubernetesEventRecorder } from './controllers/event-recorder.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-application/credentials-secret.js';
+import { FIELD_MANAGER } from './controllers/logto-application/constants.js';
 import { KubernetesOperations } from './controllers/logto-application/kube-operations.js';
 import {
   DEFAULT_RECONCILER_SETTINGS,
@@ -19,11 +20,14 @@ import {
 } from './controllers/logto-application/reconciler.js';
 import {
   Controller,
+  DEFAULT_PAGE_SIZE,
   Informer,
   KubernetesListWatch,
   enqueueHandlers,
   generationOrDeletionChanged,
+  leanAppliedSecret,
   ownerKeys,
+  stripManagedFields,
   type ControllerMetrics,
   type InformerMetrics,
   type ResourceType,
@@ -106,16 +110,19 @@ function informersFor<T extends KubernetesObject>(
   logger: Logger,
   resource: ResourceType,
   metrics: InformerMetrics | undefined,
-  labelSelector?: string,
+  cache: { transform: (obj: T) => T; labelSelector?: string },
 ): NamespacedCaches<T> {
+  const { transform, labelSelector } = cache;
   const make = (namespace?: string) =>
     new Informer<T>({
       source: new KubernetesListWatch<T>(kubeConfig, {
         resource,
         ...(namespace ? { namespace } : {}),
         ...(labelSelector ? { labelSelector } : {}),
+        pageSize: config.listPageSize ?? DEFAULT_PAGE_SIZE,
       }),
       logger,
+      transform,
       ...(metrics ? { metrics } : {}),
     });
   if (config.watchNamespaces.length === 0) return new NamespacedCaches(new Map(), make());
@@ -185,15 +192,13 @@ export async function startOperator(
     logger,
     LOGTO_APPLICATIONS,
     hooks.informerMetrics,
+    { transform: stripManagedFields },
   );
-  const secrets = informersFor<V1Secret>(
-    kubeConfig,
-    config,
-    logger,
-    SECRETS,
-    hooks.informerMetrics,
-    `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-  );
+  const secrets = informersFor<V1Secret>(kubeConfig, config, logger, SECRETS, hooks.informerMetrics, {
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    // The reconciler compares data, labels, annotations, type and the keys it applied, nothing else.
+    transform: leanAppliedSecret(FIELD_MANAGER),
+  });
 
   const { onKubeCall } = hooks;
   const recorder = new KubernetesEventRecorder(kubeConfig, logger, { component: 'logto-operator' });

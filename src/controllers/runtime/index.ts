@@ -1,3 +1,4 @@
+export { leanAppliedSecret, stripManagedFields } from './cache-transforms.js';
 export { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
 export {
   Controller,
@@ -30,8 +31,12 @@ export {
   type WatchEndReason,
 } from './informer.js';
 export {
+  DEFAULT_PAGE_SIZE,
   KubernetesListWatch,
   collectionPath,
+  listAllPages,
+  type FetchListPage,
+  type RawList,
   type KubernetesListWatchOptions,
   type ListResult,
   type ListWatchSource,
