@@ -11,7 +11,9 @@
  * 2. The operator runs as its own process (as in a pod), started on the N converged resources: time to
  *    ready (/readyz), time until every resource was reconciled once (its log), and its resident memory
  *    once idle. With --baseline-root, the same for another checkout of the operator (e.g. an older
- *    commit, `git archive <commit> | tar -x -C <dir>`; node_modules is linked from here).
+ *    commit, `git archive <commit> | tar -x -C <dir>`; node_modules is linked from here). With --built
+ *    the process runs the compiled `dist/main.js` (`npm run build` first, in each checkout), as the
+ *    image does; otherwise `src/main.ts` through tsx, whose compiler adds to the memory figure.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     'page-size': { type: 'string', default: '500' },
     'baseline-root': { type: 'string' },
+    built: { type: 'boolean', default: false },
   },
 });
 const positive = (name: string, value: string | undefined) => {
@@ -147,7 +150,12 @@ interface ProcessFigures {
 async function measureProcess(root: string, logto: LogtoEmulator): Promise<ProcessFigures> {
   const healthPort = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+  const entry = values.built
+    ? [path.join(root, 'dist/main.js')]
+    : ['--import', 'tsx', path.join(root, 'src/main.ts')];
+  if (!existsSync(entry.at(-1)!))
+    throw new Error(`${entry.at(-1)} is missing (--built: npm run build first)`);
+  const child = spawn(process.execPath, entry, {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
