@@ -27,7 +27,7 @@ import {
   generationOrDeletionChanged,
   leanAppliedSecret,
   ownerKeys,
-  stripManagedFields,
+  stripWriteBookkeeping,
   type ControllerMetrics,
   type InformerMetrics,
   type ResourceType,
@@ -192,7 +192,8 @@ export async function startOperator(
     logger,
     LOGTO_APPLICATIONS,
     hooks.informerMetrics,
-    { transform: stripManagedFields },
+    // The reconciler writes LogtoApplications by patches only, so the cache may drop what they don't read.
+    { transform: stripWriteBookkeeping },
   );
   const secrets = informersFor<V1Secret>(kubeConfig, config, logger, SECRETS, hooks.informerMetrics, {
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,

@@ -14,6 +14,21 @@ export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
   return { ...obj, metadata };
 }
 
+/** Written by `kubectl apply` (client-side): a second copy of the whole object, as JSON. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * {@link stripManagedFields}, and kubectl's last-applied-configuration annotation: for objects whose
+ * writes are all patches (never a whole-object update from the cache, which would delete what went).
+ */
+export function stripWriteBookkeeping<T extends KubernetesObject>(obj: T): T {
+  const stripped = stripManagedFields(obj);
+  const annotations = stripped.metadata?.annotations;
+  if (!annotations || !(LAST_APPLIED_ANNOTATION in annotations)) return stripped;
+  const { [LAST_APPLIED_ANNOTATION]: _dropped, ...rest } = annotations;
+  return { ...stripped, metadata: { ...stripped.metadata, annotations: rest } };
+}
+
 /**
  * What a cache of Secrets written by `fieldManager` through server-side apply needs to tell whether
  * re-applying would change anything: identity, owners, labels, annotations, type and data, and of

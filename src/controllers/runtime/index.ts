@@ -1,4 +1,9 @@
-export { leanAppliedSecret, stripManagedFields } from './cache-transforms.js';
+export {
+  LAST_APPLIED_ANNOTATION,
+  leanAppliedSecret,
+  stripManagedFields,
+  stripWriteBookkeeping,
+} from './cache-transforms.js';
 export { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
 export {
   Controller,

@@ -1,6 +1,11 @@
 import type { KubernetesObject, V1ManagedFieldsEntry, V1Secret } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { leanAppliedSecret, stripManagedFields } from '../../../src/controllers/runtime/cache-transforms.js';
+import {
+  LAST_APPLIED_ANNOTATION,
+  leanAppliedSecret,
+  stripManagedFields,
+  stripWriteBookkeeping,
+} from '../../../src/controllers/runtime/cache-transforms.js';
 import { Informer } from '../../../src/controllers/runtime/informer.js';
 import { FakeSource } from './fake-source.js';
 import { silentLogger } from './helpers.js';
@@ -32,6 +37,24 @@ describe('stripManagedFields', () => {
       spec: { k: 1 },
     });
     expect(obj.metadata.managedFields).toBe(managedFields);
+  });
+});
+
+describe('stripWriteBookkeeping', () => {
+  it("drops managedFields and kubectl's last-applied copy, keeping other annotations", () => {
+    const obj = {
+      metadata: {
+        name: 'a',
+        managedFields,
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"spec":{}}', 'logto.io/force-sync': '1' },
+      },
+    };
+    expect(stripWriteBookkeeping(obj)).toEqual({
+      metadata: { name: 'a', annotations: { 'logto.io/force-sync': '1' } },
+    });
+    expect(obj.metadata.annotations).toHaveProperty(LAST_APPLIED_ANNOTATION);
+    const plain = { metadata: { name: 'b' } };
+    expect(stripWriteBookkeeping(plain)).toBe(plain);
   });
 });
 
