@@ -20,7 +20,20 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { TYPES_WITH_SECRETS, type ApplicationType } from '../src/crd/logto-application.js';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../src/controllers/logto-application/constants.js';
+import {
+  KubernetesListWatch,
+  leanAppliedSecret,
+  stripWriteBookkeeping,
+} from '../src/controllers/runtime/index.js';
+import {
+  GROUP,
+  PLURAL,
+  TYPES_WITH_SECRETS,
+  VERSION,
+  type ApplicationType,
+} from '../src/crd/logto-application.js';
 import { createLogger } from '../src/log.js';
 import { FORCE_SYNC_ANNOTATION, startOperator } from '../src/operator.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../test/emulator/index.js';
@@ -205,12 +218,22 @@ async function measureProcess(root: string, logto: LogtoEmulator): Promise<Proce
       { timeoutMs: 900_000, intervalMs: 200, what: 'every resource reconciled' },
     );
     // Idle: let the last writes and garbage settle, then sample.
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
     return { readyMs, allObservedMs, observed: observed.size, rssMb: rssBytes(child.pid!) / 2 ** 20 };
   } finally {
     child.kill('SIGTERM');
     await exited;
   }
+}
+
+/** JSON bytes of the objects as listed, and as the operator's caches keep them. */
+async function cachePayload<T extends KubernetesObject>(
+  resource: { group: string; version: string; plural: string },
+  transform: (obj: T) => T,
+): Promise<{ objects: number; listedMb: number; cachedMb: number }> {
+  const { items } = await new KubernetesListWatch<T>(plane.kubeConfig, { resource, namespace: ns }).list();
+  const mb = (objects: unknown[]) => Buffer.byteLength(JSON.stringify(objects)) / 2 ** 20;
+  return { objects: items.length, listedMb: mb(items), cachedMb: mb(items.map(transform)) };
 }
 
 function printProcess(label: string, figures: ProcessFigures) {
@@ -294,8 +317,27 @@ try {
   console.log(table(resync.kube));
   console.log(`  uncached Kubernetes reads per app:   ${perApp(resync.kubeReads)}`);
 
-  // 3. Restart: the operator as a process on the converged resources.
-  printProcess('restart (operator process, this checkout):', await measureProcess(repoRoot, emulator));
+  for (const [what, payload] of [
+    [
+      'LogtoApplications',
+      await cachePayload({ group: GROUP, version: VERSION, plural: PLURAL }, stripWriteBookkeeping),
+    ],
+    [
+      'Secrets',
+      await cachePayload<V1Secret>(
+        { group: '', version: 'v1', plural: 'secrets' },
+        leanAppliedSecret(FIELD_MANAGER),
+      ),
+    ],
+  ] as const) {
+    console.log(
+      `cache payload, ${payload.objects} ${what}:`.padEnd(39) +
+        `${payload.listedMb.toFixed(2)} MB of JSON as listed, ${payload.cachedMb.toFixed(2)} MB as cached`,
+    );
+  }
+
+  // 3. Restart: the operator as a process on the converged resources (the baseline first, so that
+  //    this checkout is not the one measured on a cold machine).
   const baseline = values['baseline-root'];
   if (baseline) {
     const root = path.resolve(baseline);
@@ -303,6 +345,7 @@ try {
       symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
     printProcess(`restart (operator process, ${root}):`, await measureProcess(root, emulator));
   }
+  printProcess('restart (operator process, this checkout):', await measureProcess(repoRoot, emulator));
 } finally {
   await operator.stop(5_000);
   await emulator.close();
