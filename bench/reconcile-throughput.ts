@@ -14,6 +14,7 @@
  *    commit, `git archive <commit> | tar -x -C <dir>`; node_modules is linked from here). With --built
  *    the process runs the compiled `dist/main.js` (`npm run build` first, in each checkout), as the
  *    image does; otherwise `src/main.ts` through tsx, whose compiler adds to the memory figure.
+ *    --node-options is passed to those processes as NODE_OPTIONS (e.g. a heap limit).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
@@ -50,6 +51,8 @@ const { values } = parseArgs({
     'page-size': { type: 'string', default: '500' },
     'baseline-root': { type: 'string' },
     built: { type: 'boolean', default: false },
+    // e.g. "--max-old-space-size=128", to tell live heap from garbage not yet collected.
+    'node-options': { type: 'string', default: '' },
   },
 });
 const positive = (name: string, value: string | undefined) => {
@@ -173,6 +176,7 @@ async function measureProcess(root: string, logto: LogtoEmulator): Promise<Proce
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
+      ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
       KUBECONFIG: plane.kubeconfigPath,
       LOGTO_ENDPOINT: logto.endpoint,
       LOGTO_RESOURCE: logto.resourceIndicator,
