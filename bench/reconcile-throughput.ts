@@ -1,15 +1,43 @@
 /**
- * `npm run bench`: how fast the operator converges a batch of LogtoApplications, and what a no-op
- * resync costs, against a local control plane and the Logto emulator (with injected latency on every
- * Logto call, like a remote server). Prints figures; asserts nothing.
+ * `npm run bench`: what converging a batch of LogtoApplications costs, against a local control plane
+ * and the Logto emulator (every Logto call delayed by --latency, like a remote server). Prints figures;
+ * asserts nothing. docs/performance.md records a run and explains the figures.
  *
- *   npm run bench -- --count 100 --latency 20 --concurrency 4
+ *   npm run bench -- --count 1000 --latency 20 --concurrency 4
+ *
+ * 1. The operator runs in this process (hooks count its Logto calls by operation, its Kubernetes calls
+ *    by method and its reconciles): create N resources, wait until all are Ready; then force a sync of
+ *    all (a no-op pass) and count again.
+ * 2. The operator runs as its own process (as in a pod), started on the N converged resources: time to
+ *    ready (/readyz), time until every resource was reconciled once (its log), and its resident memory
+ *    once idle. With --baseline-root, the same for another checkout of the operator (e.g. an older
+ *    commit, `git archive <commit> | tar -x -C <dir>`; node_modules is linked from here). With --built
+ *    the process runs the compiled `dist/main.js` (`npm run build` first, in each checkout), as the
+ *    image does; otherwise `src/main.ts` through tsx, whose compiler adds to the memory figure.
+ *    --node-options is passed to those processes as NODE_OPTIONS (e.g. a heap limit).
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../src/controllers/logto-application/constants.js';
+import {
+  KubernetesListWatch,
+  leanAppliedSecret,
+  stripWriteBookkeeping,
+} from '../src/controllers/runtime/index.js';
+import {
+  GROUP,
+  PLURAL,
+  TYPES_WITH_SECRETS,
+  VERSION,
+  type ApplicationType,
+} from '../src/crd/logto-application.js';
 import { createLogger } from '../src/log.js';
-import { startOperator } from '../src/operator.js';
-import { FORCE_SYNC_ANNOTATION } from '../src/operator.js';
-import { startLogtoEmulator } from '../test/emulator/index.js';
+import { FORCE_SYNC_ANNOTATION, startOperator } from '../src/operator.js';
+import { startLogtoEmulator, type LogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
@@ -17,34 +45,79 @@ import { testOperatorConfig, TestCluster } from '../test/support/operator.js';
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '50' },
-    latency: { type: 'string', default: '10' },
+    count: { type: 'string', default: '100' },
+    latency: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '4' },
+    'page-size': { type: 'string', default: '500' },
+    'baseline-root': { type: 'string' },
+    built: { type: 'boolean', default: false },
+    // e.g. "--max-old-space-size=128", to tell live heap from garbage not yet collected.
+    'node-options': { type: 'string', default: '' },
   },
 });
-const count = Number(values.count);
-const latencyMs = Number(values.latency);
-const concurrency = Number(values.concurrency);
+const positive = (name: string, value: string | undefined) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: "${value}" is not a non-negative integer`);
+  return n;
+};
+const count = positive('count', values.count);
+const latencyMs = positive('latency', values.latency);
+const concurrency = positive('concurrency', values.concurrency);
+const pageSize = positive('page-size', values['page-size']);
+const repoRoot = path.resolve(import.meta.dirname, '..');
+
+const tally = () => new Map<string, number>();
+const add = (map: Map<string, number>, key: string, n = 1) => map.set(key, (map.get(key) ?? 0) + n);
+const perApp = (n: number) => (n / count).toFixed(2);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const table = (map: Map<string, number>) =>
+  [...map.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, n]) => `    ${key.padEnd(40)} ${perApp(n)}`)
+    .join('\n') || '    (none)';
+
+/** Kubernetes writes by the reconciler's method, named after the kind they write. */
+const KUBE_WRITES: Record<string, string> = {
+  addFinalizer: 'LogtoApplication (finalizer)',
+  removeFinalizer: 'LogtoApplication (finalizer)',
+  applyStatus: 'LogtoApplication/status',
+  applySecret: 'Secret',
+  deleteSecret: 'Secret',
+  recordEvent: 'Event',
+};
 
 const plane = await startControlPlane({ log: () => {} });
 const emulator = await startLogtoEmulator();
 emulator.faults.inject({ path: '/api/**', latencyMs });
 const ns = await createTestNamespace(plane.kubeConfig, 'bench');
-let reconciles = 0;
-const operator = await startOperator(
-  plane.kubeConfig,
-  testOperatorConfig(emulator, { watchNamespaces: [ns], concurrency, logLevel: 'warn' }),
-  createLogger({ level: 'warn' }),
-  { controllerMetrics: { reconcileFinished: () => void reconciles++ } },
-);
 const cluster = new TestCluster(plane.kubeConfig);
 const names = Array.from({ length: count }, (_, i) => `app-${i}`);
-const types = ['Traditional', 'SPA', 'MachineToMachine', 'Native'] as const;
+const types: ApplicationType[] = ['Traditional', 'SPA', 'MachineToMachine', 'Native'];
+const typeOf = (i: number) => types[i % types.length]!;
 
-const logtoCalls = (writesOnly: boolean) =>
-  emulator.calls.list().filter((c) => c.route.startsWith('/api/') && (!writesOnly || c.method !== 'GET'))
-    .length;
-const allReady = async () => {
+let phase = { logto: tally(), kube: tally(), kubeReads: 0, reconciles: 0 };
+const operator = await startOperator(
+  plane.kubeConfig,
+  testOperatorConfig(emulator, {
+    watchNamespaces: [ns],
+    concurrency,
+    logLevel: 'warn',
+    listPageSize: pageSize,
+  }),
+  createLogger({ level: 'warn' }),
+  {
+    onLogtoRequest: (event) => add(phase.logto, event.operation),
+    onKubeCall: (method) => {
+      const kind = KUBE_WRITES[method];
+      if (kind) add(phase.kube, kind);
+      else phase.kubeReads++;
+    },
+    controllerMetrics: { reconcileFinished: () => void phase.reconciles++ },
+  },
+);
+const tokenRequests = () => emulator.calls.list({ route: '/oidc/token' }).length;
+
+async function readyCount(): Promise<number> {
   const list = (await cluster.custom.listNamespacedCustomObject({
     group: 'logto.io',
     version: 'v1alpha1',
@@ -56,49 +129,227 @@ const allReady = async () => {
       status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] };
     }[];
   };
-  return (
-    list.items.filter((r) =>
-      r.status?.conditions?.some(
-        (c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === r.metadata.generation,
-      ),
-    ).length === count
+  return list.items.filter((r) =>
+    r.status?.conditions?.some(
+      (c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === r.metadata.generation,
+    ),
+  ).length;
+}
+const idle = () => operator.controller.activeWorkers() === 0 && operator.controller.queue.len() === 0;
+
+/** A free loopback port for the operator process's probes. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+interface ProcessFigures {
+  readyMs: number;
+  /** Until every resource was reconciled once; undefined if not all were within the wait. */
+  allObservedMs: number | undefined;
+  observed: number;
+  rssMb: number;
+}
+
+/** Starts `root`'s operator as a process on the converged namespace and measures it. */
+async function measureProcess(root: string, logto: LogtoEmulator): Promise<ProcessFigures> {
+  const healthPort = await freePort();
+  const started = performance.now();
+  const entry = values.built
+    ? [path.join(root, 'dist/main.js')]
+    : ['--import', 'tsx', path.join(root, 'src/main.ts')];
+  if (!existsSync(entry.at(-1)!))
+    throw new Error(`${entry.at(-1)} is missing (--built: npm run build first)`);
+  const child = spawn(process.execPath, entry, {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+      KUBECONFIG: plane.kubeconfigPath,
+      LOGTO_ENDPOINT: logto.endpoint,
+      LOGTO_RESOURCE: logto.resourceIndicator,
+      LOGTO_CLIENT_ID: logto.credentials.clientId,
+      LOGTO_CLIENT_SECRET: logto.credentials.clientSecret,
+      WATCH_NAMESPACES: ns,
+      CONCURRENCY: String(concurrency),
+      LIST_PAGE_SIZE: String(pageSize),
+      LEADER_ELECT: 'false',
+      LOG_LEVEL: 'info',
+      METRICS_BIND_ADDRESS: '0',
+      HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const observed = new Set<string>();
+  let allObservedMs: number | undefined;
+  let rest = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"reconciled"')) continue;
+      const entry = JSON.parse(line) as { resource?: string };
+      if (entry.resource) observed.add(entry.resource);
+      if (observed.size === count && allObservedMs === undefined) allObservedMs = performance.now() - started;
+    }
+  });
+  try {
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok,
+      { timeoutMs: 300_000, intervalMs: 50, what: 'operator process ready' },
+    );
+    const readyMs = performance.now() - started;
+    // Every resource once, or (a version that does not see them all) no new one for 10 s.
+    let last = { size: -1, at: performance.now() };
+    await eventually(
+      () => {
+        if (observed.size !== last.size) last = { size: observed.size, at: performance.now() };
+        return observed.size === count || performance.now() - last.at > 10_000;
+      },
+      { timeoutMs: 900_000, intervalMs: 200, what: 'every resource reconciled' },
+    );
+    // Idle: let the last writes and garbage settle, then sample.
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    return { readyMs, allObservedMs, observed: observed.size, rssMb: rssBytes(child.pid!) / 2 ** 20 };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** JSON bytes of the objects as listed, and as the operator's caches keep them. */
+async function cachePayload<T extends KubernetesObject>(
+  resource: { group: string; version: string; plural: string },
+  transform: (obj: T) => T,
+): Promise<{ objects: number; listedMb: number; cachedMb: number }> {
+  const { items } = await new KubernetesListWatch<T>(plane.kubeConfig, { resource, namespace: ns }).list();
+  const mb = (objects: unknown[]) => Buffer.byteLength(JSON.stringify(objects)) / 2 ** 20;
+  return { objects: items.length, listedMb: mb(items), cachedMb: mb(items.map(transform)) };
+}
+
+function printProcess(label: string, figures: ProcessFigures) {
+  console.log(`${label}`);
+  console.log(`  start → ready (caches synced):       ${seconds(figures.readyMs)}`);
+  console.log(
+    `  start → all observed (reconciled):   ${
+      figures.allObservedMs === undefined
+        ? `never: ${figures.observed} of ${count} reconciled`
+        : seconds(figures.allObservedMs)
+    }`,
   );
-};
+  console.log(`  RSS idle with ${count} resources cached: ${figures.rssMb.toFixed(0)} MB`);
+}
 
 try {
+  // 1. Create → all Ready.
+  const tokensBefore = tokenRequests();
   const started = performance.now();
-  await Promise.all(names.map((name, i) => cluster.create(ns, name, { type: types[i % types.length]! })));
-  await eventually(allReady, { timeoutMs: 600_000, intervalMs: 250, what: 'all Ready' });
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      names.slice(i, i + 50).map((name, j) => cluster.create(ns, name, { type: typeOf(i + j) })),
+    );
+  }
+  await eventually(async () => (await readyCount()) === count, {
+    timeoutMs: 3_600_000,
+    intervalMs: 1_000,
+    what: 'all Ready',
+  });
   const convergeMs = performance.now() - started;
-  const createCalls = logtoCalls(false);
-  const createReconciles = reconciles;
+  await eventually(idle, { timeoutMs: 60_000, what: 'an idle controller' });
+  const create = phase;
+  const createTokens = tokenRequests() - tokensBefore;
+  // k: a create needs at least the create call, plus one secrets read for types with secrets.
+  const minimalCalls = names.reduce((sum, _, i) => sum + (TYPES_WITH_SECRETS.includes(typeOf(i)) ? 2 : 1), 0);
+  const boundMs = (minimalCalls * latencyMs) / concurrency;
 
-  const readsBefore = logtoCalls(false);
-  const writesBefore = logtoCalls(true);
-  const reconcilesBefore = reconciles;
+  // 2. No-op resync of all (force-sync annotation: the bench's patch is not the operator's write).
+  phase = { logto: tally(), kube: tally(), kubeReads: 0, reconciles: 0 };
   const resyncStarted = performance.now();
-  await Promise.all(
-    names.map((name) =>
-      cluster.patch(ns, name, { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'bench' } } }),
-    ),
-  );
-  await eventually(() => reconciles - reconcilesBefore >= count, {
-    timeoutMs: 600_000,
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      names
+        .slice(i, i + 50)
+        .map((name) =>
+          cluster.patch(ns, name, { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'bench' } } }),
+        ),
+    );
+  }
+  await eventually(() => phase.reconciles >= count && idle(), {
+    timeoutMs: 3_600_000,
+    intervalMs: 250,
     what: 'resync of all',
   });
   const resyncMs = performance.now() - resyncStarted;
+  const resync = phase;
+  await operator.stop(5_000);
 
+  const sum = (map: Map<string, number>) => [...map.values()].reduce((a, b) => a + b, 0);
   console.log(
-    `LogtoApplications:                ${count} (concurrency ${concurrency}, ${latencyMs} ms per Logto call)`,
+    `LogtoApplications: ${count} (types cycling ${types.join(', ')}), concurrency ${concurrency}, ` +
+      `${latencyMs} ms per Logto call, list page size ${pageSize}`,
   );
+  console.log(`create → all Ready:                    ${seconds(convergeMs)}`);
   console.log(
-    `create → all Ready:               ${(convergeMs / 1000).toFixed(2)} s (${(count / (convergeMs / 1000)).toFixed(1)} resources/s)`,
+    `  bound N·k·L/C:                       ${seconds(boundMs)} (k = ${(minimalCalls / count).toFixed(2)} on average)`,
   );
-  console.log(`Logto calls per created resource: ${(createCalls / count).toFixed(1)}`);
-  console.log(`reconciles per created resource:  ${(createReconciles / count).toFixed(1)}`);
-  console.log(`no-op resync of all:              ${(resyncMs / 1000).toFixed(2)} s`);
-  console.log(`  Logto reads per resource:       ${((logtoCalls(false) - readsBefore) / count).toFixed(1)}`);
-  console.log(`  Logto writes:                   ${logtoCalls(true) - writesBefore}`);
+  console.log(`  ratio:                               ${(convergeMs / boundMs).toFixed(1)}`);
+  console.log(`  reconciles per app:                  ${perApp(create.reconciles)}`);
+  console.log(`  Logto calls per app:                 ${perApp(sum(create.logto))}, by operation:`);
+  console.log(table(create.logto));
+  console.log(`  token requests:                      ${createTokens}`);
+  console.log(`  Kubernetes writes per app:           ${perApp(sum(create.kube))}, by kind:`);
+  console.log(table(create.kube));
+  console.log(`  uncached Kubernetes reads per app:   ${perApp(create.kubeReads)}`);
+  console.log(`no-op resync of all:                   ${seconds(resyncMs)}`);
+  console.log(`  reconciles per app:                  ${perApp(resync.reconciles)}`);
+  console.log(`  Logto reads per app:                 ${perApp(sum(resync.logto))}, by operation:`);
+  console.log(table(resync.logto));
+  console.log(`  Kubernetes writes per app:           ${perApp(sum(resync.kube))}`);
+  console.log(table(resync.kube));
+  console.log(`  uncached Kubernetes reads per app:   ${perApp(resync.kubeReads)}`);
+
+  for (const [what, payload] of [
+    [
+      'LogtoApplications',
+      await cachePayload({ group: GROUP, version: VERSION, plural: PLURAL }, stripWriteBookkeeping),
+    ],
+    [
+      'Secrets',
+      await cachePayload<V1Secret>(
+        { group: '', version: 'v1', plural: 'secrets' },
+        leanAppliedSecret(FIELD_MANAGER),
+      ),
+    ],
+  ] as const) {
+    console.log(
+      `cache payload, ${payload.objects} ${what}:`.padEnd(39) +
+        `${payload.listedMb.toFixed(2)} MB of JSON as listed, ${payload.cachedMb.toFixed(2)} MB as cached`,
+    );
+  }
+
+  // 3. Restart: the operator as a process on the converged resources (the baseline first, so that
+  //    this checkout is not the one measured on a cold machine).
+  const baseline = values['baseline-root'];
+  if (baseline) {
+    const root = path.resolve(baseline);
+    if (!existsSync(path.join(root, 'node_modules')))
+      symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
+    printProcess(`restart (operator process, ${root}):`, await measureProcess(root, emulator));
+  }
+  printProcess('restart (operator process, this checkout):', await measureProcess(repoRoot, emulator));
 } finally {
   await operator.stop(5_000);
   await emulator.close();

@@ -28,6 +28,8 @@ export interface OperatorConfig {
   /** Bound on one Kubernetes request (watches excluded); default 30 s. */
   kubeRequestTimeoutMs?: number;
   shutdownTimeoutMs: number;
+  /** Objects per page when the informers list LogtoApplications and Secrets (default 500). */
+  listPageSize?: number;
   /**
    * Leader election. Optional so that in-process use (tests, the demo) runs without it; `loadConfig`
    * always sets it, enabled unless `--leader-elect=false`.
@@ -162,6 +164,13 @@ export const SETTINGS = {
     env: 'SHUTDOWN_TIMEOUT',
     default: '30s',
     description: 'On SIGTERM, how long in-flight reconciles may take to finish.',
+  },
+  listPageSize: {
+    flag: 'list-page-size',
+    env: 'LIST_PAGE_SIZE',
+    default: '500',
+    description:
+      'Objects per page when listing LogtoApplications and Secrets at start-up and after a watch expired.',
   },
   leaderElect: {
     flag: 'leader-elect',
@@ -418,6 +427,7 @@ export function loadConfig(
       'kube request timeout',
     ),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),
+    listPageSize: positiveInteger(get('listPageSize')!, 'list page size'),
     leaderElection: leaderElectionConfig(get, env, system),
     metricsBindAddress,
     ...metricsServing(get, metricsBindAddress),

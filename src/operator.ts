@@ -12,7 +12,7 @@ import type { OperatorConfig } from './config.js';
 import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
 import { KubernetesEventRecorder, type EventDropReason } from './controllers/event-recorder.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-application/credentials-secret.js';
-import { FINALIZER } from './controllers/logto-application/constants.js';
+import { FIELD_MANAGER, FINALIZER } from './controllers/logto-application/constants.js';
 import { isOwnAnnotation } from './controllers/logto-application/external-name.js';
 import { KubernetesOperations } from './controllers/logto-application/kube-operations.js';
 import {
@@ -21,10 +21,13 @@ import {
 } from './controllers/logto-application/reconciler.js';
 import {
   Controller,
+  DEFAULT_PAGE_SIZE,
   Informer,
   KubernetesListWatch,
   enqueueHandlers,
+  leanAppliedSecret,
   ownerKeys,
+  stripWriteBookkeeping,
   type ControllerMetrics,
   type InformerMetrics,
   type ResourceType,
@@ -118,16 +121,19 @@ function informersFor<T extends KubernetesObject>(
   logger: Logger,
   resource: ResourceType,
   metrics: InformerMetrics | undefined,
-  labelSelector?: string,
+  cache: { transform: (obj: T) => T; labelSelector?: string },
 ): NamespacedCaches<T> {
+  const { transform, labelSelector } = cache;
   const make = (namespace?: string) =>
     new Informer<T>({
       source: new KubernetesListWatch<T>(kube, {
         resource,
         ...(namespace ? { namespace } : {}),
         ...(labelSelector ? { labelSelector } : {}),
+        pageSize: config.listPageSize ?? DEFAULT_PAGE_SIZE,
       }),
       logger,
+      transform,
       ...(metrics ? { metrics } : {}),
     });
   if (config.watchNamespaces.length === 0) return new NamespacedCaches(new Map(), make());
@@ -223,15 +229,14 @@ export async function startOperator(
     logger,
     LOGTO_APPLICATIONS,
     hooks.informerMetrics,
+    // The reconciler writes LogtoApplications by patches only, so the cache may drop what they don't read.
+    { transform: stripWriteBookkeeping },
   );
-  const secrets = informersFor<V1Secret>(
-    kube,
-    config,
-    logger,
-    SECRETS,
-    hooks.informerMetrics,
-    `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-  );
+  const secrets = informersFor<V1Secret>(kube, config, logger, SECRETS, hooks.informerMetrics, {
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    // The reconciler compares data, labels, annotations, type and the keys it applied, nothing else.
+    transform: leanAppliedSecret(FIELD_MANAGER),
+  });
 
   const { onKubeCall } = hooks;
   const recorder = new KubernetesEventRecorder(kube, logger, {

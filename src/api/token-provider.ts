@@ -15,7 +15,10 @@ export interface TokenProviderOptions {
   credentials: () => Promise<ClientCredentials>;
   http: Got;
   now?: () => number;
-  /** Fetch a new token this long before the current one expires (capped at half its lifetime). */
+  /**
+   * Fetch a new token this long before the current one expires (capped at half its lifetime). Default:
+   * {@link refreshMarginMs} of the token's lifetime.
+   */
   refreshBeforeExpiryMs?: number;
 }
 
@@ -107,10 +110,27 @@ export class ClientCredentialsTokenProvider {
       });
     }
     const lifetimeMs = body.expires_in * 1000;
-    const skew = Math.min(this.options.refreshBeforeExpiryMs ?? 60_000, lifetimeMs / 2);
-    this.cached = { value: body.access_token, refreshAt: this.now() + lifetimeMs - skew };
+    const margin = Math.min(
+      this.options.refreshBeforeExpiryMs ?? refreshMarginMs(lifetimeMs),
+      lifetimeMs / 2,
+    );
+    this.cached = { value: body.access_token, refreshAt: this.now() + lifetimeMs - margin };
     return body.access_token;
   }
+}
+
+/** Bounds of the default refresh margin: enough for one token request, at most a few minutes. */
+const MIN_REFRESH_MARGIN_MS = 1_000;
+const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * How long before expiry a token is replaced: 10% of its lifetime, within [1 s, 5 min] and never more
+ * than half of it. A token then serves nine tenths of its lifetime: about one token request per
+ * lifetime, where a fixed minute (or half, for short lifetimes) would make up to two.
+ */
+export function refreshMarginMs(lifetimeMs: number): number {
+  const margin = Math.min(Math.max(lifetimeMs / 10, MIN_REFRESH_MARGIN_MS), MAX_REFRESH_MARGIN_MS);
+  return Math.min(margin, lifetimeMs / 2);
 }
 
 export function withSlash(url: string): string {

@@ -1,3 +1,9 @@
+export {
+  LAST_APPLIED_ANNOTATION,
+  leanAppliedSecret,
+  stripManagedFields,
+  stripWriteBookkeeping,
+} from './cache-transforms.js';
 export { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
 export {
   Controller,
@@ -31,8 +37,12 @@ export {
   type WatchEndReason,
 } from './informer.js';
 export {
+  DEFAULT_PAGE_SIZE,
   KubernetesListWatch,
   collectionPath,
+  listAllPages,
+  type FetchListPage,
+  type RawList,
   type KubernetesListWatchOptions,
   type ListResult,
   type ListWatchSource,

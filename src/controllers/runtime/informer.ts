@@ -53,6 +53,12 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** A LIST taking longer than this fails and is retried (default 60 s). */
   listTimeoutMs?: number;
   metrics?: InformerMetrics;
+  /**
+   * Applied to every object as it arrives (list items and watch events), before it is cached or handed
+   * to handlers, like client-go's SetTransform: drop what nobody reads (e.g. managedFields) to keep the
+   * cache small. Must return an object with the same name, namespace and resourceVersion.
+   */
+  transform?(obj: T): T;
   clock?: Clock;
   random?: () => number;
 }
@@ -98,6 +104,8 @@ export class Informer<T extends KubernetesObject> {
   private readonly backoffMaxMs: number;
   private readonly listTimeoutMs: number;
   private readonly handlers = new Set<InformerHandlers<T>>();
+  /** Method syntax (bivariant), so that an Informer<Secret> still passes as an Informer<KubernetesObject>. */
+  private readonly transformer: Pick<InformerOptions<T>, 'transform'>;
 
   private store = new Map<string, T>();
   private resourceVersion = '';
@@ -129,6 +137,7 @@ export class Informer<T extends KubernetesObject> {
     this.backoffBaseMs = options.backoff?.baseMs ?? 800;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
     this.listTimeoutMs = options.listTimeoutMs ?? 60_000;
+    this.transformer = options.transform ? { transform: options.transform } : {};
     if (options.handlers) this.handlers.add(options.handlers);
   }
 
@@ -289,7 +298,8 @@ export class Informer<T extends KubernetesObject> {
     if (this.stopping) return;
     const previous = this.store;
     const next = new Map<string, T>();
-    for (const obj of result.items) {
+    for (const item of result.items) {
+      const obj = this.transform(item);
       const key = keyOf(obj);
       if (key) next.set(keyToString(key), obj);
     }
@@ -421,29 +431,35 @@ export class Informer<T extends KubernetesObject> {
       if (resourceVersion) this.resourceVersion = resourceVersion;
       return undefined;
     }
-    const key = obj ? keyOf(obj) : undefined;
-    if (!key) {
+    const received = obj ? keyOf(obj) : undefined;
+    if (!received) {
       this.log.warn({ type: event.type }, 'ignoring watch event without an object name');
       return undefined;
     }
     if (resourceVersion) this.resourceVersion = resourceVersion;
-    const id = keyToString(key);
+    const id = keyToString(received);
     const old = this.store.get(id);
     switch (event.type) {
       case 'ADDED':
-      case 'MODIFIED':
-        this.store.set(id, obj);
-        if (old) this.emit('onUpdate', old, obj);
-        else this.emit('onAdd', obj);
+      case 'MODIFIED': {
+        const cached = this.transform(obj);
+        this.store.set(id, cached);
+        if (old) this.emit('onUpdate', old, cached);
+        else this.emit('onAdd', cached);
         break;
+      }
       case 'DELETED':
         this.store.delete(id);
-        this.emit('onDelete', obj, { finalStateUnknown: false });
+        this.emit('onDelete', this.transform(obj), { finalStateUnknown: false });
         break;
       default:
         this.log.warn({ type: event.type }, 'ignoring watch event of unknown type');
     }
     return undefined;
+  }
+
+  private transform(obj: T): T {
+    return this.transformer.transform ? this.transformer.transform(obj) : obj;
   }
 
   private emit<E extends keyof InformerHandlers<T>>(

@@ -1,8 +1,10 @@
 import {
+  ApiException,
   HttpMethod,
   KubernetesObjectApi,
   type KubeConfig,
   type KubernetesObject,
+  type ResponseContext,
   type Watch,
 } from '@kubernetes/client-node';
 import { toKubeClient, type KubeClient } from '../../kube/client.js';
@@ -15,7 +17,10 @@ export interface WatchEvent<T extends KubernetesObject> {
   object: T;
 }
 
-export interface ListResult<T extends KubernetesObject> {
+/** Items per LIST page unless configured otherwise (client-go's pager uses 500 too). */
+export const DEFAULT_PAGE_SIZE = 500;
+
+export interface ListResult<T> {
   items: T[];
   /** The list's `metadata.resourceVersion`, where the watch starts. */
   resourceVersion: string;
@@ -67,7 +72,7 @@ export interface KubernetesListWatchOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Items per LIST page (default 500, as client-go's pager). */
+  /** Items per LIST page (default {@link DEFAULT_PAGE_SIZE}). */
   pageSize?: number;
 }
 
@@ -93,12 +98,80 @@ class RawApi extends KubernetesObjectApi {
     }
     return this.requestPromise(context, 'any') as Promise<R>;
   }
+
+  /**
+   * The body as sent. The inherited version runs a list through client-node's ObjectSerializer, which
+   * reads the list's `metadata` as an object's (V1ObjectMeta) and so drops `continue`: every list would
+   * end after its first page.
+   */
+  protected override async processResponse<T>(response: ResponseContext): Promise<T> {
+    const body = await response.body.text();
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) return JSON.parse(body) as T;
+    throw new ApiException(
+      response.httpStatusCode,
+      'Unsuccessful HTTP Request',
+      parseBody(body),
+      response.headers,
+    );
+  }
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** A list as sent on the wire (`continue`, where the generated model says `_continue`). */
-interface RawList<T> {
-  items: T[];
+export interface RawList<T> {
+  items?: T[] | null;
   metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/** One LIST request: `limit` undefined asks for everything at once. */
+export type FetchListPage<T> = (page: { limit?: number; continue?: string }) => Promise<RawList<T>>;
+
+/**
+ * A complete list, page after page until the server sends no `continue` token, like client-go's pager.
+ * The pages of one paginated list are one consistent snapshot: its resourceVersion (the last page's)
+ * is where a watch resumes. If the token expires between pages (410), the list is taken again without
+ * pagination, as client-go's pager falls back.
+ */
+export async function listAllPages<T>(
+  fetchPage: FetchListPage<T>,
+  pageSize: number | undefined,
+): Promise<ListResult<T>> {
+  let pagesFetched = 0;
+  try {
+    return await collectPages(fetchPage, pageSize, () => pagesFetched++);
+  } catch (err) {
+    // Only an expired continue token (a later page) falls back; a 410 on the first page is the caller's.
+    if (isGone(err) && pagesFetched > 0) return collectPages(fetchPage, undefined, () => {});
+    throw err;
+  }
+}
+
+async function collectPages<T>(
+  fetchPage: FetchListPage<T>,
+  limit: number | undefined,
+  onPage: () => void,
+): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let continueToken: string | undefined;
+  let resourceVersion = '';
+  do {
+    const page = await fetchPage({
+      ...(limit !== undefined ? { limit } : {}),
+      ...(continueToken ? { continue: continueToken } : {}),
+    });
+    onPage();
+    for (const item of page.items ?? []) items.push(item);
+    resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    continueToken = page.metadata?.continue || undefined;
+  } while (continueToken);
+  return { items, resourceVersion };
 }
 
 function isGone(err: unknown): boolean {
@@ -127,33 +200,17 @@ export class KubernetesListWatch<T extends KubernetesObject> implements ListWatc
       (selector ? ` (${selector})` : '');
   }
 
-  async list(): Promise<ListResult<T>> {
-    try {
-      return await this.listPages(this.options.pageSize ?? 500);
-    } catch (err) {
-      // A continue token can expire between pages on a large list; client-go's pager then falls
-      // back to one unpaginated list, and so do we.
-      if (isGone(err)) return this.listPages(undefined);
-      throw err;
-    }
-  }
-
-  private async listPages(limit: number | undefined): Promise<ListResult<T>> {
-    const items: T[] = [];
-    let continueToken: string | undefined;
-    let resourceVersion = '';
-    do {
-      const page = await this.api.getJson<RawList<T>>(this.path, {
-        labelSelector: this.options.labelSelector,
-        fieldSelector: this.options.fieldSelector,
-        limit,
-        continue: continueToken,
-      });
-      items.push(...page.items);
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-      continueToken = page.metadata?.continue || undefined;
-    } while (continueToken);
-    return { items, resourceVersion };
+  list(): Promise<ListResult<T>> {
+    return listAllPages<T>(
+      (page) =>
+        this.api.getJson<RawList<T>>(this.path, {
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+          limit: page.limit,
+          continue: page.continue,
+        }),
+      this.options.pageSize ?? DEFAULT_PAGE_SIZE,
+    );
   }
 
   async watch(
