@@ -152,9 +152,9 @@ describe('crash safety', () => {
         const resource = (await cluster.get(ns, name))!;
         expect(resource.metadata.annotations).toMatchObject({
           [EXTERNAL_NAME_ANNOTATION]: resource.status!.applicationId,
-          'logto.io/external-create-pending': expect.any(String),
           'logto.io/external-create-succeeded': expect.any(String),
         });
+        expect(resource.metadata.annotations).not.toHaveProperty(['logto.io/external-create-pending']);
       }
     } finally {
       await operator.stop();

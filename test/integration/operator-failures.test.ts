@@ -185,6 +185,11 @@ describe('failures the controller reports', () => {
     );
     const refused = await cluster.waitReady(ns, 'annotated', 'False', 'AdoptionRefused');
     expect(syncedMessage(refused)).toContain('spec.adoptApplicationId');
+    // Refused again on later passes: the refusal does not record the id as the resource's own.
+    expect(refused.status?.applicationId).toBeUndefined();
+    await syncNow(env, ns, 'annotated');
+    const again = await cluster.waitReady(ns, 'annotated', 'False', 'AdoptionRefused');
+    expect(again.status?.applicationId).toBeUndefined();
     expect(await cluster.secret(ns, 'annotated')).toBeUndefined();
     const writes = () =>
       emulator.calls
@@ -193,12 +198,28 @@ describe('failures the controller reports', () => {
         .filter((c) => c.method !== 'GET' && c.path.includes(console.id));
     expect(writes()).toEqual([]);
 
+    // With the operator's finalizer set by hand, deletion still leaves the application alone.
+    await cluster.patch(ns, 'annotated', { metadata: { finalizers: ['logto.io/finalizer'] } });
     await cluster.delete(ns, 'annotated');
     await eventually(async () => (await cluster.get(ns, 'annotated')) === undefined, {
       what: 'resource gone',
     });
     expect(writes()).toEqual([]);
     expect(emulator.state.applications.get(console.id)).toEqual(before);
+  });
+
+  it('looks for its own application by marker before creating when the recorded id names none', async () => {
+    await cluster.create(ns, 'misnamed', { type: 'SPA' });
+    const id = (await cluster.waitReady(ns, 'misnamed')).status!.applicationId!;
+    const creates = emulator.calls.count({ method: 'POST', route: '/api/applications' });
+    for (const bogus of ['doesnotexist-1', 'doesnotexist-2']) {
+      await cluster.patch(ns, 'misnamed', { metadata: { annotations: { 'logto.io/external-name': bogus } } });
+      await syncNow(env, ns, 'misnamed');
+      const resource = await cluster.waitReady(ns, 'misnamed');
+      expect(resource.status!.applicationId).toBe(id);
+      expect(resource.metadata.annotations!['logto.io/external-name']).toBe(id);
+    }
+    expect(emulator.calls.count({ method: 'POST', route: '/api/applications' })).toBe(creates);
   });
 
   it('refuses to adopt an application of another type, or one that does not exist', async () => {

@@ -4,10 +4,11 @@
  * restore, a re-apply or a lost status write does not bring back:
  *
  * - `logto.io/external-name`: the Logto application id, written as soon as a create answers;
- * - `logto.io/external-create-pending`: written before a create is sent. A pending create that no
- *   later `-succeeded` or `-failed` confirms may have reached Logto without the operator learning
- *   its id; only then does a pass look for the application by its ownership marker (a list of the
- *   tenant's applications). Every other create costs one Logto call.
+ * - `logto.io/external-create-pending`: written before a create is sent, and replaced by
+ *   `-succeeded` or `-failed` once it answered. A pending create may have reached Logto without the
+ *   operator learning its id; only then (or when the recorded application is gone) does a pass look
+ *   for the application by its ownership marker (a list of the tenant's applications). Every other
+ *   create costs one Logto call.
  */
 import type { LogtoApplication } from '../../crd/logto-application.js';
 
@@ -37,24 +38,21 @@ export function externalName(resource: LogtoApplication): string | undefined {
   );
 }
 
-function timeOf(resource: Annotated, annotation: string): number | undefined {
-  const value = resource.metadata.annotations?.[annotation];
-  const ms = value ? Date.parse(value) : NaN;
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 /**
- * A create was sent and neither its success nor a definite failure was recorded after it: the
- * application may exist in Logto without its id being known.
+ * A create was sent and neither its success nor a definite failure was recorded: the application
+ * may exist in Logto without its id being known. Confirming a create removes the pending annotation,
+ * so no clock of one replica is compared with another's.
  */
 export function createPendingUnconfirmed(resource: Annotated): boolean {
-  const pending = timeOf(resource, CREATE_PENDING_ANNOTATION);
-  if (pending === undefined) return false;
-  const confirmed = Math.max(
-    timeOf(resource, CREATE_SUCCEEDED_ANNOTATION) ?? -Infinity,
-    timeOf(resource, CREATE_FAILED_ANNOTATION) ?? -Infinity,
+  return Boolean(resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION]);
+}
+
+/** Whether any create was ever recorded on the resource (pending, succeeded or failed). */
+export function createRecorded(resource: Annotated): boolean {
+  const annotations = resource.metadata.annotations ?? {};
+  return [CREATE_PENDING_ANNOTATION, CREATE_SUCCEEDED_ANNOTATION, CREATE_FAILED_ANNOTATION].some((key) =>
+    Boolean(annotations[key]),
   );
-  return confirmed < pending;
 }
 
 /**
@@ -74,7 +72,7 @@ export function ownAnnotations(
   return result;
 }
 
-/** RFC 3339 with millisecond precision: pending and its confirmation may fall in one second. */
+/** RFC 3339, as Kubernetes writes times (informational: nothing compares them). */
 export function annotationTime(now: Date): string {
-  return now.toISOString();
+  return now.toISOString().replace(/\.\d+Z$/, 'Z');
 }

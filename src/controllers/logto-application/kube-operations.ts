@@ -30,6 +30,20 @@ function target(resource: LogtoApplication) {
   return { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, fieldManager: FIELD_MANAGER };
 }
 
+/**
+ * Optimistic concurrency for the resource's own writes: a pass working on a cached copy older than
+ * the object (its own earlier writes not yet seen by the informer, an edit meanwhile) gets a 409
+ * and is retried on a fresh copy, instead of acting on what it no longer knows.
+ */
+function expectedVersion(resource: LogtoApplication): { resourceVersion?: string } {
+  const { resourceVersion } = resource.metadata;
+  return resourceVersion ? { resourceVersion } : {};
+}
+
+function resourceVersionOf(object: unknown): string | undefined {
+  return (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+}
+
 export class KubernetesOperations implements KubeOperations {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
@@ -43,17 +57,21 @@ export class KubernetesOperations implements KubeOperations {
     this.custom = kube.api(CustomObjectsApi);
   }
 
-  async applyMetadata(resource: LogtoApplication, annotations: Record<string, string>): Promise<void> {
+  async applyMetadata(
+    resource: LogtoApplication,
+    annotations: Record<string, string>,
+  ): Promise<string | undefined> {
     const { name, namespace } = resource.metadata;
     const body = {
       apiVersion: API_VERSION,
       kind: KIND,
-      metadata: { name, namespace, finalizers: [FINALIZER], annotations },
+      metadata: { name, namespace, ...expectedVersion(resource), finalizers: [FINALIZER], annotations },
     };
     // Forced: a restore or a hand edit may have left these fields under another manager.
-    await named(`apply finalizer and annotations to ${namespace}/${name}`, () =>
+    const applied = await named(`apply finalizer and annotations to ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObject({ ...target(resource), body, force: true }, applyPatch),
     );
+    return resourceVersionOf(applied);
   }
 
   async removeFinalizer(resource: LogtoApplication): Promise<void> {
@@ -98,12 +116,18 @@ export class KubernetesOperations implements KubeOperations {
     }
   }
 
-  async applyStatus(resource: LogtoApplication, status: LogtoApplicationStatus): Promise<void> {
+  async applyStatus(resource: LogtoApplication, status: LogtoApplicationStatus): Promise<string | undefined> {
     const { name, namespace } = resource.metadata;
-    const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status };
-    await named(`apply status of ${namespace}/${name}`, () =>
+    const body = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name, namespace, ...expectedVersion(resource) },
+      status,
+    };
+    const applied = await named(`apply status of ${namespace}/${name}`, () =>
       this.custom.patchNamespacedCustomObjectStatus({ ...target(resource), body, force: true }, applyPatch),
     );
+    return resourceVersionOf(applied);
   }
 
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {

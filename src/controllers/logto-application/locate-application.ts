@@ -8,8 +8,8 @@ import { isNotFound } from '../../api/errors.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { FINALIZER } from './constants.js';
 import {
-  CREATE_PENDING_ANNOTATION,
   createPendingUnconfirmed,
+  createRecorded,
   EXTERNAL_NAME_ANNOTATION,
   externalName,
 } from './external-name.js';
@@ -79,11 +79,10 @@ export function mayManage(application: Application, resource: LogtoApplication, 
  */
 export function mayHaveLostCreate(resource: LogtoApplication): boolean {
   if (createPendingUnconfirmed(resource)) return true;
-  const annotations = resource.metadata.annotations ?? {};
   return (
     Boolean(resource.metadata.finalizers?.includes(FINALIZER)) &&
     !externalName(resource) &&
-    !annotations[CREATE_PENDING_ANNOTATION]
+    !createRecorded(resource)
   );
 }
 
@@ -114,13 +113,18 @@ export async function findByMarker(
   return matches.sort((a, b) => a.createdAt - b.createdAt);
 }
 
-/** Looks for the application by marker only where a create may have been lost: creating costs no list. */
+/**
+ * Looks for the application by marker where a create may have been lost, or where the recorded one
+ * is gone (deleted in the Console, or a wrong id in the annotation): before creating another, an
+ * application this resource made must be found. A plain create costs no list.
+ */
 async function locateByMarker(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
   lostApplicationId?: string,
 ): Promise<Located> {
-  const [application, ...duplicates] = mayHaveLostCreate(resource) ? await findByMarker(logto, resource) : [];
+  const search = lostApplicationId !== undefined || mayHaveLostCreate(resource);
+  const [application, ...duplicates] = search ? await findByMarker(logto, resource) : [];
   if (application) return { found: 'marker', application, duplicates };
   return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
 }

@@ -16,11 +16,14 @@ export interface KubeOperations {
    * Server-side applies the finalizer and the operator's annotations, which must be the complete set
    * (see ownAnnotations): an annotation left out is removed.
    */
-  applyMetadata(resource: LogtoApplication, annotations: Record<string, string>): Promise<void>;
+  applyMetadata(resource: LogtoApplication, annotations: Record<string, string>): Promise<string | undefined>;
   /** Removes the finalizer, precisely and only if still present. */
   removeFinalizer(resource: LogtoApplication): Promise<void>;
-  /** Applies the whole status (server-side apply on the status subresource). */
-  applyStatus(resource: LogtoApplication, status: LogtoApplicationStatus): Promise<void>;
+  /**
+   * Applies the whole status (server-side apply on the status subresource). Both applies expect the
+   * resource's resourceVersion (a stale copy gets a 409) and answer the new one.
+   */
+  applyStatus(resource: LogtoApplication, status: LogtoApplicationStatus): Promise<string | undefined>;
   /** Reads a Secret from the apiserver; undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   /** Server-side applies the operator's fields of a Secret it owns. */

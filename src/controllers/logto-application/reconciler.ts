@@ -23,6 +23,7 @@ import { convergeClientSecrets } from './client-secrets.js';
 import { setCondition } from './conditions.js';
 import { desiredSecret, isOwnedBy, secretName, secretUpToDate } from './credentials-secret.js';
 import { FIELD_MANAGER, FINALIZER } from './constants.js';
+import { KubernetesOperationError } from './kube-errors.js';
 import { templateReferences } from './secret-template.js';
 import {
   applicationPatch,
@@ -123,6 +124,8 @@ interface PassResult {
 export class LogtoApplicationReconciler implements Reconciler {
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** The application id each pass's working copy was verified to manage (created or located). */
+  private readonly verifiedIds = new WeakMap<LogtoApplication, string>();
 
   constructor(private readonly deps: ReconcilerDependencies) {
     this.now = deps.now ?? (() => new Date());
@@ -158,6 +161,8 @@ export class LogtoApplicationReconciler implements Reconciler {
       const stop = toReconcileStop(error);
       if (!stop) {
         outcome = 'error';
+        // A write on a stale copy: retried with backoff on a fresh one, nothing to report.
+        if (error instanceof KubernetesOperationError && error.status === 409) throw error;
         return await this.failed(cached, error);
       }
       outcome = stop.reason;
@@ -206,6 +211,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     let application: Application;
     if (located.found === 'none') {
       application = await this.createApplication(resource, logto);
+      this.verifiedIds.set(resource, application.id);
       this.deps.events.record(
         resource,
         'Normal',
@@ -216,6 +222,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       );
     } else {
       application = located.application;
+      this.verifiedIds.set(resource, application.id);
       // The id is on the resource before the pass writes anything to the application.
       await this.recordMetadata(resource, { [EXTERNAL_NAME_ANNOTATION]: application.id });
       if (located.found === 'marker') await this.deleteDuplicates(resource, logto, located.duplicates);
@@ -341,7 +348,11 @@ export class LogtoApplicationReconciler implements Reconciler {
     resource: LogtoApplication,
     logto: LogtoApplicationsApi,
   ): Promise<Application> {
-    await this.recordMetadata(resource, { [CREATE_PENDING_ANNOTATION]: annotationTime(this.now()) });
+    // A create still pending from an earlier attempt (searched for, not found) stays recorded as is.
+    await this.recordMetadata(resource, {
+      [CREATE_PENDING_ANNOTATION]:
+        resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION] || annotationTime(this.now()),
+    });
     let application: Application;
     try {
       application = await logto.createApplication(createApplicationBody(desiredApplication(resource)));
@@ -351,7 +362,10 @@ export class LogtoApplicationReconciler implements Reconciler {
       const ambiguous =
         error instanceof LogtoApiError && error.kind === 'Unavailable' && error.status !== 429;
       if (!ambiguous && error instanceof LogtoApiError) {
-        await this.recordMetadata(resource, { [CREATE_FAILED_ANNOTATION]: annotationTime(this.now()) });
+        await this.recordMetadata(resource, {
+          [CREATE_PENDING_ANNOTATION]: undefined,
+          [CREATE_FAILED_ANNOTATION]: annotationTime(this.now()),
+        });
       }
       if (ambiguous) {
         throw new ReconcileStop(
@@ -365,6 +379,8 @@ export class LogtoApplicationReconciler implements Reconciler {
     }
     await this.recordMetadata(resource, {
       [EXTERNAL_NAME_ANNOTATION]: application.id,
+      [CREATE_PENDING_ANNOTATION]: undefined,
+      [CREATE_FAILED_ANNOTATION]: undefined,
       [CREATE_SUCCEEDED_ANNOTATION]: annotationTime(this.now()),
     });
     return application;
@@ -382,7 +398,8 @@ export class LogtoApplicationReconciler implements Reconciler {
     const current = ownAnnotations(resource);
     const hasFinalizer = resource.metadata.finalizers?.includes(FINALIZER) ?? false;
     if (hasFinalizer && deepEqual(annotations, current)) return;
-    await this.deps.kube.applyMetadata(resource, annotations);
+    const version = await this.deps.kube.applyMetadata(resource, annotations);
+    if (version) resource.metadata.resourceVersion = version;
     const others = Object.fromEntries(
       Object.entries(resource.metadata.annotations ?? {}).filter(([key]) => !(key in current)),
     );
@@ -456,7 +473,8 @@ export class LogtoApplicationReconciler implements Reconciler {
       ),
     });
     if (deepEqual(next, current)) return;
-    await this.deps.kube.applyStatus(resource, next);
+    const version = await this.deps.kube.applyStatus(resource, next);
+    if (version) resource.metadata.resourceVersion = version;
     resource.status = next;
   }
 
@@ -589,8 +607,10 @@ export class LogtoApplicationReconciler implements Reconciler {
       : Object.fromEntries(Object.entries(current).filter(([key]) => CONVERGED_FIELDS.has(key)));
     const next = withoutUndefined<LogtoApplicationStatus>({
       observedGeneration: generation,
-      // A copy of the external name for display, also after a pass that stopped.
-      applicationId: update.applicationId ?? externalName(resource),
+      // A copy of the id for display, also after a pass that stopped, but only once this pass found
+      // the application to be this resource's: status is what the operator trusts (users cannot
+      // write it), the annotation is not.
+      applicationId: update.applicationId ?? this.verifiedIds.get(resource) ?? current.applicationId,
       secretName: update.secretName ?? current.secretName,
       ...convergedFields,
       conditions: [SYNCED, READY].reduce((conditions, type) => {
@@ -606,7 +626,8 @@ export class LogtoApplicationReconciler implements Reconciler {
       }, current.conditions ?? []),
     });
     if (deepEqual(next, current)) return;
-    await this.deps.kube.applyStatus(resource, next);
+    const version = await this.deps.kube.applyStatus(resource, next);
+    if (version) resource.metadata.resourceVersion = version;
     resource.status = next;
   }
 

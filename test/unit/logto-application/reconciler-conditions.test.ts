@@ -32,9 +32,12 @@ function setup(error: unknown, status?: LogtoApplicationStatus) {
   const statuses: LogtoApplicationStatus[] = [];
   const events: string[] = [];
   const kube: KubeOperations = {
-    applyMetadata: () => Promise.resolve(),
+    applyMetadata: () => Promise.resolve(undefined),
     removeFinalizer: () => Promise.resolve(),
-    applyStatus: (_resource, next) => Promise.resolve(void statuses.push(structuredClone(next))),
+    applyStatus: (_resource, next) => {
+      statuses.push(structuredClone(next));
+      return Promise.resolve(undefined);
+    },
     readSecret: () => Promise.resolve(undefined),
     applySecret: () => Promise.resolve(),
     deleteSecret: () => Promise.resolve(),
