@@ -292,7 +292,17 @@ export const SignInExperienceSchema = Type.Object(
 
 export const DeclaredSecretSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256, description: 'Name of the Logto application secret.' }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description:
+        'Name of the Logto application secret. Names starting with "logto-operator-" are reserved for the ' +
+        'secrets the operator makes when it rotates, and "(legacy)" for an old application\'s legacy secret.',
+      ...celRules({
+        rule: "!self.startsWith('logto-operator-') && self != '(legacy)'",
+        message: 'names starting with "logto-operator-" and "(legacy)" are reserved for the operator',
+      }),
+    }),
     expiresAt: Type.Optional(
       Type.String({
         format: 'date-time',

@@ -62,8 +62,18 @@ export const DEFAULT_MAX_ENTRIES = 256;
 /** The token of an `Authorization: Bearer <token>` header; undefined for anything else. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-  return match?.[1];
+  const token = match?.[1];
+  // RFC 6750's token characters, and no longer than any token Kubernetes issues: anything else is
+  // refused without costing the API server a review.
+  return token && token.length <= MAX_TOKEN_LENGTH && /^[A-Za-z0-9._~+/-]+=*$/.test(token)
+    ? token
+    : undefined;
 }
+
+/** Longest bearer token reviewed (ServiceAccount tokens are about 1 KB). */
+export const MAX_TOKEN_LENGTH = 8192;
+/** Reviews in flight at most; scrapes beyond are answered 503 (unreviewed tokens cannot queue up). */
+export const MAX_PENDING_REVIEWS = 16;
 
 export class MetricsAuthorizer {
   private readonly reviews: ReviewClient;
@@ -96,6 +106,10 @@ export class MetricsAuthorizer {
     if (cached) this.cache.delete(key);
 
     let pending = this.pending.get(key);
+    if (!pending && this.pending.size >= MAX_PENDING_REVIEWS) {
+      this.logger.warn('metrics: too many scrapes under review at once; refused one');
+      return { status: 503 };
+    }
     if (!pending) {
       pending = this.review(token, request).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);

@@ -11,6 +11,7 @@ import {
   type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
+import { toKubeClient, type KubeClient } from '../kube/client.js';
 import type { NonResourceRequest, ReviewClient, ReviewedUser } from './metrics-auth.js';
 
 /** Longest wait for one review; a scrape waiting longer than Prometheus' timeout is of no use. */
@@ -33,11 +34,13 @@ export class KubernetesReviewClient implements ReviewClient {
   private readonly authorization: AuthorizationV1Api;
 
   constructor(
-    kubeConfig: KubeConfig,
+    kube: KubeConfig | KubeClient,
     private readonly timeoutMs = REVIEW_TIMEOUT_MS,
   ) {
-    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
-    this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
+    // On the pooled HTTP layer: one keep-alive connection, not a TLS handshake per scrape.
+    const client = toKubeClient(kube);
+    this.authentication = client.api(AuthenticationV1Api);
+    this.authorization = client.api(AuthorizationV1Api);
   }
 
   async authenticate(token: string): Promise<ReviewedUser | undefined> {

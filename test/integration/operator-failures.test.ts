@@ -63,6 +63,7 @@ describe('admission: the apiserver refuses invalid specs', () => {
     [{ type: 'SPA', deletionPolicy: 'Keep' }, 'deletionPolicy'],
     [{ type: 'SPA', customClientMetadata: { refreshTokenTtlInDays: 731 } }, 'refreshTokenTtlInDays'],
     [{ type: 'Traditional', rotation: { every: '99999999999999999h' } }, 'spec.rotation.every'],
+    [{ type: 'Traditional', secrets: [{ name: 'logto-operator-ci' }] }, 'reserved for the operator'],
     [{ type: 'Traditional', rotation: { gracePeriod: '1h1h1h1h1h' } }, 'spec.rotation.gracePeriod'],
     // Listed by Logto's document, refused by the server (BEHAVIOUR.md, "User consent").
     [

@@ -4,6 +4,7 @@
  */
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { parseDurationMs } from '../../util/duration.js';
+import { LEGACY_SECRET, OPERATOR_SECRET_PREFIX } from './client-secrets.js';
 import { MARKER_KEY } from './ownership-marker.js';
 import { isLabelValue, isQualifiedName } from './credentials-secret.js';
 import { isTemplateValueName, templateReferences } from './secret-template.js';
@@ -83,6 +84,11 @@ export function validateSpec(resource: LogtoApplication): string[] {
   }
   for (const key of Object.keys(spec.secret?.annotations ?? {})) {
     if (!isQualifiedName(key)) problems.push(`secret.annotations: "${key}" is not a valid annotation key`);
+  }
+  for (const { name } of spec.secrets ?? []) {
+    // Checked at admission too; objects stored before that rule existed are caught here.
+    if (name.startsWith(OPERATOR_SECRET_PREFIX) || name === LEGACY_SECRET)
+      problems.push(`secrets: "${name}" is a name reserved for the secrets the operator makes`);
   }
   for (const field of ['every', 'gracePeriod'] as const) {
     const value = spec.rotation?.[field];

@@ -60,6 +60,17 @@ describe('validateSpec: the Secret shape', () => {
     ]);
   });
 
+  it('refuses declared secret names reserved for the secrets the operator makes', () => {
+    expect(
+      validateSpec(
+        resource({ secrets: [{ name: 'logto-operator-x' }, { name: '(legacy)' }, { name: 'ci' }] }),
+      ),
+    ).toEqual([
+      expect.stringContaining('"logto-operator-x" is a name reserved'),
+      expect.stringContaining('"(legacy)" is a name reserved'),
+    ]);
+  });
+
   it('refuses rotation durations too long for a date to represent (stored before the CRD bounded them)', () => {
     expect(
       validateSpec(resource({ rotation: { every: '99999999999999999h', gracePeriod: '3650d' } })),

@@ -75,6 +75,13 @@ describe('bearerToken', () => {
     for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer a b', 'abc'])
       expect(bearerToken(header), String(header)).toBeUndefined();
   });
+
+  it('refuses tokens no Kubernetes issuer makes: oversized, or with characters outside RFC 6750', () => {
+    expect(bearerToken(`Bearer ${'a'.repeat(8192)}`)).toHaveLength(8192);
+    expect(bearerToken(`Bearer ${'a'.repeat(8193)}`)).toBeUndefined();
+    expect(bearerToken('Bearer abc"def')).toBeUndefined();
+    expect(bearerToken('Bearer eyJ.a-b_c.d+e/f==')).toBe('eyJ.a-b_c.d+e/f==');
+  });
 });
 
 describe('MetricsAuthorizer', () => {
@@ -168,6 +175,18 @@ describe('MetricsAuthorizer', () => {
     open();
     expect((await scrapes).map((d) => d.status)).toEqual([200, 200, 200]);
     expect(reviews.tokenReviews).toEqual(['token-a']);
+  });
+
+  it('reviews at most 16 tokens at once and answers 503 to the rest, without reviewing them', async () => {
+    const { reviews, check } = setup();
+    let open!: () => void;
+    reviews.gate = new Promise((resolve) => (open = resolve));
+    const flood = Array.from({ length: 20 }, (_, i) => check(`random-${i}`));
+    const refused = await Promise.all(flood.slice(16));
+    expect(refused.map((d) => d.status)).toEqual([503, 503, 503, 503]);
+    open();
+    expect((await Promise.all(flood.slice(0, 16))).every((d) => d.status === 401)).toBe(true);
+    expect(reviews.tokenReviews).toHaveLength(16);
   });
 
   it('keeps at most maxEntries tokens, forgetting the oldest first', async () => {
