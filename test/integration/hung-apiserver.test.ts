@@ -42,6 +42,23 @@ function timedOutReconciles(output: string): LogLine[] {
   );
 }
 
+/** Creates RESOURCES applications and waits until the operator has converged at least one. */
+async function createUnderWay(cluster: TestCluster, ns: string, prefix: string): Promise<string[]> {
+  const names = Array.from({ length: RESOURCES }, (_, i) => `${prefix}-${i}`);
+  for (const name of names) {
+    await cluster.create(ns, name, {
+      type: 'Traditional',
+      oidcClientMetadata: { redirectUris: [`https://${name}.example/cb`] },
+    });
+  }
+  await eventually(
+    async () =>
+      (await Promise.all(names.map((n) => cluster.get(ns, n)))).some((r) => r?.status?.applicationId),
+    { what: 'reconciles under way', intervalMs: 50 },
+  );
+  return names;
+}
+
 describe('a hung apiserver', () => {
   let plane: ControlPlane;
   let emulator: LogtoEmulator;
@@ -83,18 +100,7 @@ describe('a hung apiserver', () => {
       what: 'first to lead',
       timeoutMs: 60_000,
     });
-    const names = Array.from({ length: RESOURCES }, (_, i) => `hung-${i}`);
-    for (const name of names) {
-      await cluster.create(ns, name, {
-        type: 'Traditional',
-        oidcClientMetadata: { redirectUris: [`https://${name}.example/cb`] },
-      });
-    }
-    await eventually(
-      async () =>
-        (await Promise.all(names.map((n) => cluster.get(ns, n)))).some((r) => r?.status?.applicationId),
-      { what: 'reconciles under way', intervalMs: 50 },
-    );
+    const names = await createUnderWay(cluster, ns, 'hung');
 
     const apiserver = plane.pids.kubeApiserver;
     process.kill(apiserver, 'SIGSTOP');
@@ -174,18 +180,7 @@ describe('a hung apiserver', () => {
       what: 'leading',
       timeoutMs: 60_000,
     });
-    const names = Array.from({ length: RESOURCES }, (_, i) => `abort-${i}`);
-    for (const name of names) {
-      await cluster.create(ns, name, {
-        type: 'Traditional',
-        oidcClientMetadata: { redirectUris: [`https://${name}.example/cb`] },
-      });
-    }
-    await eventually(
-      async () =>
-        (await Promise.all(names.map((n) => cluster.get(ns, n)))).some((r) => r?.status?.applicationId),
-      { what: 'reconciles under way', intervalMs: 50 },
-    );
+    await createUnderWay(cluster, ns, 'abort');
     const apiserver = plane.pids.kubeApiserver;
     process.kill(apiserver, 'SIGSTOP');
     try {

@@ -140,3 +140,15 @@ describe('production settings', () => {
     ]);
   });
 });
+
+describe('--list-page-size', () => {
+  it('defaults to 500 and is read from the flag or LIST_PAGE_SIZE', () => {
+    expect(load().listPageSize).toBe(500);
+    expect(load(['--list-page-size', '50']).listPageSize).toBe(50);
+    expect(load([], { LIST_PAGE_SIZE: '20' }).listPageSize).toBe(20);
+  });
+
+  it.each(['0', '-5', 'ten', '2.5'])('rejects %s', (value) => {
+    expect(() => load([`--list-page-size=${value}`])).toThrow(ConfigError);
+  });
+});
