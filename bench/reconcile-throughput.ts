@@ -78,7 +78,7 @@ const table = (map: Map<string, number>) =>
 
 /** Kubernetes writes by the reconciler's method, named after the kind they write. */
 const KUBE_WRITES: Record<string, string> = {
-  addFinalizer: 'LogtoApplication (finalizer)',
+  applyMetadata: 'LogtoApplication (finalizer, annotations)',
   removeFinalizer: 'LogtoApplication (finalizer)',
   applyStatus: 'LogtoApplication/status',
   applySecret: 'Secret',
@@ -305,7 +305,9 @@ try {
   console.log(
     `  bound N·k·L/C:                       ${seconds(boundMs)} (k = ${(minimalCalls / count).toFixed(2)} on average)`,
   );
-  console.log(`  ratio:                               ${(convergeMs / boundMs).toFixed(1)}`);
+  console.log(
+    `  ratio bound/time:                    ${(boundMs / convergeMs).toFixed(2)} (1 would be the bound itself)`,
+  );
   console.log(`  reconciles per app:                  ${perApp(create.reconciles)}`);
   console.log(`  Logto calls per app:                 ${perApp(sum(create.logto))}, by operation:`);
   console.log(table(create.logto));
