@@ -30,6 +30,8 @@ export interface OperatorConfig {
   shutdownTimeoutMs: number;
   /** Objects per page when the informers list LogtoApplications and Secrets (default 500). */
   listPageSize?: number;
+  /** This cluster's name in the ownership markers; empty by default. */
+  clusterName?: string;
   /**
    * Leader election. Optional so that in-process use (tests, the demo) runs without it; `loadConfig`
    * always sets it, enabled unless `--leader-elect=false`.
@@ -164,6 +166,13 @@ export const SETTINGS = {
     env: 'SHUTDOWN_TIMEOUT',
     default: '30s',
     description: 'On SIGTERM, how long in-flight reconciles may take to finish.',
+  },
+  clusterName: {
+    flag: 'cluster-name',
+    env: 'CLUSTER_NAME',
+    default: '',
+    description:
+      "Name of this cluster in the ownership markers of the applications it creates. Give each cluster that shares a Logto tenant its own name; a cluster restoring another one's resources uses that one's name.",
   },
   listPageSize: {
     flag: 'list-page-size',
@@ -356,6 +365,14 @@ function leaderElectionConfig(
   };
 }
 
+/** A cluster name: what a DNS label allows, so that it reads the same in every marker. */
+function clusterName(value: string): string {
+  const name = value.trim();
+  if (name && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+    throw new ConfigError(`cluster name "${name}" must be a DNS label (lower-case letters, digits, '-')`);
+  return name;
+}
+
 export function loadConfig(
   argv: string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
@@ -428,6 +445,7 @@ export function loadConfig(
     ),
     shutdownTimeoutMs: parseDuration(get('shutdownTimeout')!, 'shutdown timeout'),
     listPageSize: positiveInteger(get('listPageSize')!, 'list page size'),
+    clusterName: clusterName(get('clusterName') ?? ''),
     leaderElection: leaderElectionConfig(get, env, system),
     metricsBindAddress,
     ...metricsServing(get, metricsBindAddress),

@@ -260,6 +260,7 @@ export async function startOperator(
     settings: {
       ...DEFAULT_RECONCILER_SETTINGS,
       publicEndpoint: config.logtoPublicEndpoint,
+      clusterName: config.clusterName ?? '',
       resyncPeriodMs: config.resyncPeriodMs,
       // By then a create whose answer was lost has finished or been given up on by Logto.
       ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,

@@ -116,6 +116,36 @@ describe('crash safety', () => {
     }
   });
 
+  it('a resource of another cluster (another --cluster-name) with the same namespace and name is refused', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'two-clusters');
+    const config = (clusterName: string) =>
+      testOperatorConfig(emulator, { watchNamespaces: [ns], clusterName });
+    let operator = await startTestOperator(cluster.kc, config('east'));
+    try {
+      await cluster.create(ns, 'web', { type: 'SPA' });
+      const ready = await cluster.waitReady(ns, 'web');
+      const id = ready.status!.applicationId!;
+      expect(readMarker(emulator.state.applications.get(id)!.customData)?.cluster).toBe('east');
+      await operator.stop();
+      // The same namespace and name, with the annotations, seen by an operator of another cluster.
+      await cluster.patch(ns, 'web', { metadata: { finalizers: null } });
+      await cluster.delete(ns, 'web');
+      await cluster.core.deleteNamespacedSecret({ namespace: ns, name: 'web' }); // garbage collection
+      await eventually(async () => (await cluster.get(ns, 'web')) === undefined, { what: 'original gone' });
+      operator = await startTestOperator(cluster.kc, config('west'));
+      await cluster.create(ns, 'web', ready.spec, ready.metadata.annotations);
+      await cluster.waitReady(ns, 'web', 'False', 'AdoptionRefused');
+      expect(readMarker(emulator.state.applications.get(id)!.customData)?.cluster).toBe('east');
+      // Restored in a cluster of the same name, it is taken back.
+      await operator.stop();
+      operator = await startTestOperator(cluster.kc, config('east'));
+      await cluster.patch(ns, 'web', { metadata: { annotations: { 'example.com/retry': '1' } } });
+      expect((await cluster.waitReady(ns, 'web')).status!.applicationId).toBe(id);
+    } finally {
+      await operator.stop();
+    }
+  });
+
   it('a resource whose marker names another namespace or name is still refused', async () => {
     const ns = await createTestNamespace(cluster.kc, 'not-restore');
     const operator = await startTestOperator(

@@ -82,6 +82,8 @@ export function desiredApplication(
   resource: LogtoApplication,
   observedCustomData?: Record<string, unknown>,
   previouslyManagedKeys: readonly string[] = [],
+  /** This cluster's name for the ownership marker (`--cluster-name`). */
+  cluster = '',
 ): DesiredApplication {
   const { spec } = resource;
   const oidc = spec.oidcClientMetadata ?? {};
@@ -121,7 +123,7 @@ export function desiredApplication(
       ...(oidc.logoUri !== undefined ? { logoUri: oidc.logoUri } : {}),
     },
     customClientMetadata: { ...(spec.customClientMetadata ?? {}) },
-    customData: { ...preserved, ...(spec.customData ?? {}), [MARKER_KEY]: markerFor(resource) },
+    customData: { ...preserved, ...(spec.customData ?? {}), [MARKER_KEY]: markerFor(resource, cluster) },
   };
 }
 

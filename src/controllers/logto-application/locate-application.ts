@@ -29,20 +29,23 @@ export type Located =
 const PAGE_SIZE = 100;
 
 /**
- * Whose an application is, by its marker. `replaced`: the marker names this resource's namespace and
- * name under another UID. One namespace/name holds one object at a time, so the object in the marker
- * is gone and this one replaced it (a backup restore, or a delete whose finalizer never ran followed
- * by a re-apply).
+ * Whose an application is, by its marker. `replaced`: the marker names this cluster and this
+ * resource's namespace and name under another UID. One namespace/name of a cluster holds one object at
+ * a time, so the object in the marker is gone and this one replaced it (a backup restore, or a delete
+ * whose finalizer never ran followed by a re-apply). Markers of another cluster name are foreign.
  */
 export function ownership(
   application: Application,
   resource: LogtoApplication,
+  cluster = '',
 ): 'ours' | 'replaced' | 'foreign' | 'unmarked' {
   const marker = readMarker(application.customData);
   if (!marker) return 'unmarked';
   if (marker.uid === resource.metadata.uid) return 'ours';
   const { namespace, name } = resource.metadata;
-  return marker.namespace === namespace && marker.name === name ? 'replaced' : 'foreign';
+  const sameObject =
+    marker.namespace === namespace && marker.name === name && (marker.cluster ?? '') === cluster;
+  return sameObject ? 'replaced' : 'foreign';
 }
 
 /** Refuses an application that carries another resource's marker. */
@@ -67,8 +70,13 @@ export function operatorRecorded(resource: LogtoApplication, id: string): boolea
 }
 
 /** Whether the resource may manage (update, delete, orphan) the application recorded under `id`. */
-export function mayManage(application: Application, resource: LogtoApplication, id: string): boolean {
-  const owner = ownership(application, resource);
+export function mayManage(
+  application: Application,
+  resource: LogtoApplication,
+  id: string,
+  cluster = '',
+): boolean {
+  const owner = ownership(application, resource, cluster);
   return owner === 'ours' || owner === 'replaced' || (owner === 'unmarked' && operatorRecorded(resource, id));
 }
 
@@ -132,13 +140,14 @@ async function locateByMarker(
 export async function locateApplication(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
+  cluster = '',
 ): Promise<Located> {
   const recordedId = externalName(resource);
   const adoptId = resource.spec.adoptApplicationId;
   if (recordedId) {
     const application = await getOrUndefined(logto, recordedId);
     if (application) {
-      const owner = ownership(application, resource);
+      const owner = ownership(application, resource, cluster);
       if (owner === 'replaced') return { found: 'restored', application };
       if (owner === 'unmarked' && !operatorRecorded(resource, recordedId)) {
         throw new ReconcileStop(

@@ -11,13 +11,16 @@ export interface OwnershipMarker {
   uid: string;
   namespace: string;
   name: string;
+  /** The cluster's name (`--cluster-name`), absent when it has none. */
+  cluster?: string;
 }
 
-export function markerFor(resource: {
-  metadata: { uid: string; namespace: string; name: string };
-}): OwnershipMarker {
+export function markerFor(
+  resource: { metadata: { uid: string; namespace: string; name: string } },
+  cluster = '',
+): OwnershipMarker {
   const { uid, namespace, name } = resource.metadata;
-  return { uid, namespace, name };
+  return { uid, namespace, name, ...(cluster ? { cluster } : {}) };
 }
 
 /** Reads the marker from an application's customData; undefined when absent or malformed. */
@@ -26,9 +29,9 @@ export function readMarker(
 ): OwnershipMarker | undefined {
   const raw = customData?.[MARKER_KEY];
   if (!raw || typeof raw !== 'object') return undefined;
-  const { uid, namespace, name } = raw as Record<string, unknown>;
+  const { uid, namespace, name, cluster } = raw as Record<string, unknown>;
   if (typeof uid !== 'string' || typeof namespace !== 'string' || typeof name !== 'string') return undefined;
-  return { uid, namespace, name };
+  return { uid, namespace, name, ...(typeof cluster === 'string' && cluster ? { cluster } : {}) };
 }
 
 export function withoutMarker(

@@ -83,6 +83,8 @@ const MAX_ERROR_MESSAGE = 1024;
 export interface ReconcilerSettings {
   /** Logto's URL as applications reach it: LOGTO_ENDPOINT in the published Secrets. */
   publicEndpoint: string;
+  /** This cluster's name in ownership markers (`--cluster-name`); '' when it has none. */
+  clusterName?: string;
   /** Drift check period; each pass is requeued after it, spread by ±resyncJitter. */
   resyncPeriodMs: number;
   resyncJitter: number;
@@ -207,7 +209,8 @@ export class LogtoApplicationReconciler implements Reconciler {
     logto: LogtoApplicationsApi,
     existingSecret: V1Secret | undefined,
   ): Promise<PassResult> {
-    const located = await locateApplication(logto, resource);
+    const { clusterName } = this.deps.settings;
+    const located = await locateApplication(logto, resource, clusterName);
     let application: Application;
     if (located.found === 'none') {
       application = await this.createApplication(resource, logto);
@@ -233,6 +236,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       resource,
       application.customData,
       resource.status?.managedCustomDataKeys,
+      clusterName,
     );
     const mismatch = immutableMismatch(desired, application);
     if (mismatch) {
@@ -355,7 +359,9 @@ export class LogtoApplicationReconciler implements Reconciler {
     });
     let application: Application;
     try {
-      application = await logto.createApplication(createApplicationBody(desiredApplication(resource)));
+      application = await logto.createApplication(
+        createApplicationBody(desiredApplication(resource, undefined, [], this.deps.settings.clusterName)),
+      );
     } catch (error) {
       // Only a 429 says for sure that nothing happened. After a timeout, a reset or a 5xx the create
       // may still be committing: looking for it by marker at once could miss it and create another.
@@ -522,7 +528,9 @@ export class LogtoApplicationReconciler implements Reconciler {
             `deleted Logto application ${application.id}`,
           );
         }
-      } else if (['ours', 'replaced'].includes(ownership(application, resource))) {
+      } else if (
+        ['ours', 'replaced'].includes(ownership(application, resource, this.deps.settings.clusterName))
+      ) {
         await logto.updateApplication(application.id, { customData: withoutMarker(application.customData) });
         this.deps.events.record(
           resource,
@@ -544,7 +552,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     if (id) {
       try {
         const application = await logto.getApplication(id);
-        return mayManage(application, resource, id) ? [application] : [];
+        return mayManage(application, resource, id, this.deps.settings.clusterName) ? [application] : [];
       } catch (error) {
         if (isNotFound(error)) return [];
         throw error;

@@ -76,5 +76,9 @@ describe('external name and create-pending annotations', () => {
     expect(ownership(app({ uid: 'old-uid', namespace, name }), r)).toBe('replaced');
     expect(ownership(app({ uid: 'old-uid', namespace, name: 'other' }), r)).toBe('foreign');
     expect(ownership(app(), r)).toBe('unmarked');
+    // Another cluster's object of the same namespace and name is not one this resource replaced.
+    expect(ownership(app({ uid: 'old-uid', namespace, name, cluster: 'prod' }), r)).toBe('foreign');
+    expect(ownership(app({ uid: 'old-uid', namespace, name, cluster: 'prod' }), r, 'prod')).toBe('replaced');
+    expect(ownership(app({ uid: 'old-uid', namespace, name }), r, 'prod')).toBe('foreign');
   });
 });

@@ -152,3 +152,13 @@ describe('--list-page-size', () => {
     expect(() => load([`--list-page-size=${value}`])).toThrow(ConfigError);
   });
 });
+
+describe('--cluster-name', () => {
+  it('is empty unless set, and must be a DNS label', () => {
+    expect(load().clusterName).toBe('');
+    expect(load(['--cluster-name', 'prod-eu']).clusterName).toBe('prod-eu');
+    expect(load([], { CLUSTER_NAME: 'staging' }).clusterName).toBe('staging');
+    for (const bad of ['Prod', 'prod_eu', '-prod', 'a'.repeat(64)])
+      expect(() => load([`--cluster-name=${bad}`]), bad).toThrow(ConfigError);
+  });
+});
