@@ -17,6 +17,7 @@
  * silence). Over HTTP/2, which the apiserver negotiates on TLS, each pool is one connection.
  */
 import {
+  Observable,
   ResponseContext,
   ServerConfiguration,
   Watch,
@@ -25,7 +26,9 @@ import {
   type ApiConstructor,
   type ApiType,
   type Configuration,
+  type ConfigurationOptions,
   type KubeConfig,
+  type ObservableMiddleware,
   type PromiseHttpLibrary,
   type RequestContext,
   type SecurityAuthentication,
@@ -240,6 +243,18 @@ function dispatcher(kubeConfig: KubeConfig, tls: TlsOptions, connections: number
 }
 
 /** `kube` itself, or a client with default settings over a bare KubeConfig (tests, tools). */
+/** Per-call options of a generated API method that cancel its HTTP request when `signal` aborts. */
+export function withRequestSignal(signal: AbortSignal): ConfigurationOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (context) => {
+      context.setSignal(signal);
+      return new Observable(Promise.resolve(context));
+    },
+    post: (context) => new Observable(Promise.resolve(context)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
+
 export function toKubeClient(kube: KubeConfig | KubeClient): KubeClient {
   return kube instanceof KubeClient ? kube : new KubeClient(kube);
 }

@@ -1,15 +1,7 @@
 /** The leader election record in a coordination.k8s.io/v1 Lease, through `@kubernetes/client-node`. */
-import {
-  CoordinationV1Api,
-  Observable,
-  V1MicroTime,
-  type ConfigurationOptions,
-  type V1Lease,
-  type V1ObjectMeta,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type V1Lease, type V1ObjectMeta } from '@kubernetes/client-node';
 import { httpStatusOf } from '../controllers/runtime/errors.js';
-import type { KubeClient } from '../kube/client.js';
+import { withRequestSignal, type KubeClient } from '../kube/client.js';
 import {
   LeaseConflictError,
   type LeaseRecord,
@@ -18,18 +10,6 @@ import {
 } from './leader-election.js';
 
 const FIELD_MANAGER = 'logto-operator';
-
-/** Request options that cancel the HTTP request when `signal` aborts. */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
-  const middleware: ObservableMiddleware = {
-    pre: (context) => {
-      context.setSignal(signal);
-      return new Observable(Promise.resolve(context));
-    },
-    post: (context) => new Observable(Promise.resolve(context)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
 
 /** The generated client leaves MicroTime fields as the strings it received. */
 function toDate(value: unknown): Date | undefined {
@@ -64,7 +44,7 @@ export class KubernetesLeaseStore implements LeaseStore {
       return this.remember(
         await this.api.readNamespacedLease(
           { namespace: this.namespace, name: this.name },
-          withSignal(signal),
+          withRequestSignal(signal),
         ),
       );
     } catch (err) {
@@ -84,7 +64,7 @@ export class KubernetesLeaseStore implements LeaseStore {
       return this.remember(
         await this.api.createNamespacedLease(
           { namespace: this.namespace, body, fieldManager: FIELD_MANAGER },
-          withSignal(signal),
+          withRequestSignal(signal),
         ),
       );
     } catch (err) {
@@ -106,7 +86,7 @@ export class KubernetesLeaseStore implements LeaseStore {
       return this.remember(
         await this.api.replaceNamespacedLease(
           { namespace: this.namespace, name: this.name, body, fieldManager: FIELD_MANAGER },
-          withSignal(signal),
+          withRequestSignal(signal),
         ),
       );
     } catch (err) {

@@ -3,31 +3,12 @@
  * `@kubernetes/client-node`, each bounded by a timeout. The operator's ServiceAccount needs `create`
  * on both (the chart's ClusterRole `<fullname>-metrics-auth`).
  */
-import {
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  Observable,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
-import { toKubeClient, type KubeClient } from '../kube/client.js';
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { toKubeClient, withRequestSignal, type KubeClient } from '../kube/client.js';
 import type { NonResourceRequest, ReviewClient, ReviewedUser } from './metrics-auth.js';
 
 /** Longest wait for one review; a scrape waiting longer than Prometheus' timeout is of no use. */
 export const REVIEW_TIMEOUT_MS = 5_000;
-
-/** Request options that abort the HTTP request after `timeoutMs`. */
-function withTimeout(timeoutMs: number): ConfigurationOptions {
-  const middleware: ObservableMiddleware = {
-    pre: (context) => {
-      context.setSignal(AbortSignal.timeout(timeoutMs));
-      return new Observable(Promise.resolve(context));
-    },
-    post: (context) => new Observable(Promise.resolve(context)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
 
 export class KubernetesReviewClient implements ReviewClient {
   private readonly authentication: AuthenticationV1Api;
@@ -52,7 +33,7 @@ export class KubernetesReviewClient implements ReviewClient {
           spec: { token },
         },
       },
-      withTimeout(this.timeoutMs),
+      withRequestSignal(AbortSignal.timeout(this.timeoutMs)),
     );
     const user = review.status?.user;
     if (!review.status?.authenticated || !user?.username) return undefined;
@@ -79,7 +60,7 @@ export class KubernetesReviewClient implements ReviewClient {
           },
         },
       },
-      withTimeout(this.timeoutMs),
+      withRequestSignal(AbortSignal.timeout(this.timeoutMs)),
     );
     return review.status?.allowed === true;
   }

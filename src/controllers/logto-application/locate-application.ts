@@ -94,7 +94,11 @@ export function mayHaveLostCreate(resource: LogtoApplication): boolean {
   );
 }
 
-async function getOrUndefined(logto: LogtoApplicationsApi, id: string): Promise<Application | undefined> {
+/** The application of that id; undefined when Logto has none. */
+export async function getOrUndefined(
+  logto: LogtoApplicationsApi,
+  id: string,
+): Promise<Application | undefined> {
   try {
     return await logto.getApplication(id);
   } catch (error) {

@@ -10,7 +10,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Application } from '../../api/schemas.js';
-import { LogtoApiError, ignoreNotFound, isNotFound } from '../../api/errors.js';
+import { LogtoApiError, ignoreNotFound } from '../../api/errors.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
@@ -42,6 +42,7 @@ import {
 } from './external-name.js';
 import {
   findByMarker,
+  getOrUndefined,
   locateApplication,
   mayHaveLostCreate,
   mayManage,
@@ -550,13 +551,10 @@ export class LogtoApplicationReconciler implements Reconciler {
   ): Promise<Application[]> {
     const id = externalName(resource);
     if (id) {
-      try {
-        const application = await logto.getApplication(id);
-        return mayManage(application, resource, id, this.deps.settings.clusterName) ? [application] : [];
-      } catch (error) {
-        if (isNotFound(error)) return [];
-        throw error;
-      }
+      const application = await getOrUndefined(logto, id);
+      return application && mayManage(application, resource, id, this.deps.settings.clusterName)
+        ? [application]
+        : [];
     }
     // No id recorded: an app created just before a crash still carries our marker. An app named in
     // adoptApplicationId but never recorded was never adopted, so it is not touched.

@@ -40,19 +40,6 @@ export function enqueueHandlers<T extends KubernetesObject>(
 }
 
 /**
- * Update filter that skips changes the spec did not cause (status writes, including our own), like
- * controller-runtime's GenerationChangedPredicate; deletion starting and finalizer changes still pass,
- * since `metadata.generation` does not move for those.
- */
-export function generationOrDeletionChanged(oldObj: KubernetesObject, newObj: KubernetesObject): boolean {
-  const before = oldObj.metadata;
-  const after = newObj.metadata;
-  if (before?.generation !== after?.generation) return true;
-  if (before?.deletionTimestamp !== after?.deletionTimestamp) return true;
-  return JSON.stringify(before?.finalizers ?? []) !== JSON.stringify(after?.finalizers ?? []);
-}
-
-/**
  * Maps an owned object to the keys of its owners of one kind (`group` '' for the core API), in the
  * object's namespace: owner references cannot cross namespaces.
  */

@@ -19,13 +19,7 @@ export {
   type StopResult,
 } from './controller.js';
 export { describeError, httpStatusOf } from './errors.js';
-export {
-  enqueueHandlers,
-  generationOrDeletionChanged,
-  ownerKeys,
-  type EnqueueOptions,
-  type KeyQueue,
-} from './handlers.js';
+export { enqueueHandlers, ownerKeys, type EnqueueOptions, type KeyQueue } from './handlers.js';
 export {
   Informer,
   type DeleteInfo,

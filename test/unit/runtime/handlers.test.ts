@@ -1,10 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  enqueueHandlers,
-  generationOrDeletionChanged,
-  ownerKeys,
-} from '../../../src/controllers/runtime/handlers.js';
+import { enqueueHandlers, ownerKeys } from '../../../src/controllers/runtime/handlers.js';
 import type { ObjectKey } from '../../../src/controllers/runtime/object-key.js';
 
 const obj = (meta: NonNullable<KubernetesObject['metadata']>): KubernetesObject => ({
@@ -27,7 +23,7 @@ describe('enqueueHandlers', () => {
       { enqueue: (k) => keys.push(k) },
       {
         map: ownerKeys({ group: 'logto.io', kind: 'LogtoApplication', controllerOnly: true }),
-        shouldEnqueueUpdate: generationOrDeletionChanged,
+        shouldEnqueueUpdate: (before, after) => before.metadata?.generation !== after.metadata?.generation,
       },
     );
     const secret = obj({
@@ -48,22 +44,5 @@ describe('enqueueHandlers', () => {
     handlers.onUpdate?.(secret, secret); // same generation: filtered
     handlers.onAdd?.(obj({ name: 'orphan' }));
     expect(keys).toEqual([{ namespace: 'ns', name: 'app' }]);
-  });
-});
-
-describe('generationOrDeletionChanged', () => {
-  it('passes spec changes, deletion and finalizer changes; skips status-only updates', () => {
-    const base = obj({ generation: 1, resourceVersion: '1' });
-    expect(generationOrDeletionChanged(base, obj({ generation: 1, resourceVersion: '2' }))).toBe(false);
-    expect(generationOrDeletionChanged(base, obj({ generation: 2 }))).toBe(true);
-    expect(
-      generationOrDeletionChanged(
-        base,
-        obj({ generation: 1, deletionTimestamp: '2026-01-01T00:00:00Z' as never }),
-      ),
-    ).toBe(true);
-    expect(generationOrDeletionChanged(base, obj({ generation: 1, finalizers: ['logto.io/cleanup'] }))).toBe(
-      true,
-    );
   });
 });
