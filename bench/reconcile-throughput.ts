@@ -27,7 +27,7 @@ import {
   KubernetesListWatch,
   leanAppliedSecret,
   stripWriteBookkeeping,
-} from '../src/controllers/runtime/index.js';
+} from '../src/runtime/index.js';
 import {
   GROUP,
   PLURAL,

@@ -7,7 +7,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig, type ProcessConfig } from './config.js';
-import { describeError } from './controllers/runtime/errors.js';
+import { describeError } from './runtime/errors.js';
 import { createLogger, type Logger } from './log.js';
 import { startManager, type Manager } from './runtime/manager.js';
 

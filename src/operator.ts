@@ -32,7 +32,7 @@ import {
   type InformerMetrics,
   type ResourceType,
   type WorkQueueMetrics,
-} from './controllers/runtime/index.js';
+} from './runtime/index.js';
 import { KubeClient } from './kube/client.js';
 import type { Logger } from './log.js';
 import { LeaderElector, type LeaderElectionCallbacks } from './runtime/leader-election.js';

@@ -125,14 +125,6 @@ export class LogtoClient {
     return this.body('get_application', { params: { id } });
   }
 
-  /** The whole list (no pagination parameters: Logto then returns every application). */
-  listApplications(
-    query: OperationQuery<'list_applications'> = {},
-    search?: SearchParams,
-  ): Promise<Application[]> {
-    return this.body('list_applications', { query, ...(search ? { search } : {}) });
-  }
-
   /** One page of applications, with the total count. */
   listApplicationsPage(
     query: OperationQuery<'list_applications'> & { page: number; page_size: number },
@@ -149,10 +141,6 @@ export class LogtoClient {
     await this.call('delete_application', { params: { id } });
   }
 
-  updateApplicationCustomData(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.body('update_application_custom_data', { params: { id }, body });
-  }
-
   // Secrets
 
   listApplicationSecrets(id: string): Promise<ApplicationSecret[]> {
@@ -164,14 +152,6 @@ export class LogtoClient {
     body: OperationRequest<'create_application_secret'>,
   ): Promise<ApplicationSecret> {
     return this.body('create_application_secret', { params: { id }, body });
-  }
-
-  async updateApplicationSecret(
-    id: string,
-    name: string,
-    body: OperationRequest<'update_application_secret'>,
-  ): Promise<ApplicationSecret | undefined> {
-    return this.body('update_application_secret', { params: { id, name }, body });
   }
 
   async deleteApplicationSecret(id: string, name: string): Promise<void> {
@@ -196,10 +176,6 @@ export class LogtoClient {
 
   assignApplicationRoles(id: string, roleIds: string[]): Promise<AssignApplicationRolesResult> {
     return this.body('assign_application_roles', { params: { id }, body: { roleIds } });
-  }
-
-  async replaceApplicationRoles(id: string, roleIds: string[]): Promise<void> {
-    await this.call('replace_application_roles', { params: { id }, body: { roleIds } });
   }
 
   async deleteApplicationRole(id: string, roleId: string): Promise<void> {
@@ -231,17 +207,6 @@ export class LogtoClient {
     return this.body('list_application_user_consent_organizations', { params: { id, userId }, query });
   }
 
-  async createApplicationUserConsentOrganization(
-    id: string,
-    userId: string,
-    organizationIds: string[],
-  ): Promise<void> {
-    await this.call('create_application_user_consent_organization', {
-      params: { id, userId },
-      body: { organizationIds },
-    });
-  }
-
   async replaceApplicationUserConsentOrganizations(
     id: string,
     userId: string,
@@ -250,16 +215,6 @@ export class LogtoClient {
     await this.call('replace_application_user_consent_organizations', {
       params: { id, userId },
       body: { organizationIds },
-    });
-  }
-
-  async deleteApplicationUserConsentOrganization(
-    id: string,
-    userId: string,
-    organizationId: string,
-  ): Promise<void> {
-    await this.call('delete_application_user_consent_organization', {
-      params: { id, userId, organizationId },
     });
   }
 

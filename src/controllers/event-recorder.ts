@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { withAbortSignal } from '../util/abort-scope.js';
-import { describeError } from './runtime/index.js';
+import { describeError } from '../runtime/index.js';
 
 export interface EventTarget {
   apiVersion: string;

@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { BindAddress } from '../config.js';
 import type { Logger } from '../log.js';
-import { describeError } from '../controllers/runtime/errors.js';
+import { describeError } from './errors.js';
 
 export interface Response {
   status: number;

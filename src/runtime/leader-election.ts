@@ -14,8 +14,8 @@
  *   (client-go's ReleaseOnCancel).
  */
 import type { Logger } from '../log.js';
-import { realClock, sleep, type Clock } from '../controllers/runtime/clock.js';
-import { describeError } from '../controllers/runtime/errors.js';
+import { realClock, sleep, type Clock } from './clock.js';
+import { describeError } from './errors.js';
 
 /** The leader election record kept in a Lease's spec. */
 export interface LeaseRecord {
@@ -128,11 +128,6 @@ export class LeaderElector {
   /** Started, and neither stopped nor past a lost renewal. */
   isCampaigningOrLeading(): boolean {
     return this.state === 'candidate' || this.state === 'leading';
-  }
-
-  /** The holder of the Lease as last seen (undefined before the first read, '' when released). */
-  leader(): string | undefined {
-    return this.observed?.record.holderIdentity;
   }
 
   start(): void {

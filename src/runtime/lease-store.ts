@@ -1,6 +1,6 @@
 /** The leader election record in a coordination.k8s.io/v1 Lease, through `@kubernetes/client-node`. */
 import { CoordinationV1Api, V1MicroTime, type V1Lease, type V1ObjectMeta } from '@kubernetes/client-node';
-import { httpStatusOf } from '../controllers/runtime/errors.js';
+import { httpStatusOf } from './errors.js';
 import { withRequestSignal, type KubeClient } from '../kube/client.js';
 import {
   LeaseConflictError,

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { describeError } from '../controllers/runtime/errors.js';
+import { describeError } from './errors.js';
 
 /** The user a TokenReview found (`status.user`). */
 export interface ReviewedUser {

@@ -10,7 +10,7 @@ import type {
   InformerMetrics,
   ReconcileOutcome,
   WorkQueueMetrics,
-} from '../controllers/runtime/index.js';
+} from './index.js';
 import type { LeaderElectionCallbacks } from './leader-election.js';
 
 /** controller-runtime's buckets for controller_runtime_reconcile_time_seconds. */

@@ -8,7 +8,7 @@
  * 3. watches stop, pending Events get what is left of the budget, connections close.
  * Every step is bounded, so the whole takes the timeout plus a few seconds however the apiserver does.
  */
-import type { StopResult } from '../controllers/runtime/index.js';
+import type { StopResult } from './index.js';
 
 export interface ShutdownParts {
   controller: { stop(options: { timeoutMs: number }): Promise<StopResult> };

@@ -4,8 +4,8 @@
  * It does not affect readiness: a Logto outage must not make every replica unready and stall rollouts.
  */
 import type { Logger } from '../log.js';
-import { realClock, sleep, type Clock } from '../controllers/runtime/clock.js';
-import { describeError } from '../controllers/runtime/errors.js';
+import { realClock, sleep, type Clock } from './clock.js';
+import { describeError } from './errors.js';
 import { backoffDelay } from '../util/backoff.js';
 
 export interface TokenSource {

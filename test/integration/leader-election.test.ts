@@ -8,7 +8,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/cli
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LeaderElectionConfig } from '../../src/config.js';
 import { readMarker } from '../../src/controllers/logto-application/ownership-marker.js';
-import { keyToString } from '../../src/controllers/runtime/index.js';
+import { keyToString } from '../../src/runtime/index.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';

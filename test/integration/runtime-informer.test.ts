@@ -8,7 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { Informer, type InformerOptions } from '../../src/controllers/runtime/informer.js';
+import { Informer, type InformerOptions } from '../../src/runtime/informer.js';
 import {
   KubernetesListWatch,
   type KubernetesListWatchOptions,
@@ -17,7 +17,7 @@ import {
   type WatchEvent,
   type WatchHandle,
   type WatchRequest,
-} from '../../src/controllers/runtime/list-watch.js';
+} from '../../src/runtime/list-watch.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compiledValidator, isValid, parseAs, schemaIssues } from '../../src/api/schemas/validate.js';
+import { compiledValidator, schemaIssues } from '../../src/api/schemas/validate.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -10,14 +10,13 @@ describe('schema validation', () => {
     const compile = vi.spyOn(TypeCompiler, 'Compile');
     const schema = Type.Object({ id: Type.String(), n: Type.Optional(Type.Number()) });
     for (let i = 0; i < 100; i++) {
-      expect(isValid(schema, { id: `a${i}` })).toBe(true);
+      expect(compiledValidator(schema).Check({ id: `a${i}` })).toBe(true);
       expect(schemaIssues(schema, { id: 1 })).toHaveLength(1);
-      parseAs(schema, { id: 'x', extra: true }, { dropUnknown: true });
     }
     expect(compile).toHaveBeenCalledTimes(1);
     expect(compiledValidator(schema)).toBe(compiledValidator(schema));
     const other = Type.Object({ id: Type.String() });
-    isValid(other, {});
+    compiledValidator(other).Check({});
     expect(compile).toHaveBeenCalledTimes(2);
   });
 
@@ -25,6 +24,5 @@ describe('schema validation', () => {
     const schema = Type.Object({ a: Type.String(), b: Type.Number() });
     expect(schemaIssues(schema, { a: 'x', b: 1 })).toEqual([]);
     expect(schemaIssues(schema, { a: 1, b: 'y' }, 1)).toEqual([{ path: '/a', message: expect.any(String) }]);
-    expect(() => parseAs(schema, { a: 1 })).toThrow(/\/a /);
   });
 });

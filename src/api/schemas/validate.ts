@@ -1,18 +1,10 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { Value } from '@sinclair/typebox/value';
 
 export interface SchemaIssue {
   /** JSON pointer of the offending value (`''` for the root). */
   readonly path: string;
   readonly message: string;
-}
-
-export class SchemaValidationError extends Error {
-  constructor(readonly issues: readonly SchemaIssue[]) {
-    super(`Invalid value: ${issues.map(({ path, message }) => `${path || '/'} ${message}`).join('; ')}`);
-    this.name = 'SchemaValidationError';
-  }
 }
 
 /**
@@ -31,9 +23,6 @@ export function compiledValidator<T extends TSchema>(schema: T): TypeCheck<T> {
   return check as TypeCheck<T>;
 }
 
-export const isValid = <T extends TSchema>(schema: T, value: unknown): value is Static<T> =>
-  compiledValidator(schema).Check(value);
-
 /** The first `limit` reasons why `value` does not match `schema` (empty when it does). */
 export const schemaIssues = (schema: TSchema, value: unknown, limit = 10): SchemaIssue[] => {
   const check = compiledValidator(schema);
@@ -44,17 +33,4 @@ export const schemaIssues = (schema: TSchema, value: unknown, limit = 10): Schem
     issues.push({ path, message });
   }
   return issues;
-};
-
-/**
- * Checks `value` against `schema` and returns it typed. With `dropUnknown`, properties the schema
- * does not declare are removed from a copy first, the way the server drops unknown request fields.
- */
-export const parseAs = <T extends TSchema>(
-  schema: T,
-  value: unknown,
-  { dropUnknown = false }: { dropUnknown?: boolean } = {},
-): Static<T> => {
-  if (!isValid(schema, value)) throw new SchemaValidationError(schemaIssues(schema, value));
-  return (dropUnknown ? Value.Clean(schema, Value.Clone(value)) : value) as Static<T>;
 };

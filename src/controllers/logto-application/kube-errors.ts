@@ -1,4 +1,4 @@
-import { describeError } from '../runtime/index.js';
+import { describeError } from '../../runtime/index.js';
 
 /** A failed Kubernetes call, named by what it tried; the message carries no object data. */
 export class KubernetesOperationError extends Error {

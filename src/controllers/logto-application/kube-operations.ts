@@ -13,7 +13,7 @@ import {
 import type { KubeClient } from '../../kube/client.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../crd/logto-application.js';
-import { httpStatusOf } from '../runtime/index.js';
+import { httpStatusOf } from '../../runtime/index.js';
 import type { SecretManifest } from './credentials-secret.js';
 import { FIELD_MANAGER, FINALIZER } from './constants.js';
 import { KubernetesOperationError, named } from './kube-errors.js';

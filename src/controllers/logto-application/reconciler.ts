@@ -17,7 +17,7 @@ import type { Logger } from '../../log.js';
 import { deepEqual } from '../../util/json.js';
 import { currentAbortSignal, withAbortSignal } from '../../util/abort-scope.js';
 import { recordingCalls } from '../../util/observe-calls.js';
-import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../runtime/index.js';
+import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/index.js';
 import { ASPECTS, removeCustomDomains, type AspectContext } from './aspects/index.js';
 import { convergeClientSecrets } from './client-secrets.js';
 import { setCondition } from './conditions.js';

@@ -5,8 +5,8 @@ import {
   leanAppliedSecret,
   stripManagedFields,
   stripWriteBookkeeping,
-} from '../../../src/controllers/runtime/cache-transforms.js';
-import { Informer } from '../../../src/controllers/runtime/informer.js';
+} from '../../../src/runtime/cache-transforms.js';
+import { Informer } from '../../../src/runtime/informer.js';
 import { FakeSource } from './fake-source.js';
 import { silentLogger } from './helpers.js';
 

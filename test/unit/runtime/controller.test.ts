@@ -4,9 +4,9 @@ import {
   type ReconcileContext,
   type ReconcileFinishedEvent,
   type ReconcileResult,
-} from '../../../src/controllers/runtime/controller.js';
-import type { ObjectKey } from '../../../src/controllers/runtime/object-key.js';
-import { ItemExponentialRateLimiter } from '../../../src/controllers/runtime/rate-limiter.js';
+} from '../../../src/runtime/controller.js';
+import type { ObjectKey } from '../../../src/runtime/object-key.js';
+import { ItemExponentialRateLimiter } from '../../../src/runtime/rate-limiter.js';
 import { captureLogger, deferred, silentLogger, type Deferred } from './helpers.js';
 
 type Handler = (key: ObjectKey, context: ReconcileContext) => Promise<ReconcileResult | void>;

@@ -5,7 +5,7 @@ import type {
   WatchEvent,
   WatchHandle,
   WatchRequest,
-} from '../../../src/controllers/runtime/list-watch.js';
+} from '../../../src/runtime/list-watch.js';
 
 export interface FakeWatch {
   request: WatchRequest;

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { enqueueHandlers, ownerKeys } from '../../../src/controllers/runtime/handlers.js';
-import type { ObjectKey } from '../../../src/controllers/runtime/object-key.js';
+import { enqueueHandlers, ownerKeys } from '../../../src/runtime/handlers.js';
+import type { ObjectKey } from '../../../src/runtime/object-key.js';
 
 const obj = (meta: NonNullable<KubernetesObject['metadata']>): KubernetesObject => ({
   metadata: { namespace: 'ns', name: 'x', ...meta },

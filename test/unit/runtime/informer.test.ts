@@ -4,7 +4,7 @@ import {
   Informer,
   type InformerOptions,
   type WatchEndReason,
-} from '../../../src/controllers/runtime/informer.js';
+} from '../../../src/runtime/informer.js';
 import { FakeSource } from './fake-source.js';
 import { silentLogger } from './helpers.js';
 

@@ -7,7 +7,7 @@ import {
   listAllPages,
   type FetchListPage,
   type RawList,
-} from '../../../src/controllers/runtime/list-watch.js';
+} from '../../../src/runtime/list-watch.js';
 
 const item = (i: number): KubernetesObject => ({ metadata: { name: `o-${i}`, namespace: 'ns' } });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../../src/controllers/runtime/clock.js';
+import type { Clock } from '../../../src/runtime/clock.js';
 import {
   BucketRateLimiter,
   ItemExponentialRateLimiter,
   MaxOfRateLimiter,
-} from '../../../src/controllers/runtime/rate-limiter.js';
+} from '../../../src/runtime/rate-limiter.js';
 
 function manualClock(): Clock & { advance(ms: number): void } {
   let now = 0;

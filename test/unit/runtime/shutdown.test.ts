@@ -1,6 +1,6 @@
 /** The shutdown order: the Lease is handed over only when every reconcile finished in time. */
 import { describe, expect, it } from 'vitest';
-import type { StopResult } from '../../../src/controllers/runtime/index.js';
+import type { StopResult } from '../../../src/runtime/index.js';
 import { MIN_SHUTDOWN_STEP_MS, shutDown, type ShutdownParts } from '../../../src/runtime/shutdown.js';
 
 function parts(result: StopResult, clock = { now: 0 }, abandonedWrite = false) {

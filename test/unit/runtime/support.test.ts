@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeError, httpStatusOf } from '../../../src/controllers/runtime/errors.js';
-import { collectionPath } from '../../../src/controllers/runtime/list-watch.js';
-import { keyFromString, keyOf, keyToString } from '../../../src/controllers/runtime/object-key.js';
+import { describeError, httpStatusOf } from '../../../src/runtime/errors.js';
+import { collectionPath } from '../../../src/runtime/list-watch.js';
+import { keyFromString, keyOf, keyToString } from '../../../src/runtime/object-key.js';
 
 describe('object keys', () => {
   it('round-trips namespaced and cluster-scoped keys', () => {

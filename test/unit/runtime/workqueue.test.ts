@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ItemExponentialRateLimiter } from '../../../src/controllers/runtime/rate-limiter.js';
-import { WorkQueue, type GetResult } from '../../../src/controllers/runtime/workqueue.js';
+import { ItemExponentialRateLimiter } from '../../../src/runtime/rate-limiter.js';
+import { WorkQueue, type GetResult } from '../../../src/runtime/workqueue.js';
 
 /** Resolves the queue's pending promise, if any, without advancing time. */
 async function settle(): Promise<void> {

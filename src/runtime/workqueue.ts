@@ -163,10 +163,6 @@ export class WorkQueue {
     return { totalMs, longestMs };
   }
 
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   /** Stops accepting keys, drops waiting and delayed keys and releases idle workers. */
   shutDown(): void {
     if (this.shuttingDown) return;

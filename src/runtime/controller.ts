@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.js';
+import type { Logger } from '../log.js';
 import { callObserver } from './observers.js';
 import { realClock, type Clock } from './clock.js';
 import { describeError } from './errors.js';

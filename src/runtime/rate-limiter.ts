@@ -1,4 +1,4 @@
-import { backoffDelay } from '../../util/backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 import { realClock, type Clock } from './clock.js';
 
 /** Decides how long a key waits before it is retried (client-go `workqueue.TypedRateLimiter`). */

@@ -7,7 +7,7 @@ import {
   type ResponseContext,
   type Watch,
 } from '@kubernetes/client-node';
-import { toKubeClient, type KubeClient } from '../../kube/client.js';
+import { toKubeClient, type KubeClient } from '../kube/client.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 

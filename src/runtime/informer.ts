@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { callObserver } from './observers.js';
-import type { Logger } from '../../log.js';
-import { backoffDelay } from '../../util/backoff.js';
+import type { Logger } from '../log.js';
+import { backoffDelay } from '../util/backoff.js';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
 import { describeError, httpStatusOf } from './errors.js';
 import type { ListWatchSource, WatchEvent, WatchHandle } from './list-watch.js';
