@@ -36,6 +36,10 @@ interface Freshness {
   freshAfter?: number;
 }
 
+/** Entities that access-control rules name by id. */
+export type EntityKind = 'user' | 'role' | 'organization' | 'organization-role';
+const EntityRef = Type.Object({ id: Type.String(), type: Type.Optional(Type.String()) });
+
 export type ResourceWithScopes = ResourceListItemType & { scopes: ResourceScopeType[] };
 
 export class LogtoDirectory {
@@ -102,6 +106,23 @@ export class LogtoDirectory {
     return this.cached('organization-scopes', freshness, () =>
       this.allPages('list_organization_scopes', '/api/organization-scopes', OrganizationScope),
     );
+  }
+
+  /**
+   * Reads one user, role, organization or organization role by id, uncached: used to tell which of
+   * the ids Logto refused exist (a refusal does not say which). Undefined when it does not exist.
+   */
+  async entityById(kind: EntityKind, id: string): Promise<{ id: string; type?: string } | undefined> {
+    try {
+      return await this.get(
+        `get_${kind.replace('-', '_')}`,
+        `/api/${kind}s/${encodeURIComponent(id)}`,
+        EntityRef,
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -209,6 +230,11 @@ export class DirectoryPass {
     const cached = resolve(await this.directory.findResource(indicatorOrId));
     if (cached.resource && cached.missingScopes.length === 0) return cached;
     return resolve(await this.directory.findResource(indicatorOrId, this.fresh));
+  }
+
+  /** See LogtoDirectory.entityById. */
+  entityById(kind: EntityKind, id: string): ReturnType<LogtoDirectory['entityById']> {
+    return this.directory.entityById(kind, id);
   }
 
   /** An organization scope by name, else by id; undefined when neither exists, even after a fresh read. */

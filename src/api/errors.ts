@@ -23,6 +23,8 @@ export interface LogtoErrorDetails {
   /** Logto's message, or a description of a transport failure. Never contains credentials. */
   detail: string;
   retryAfterMs?: number;
+  /** Overrides the kind the status and code imply (the token endpoint's refusals of credentials). */
+  kind?: LogtoErrorKind;
 }
 
 export class LogtoApiError extends Error {
@@ -42,7 +44,7 @@ export class LogtoApiError extends Error {
     this.code = details.code;
     this.detail = details.detail;
     this.retryAfterMs = details.retryAfterMs;
-    this.kind = classify(details.status, details.code);
+    this.kind = details.kind ?? classify(details.status, details.code);
   }
 
   get retryable(): boolean {

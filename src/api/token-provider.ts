@@ -86,9 +86,15 @@ export class ClientCredentialsTokenProvider {
     const body = parseJson(response.body) as TokenResponse;
     if (response.statusCode !== 200) {
       const code = typeof body.error === 'string' ? body.error : undefined;
-      const detail =
-        typeof body.error_description === 'string' ? body.error_description : 'token request refused';
-      throw new LogtoApiError({ operation, status: response.statusCode, ...(code ? { code } : {}), detail });
+      const description = typeof body.error_description === 'string' ? body.error_description : undefined;
+      const refusal = credentialRefusal(response.statusCode, code, description, clientId);
+      throw new LogtoApiError({
+        operation,
+        status: response.statusCode,
+        ...(code ? { code } : {}),
+        detail: refusal ?? description ?? 'token request refused',
+        ...(refusal ? { kind: 'Unauthorized' as const } : {}),
+      });
     }
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
       throw new LogtoApiError({
@@ -117,6 +123,34 @@ export class ClientCredentialsTokenProvider {
     this.cached = { value: body.access_token, refreshAt: this.now() + lifetimeMs - margin };
     return body.access_token;
   }
+}
+
+/**
+ * What the token endpoint's refusal says about the operator's own credentials, in words that say
+ * which of them to fix; undefined for refusals of anything else (e.g. `invalid_target`, a wrong
+ * resource indicator). Logto answers an unknown client id with 400 and a wrong secret with 401, both
+ * `invalid_client`; an expired secret and a client type without `client_credentials` with 400
+ * `invalid_request`. The description is Logto's own text, which never contains the secret.
+ */
+export function credentialRefusal(
+  status: number,
+  error: string | undefined,
+  description: string | undefined,
+  clientId: string,
+): string | undefined {
+  if (error === 'invalid_client') {
+    return status === 401
+      ? `Logto refused the client secret of application ${clientId}: it is wrong`
+      : `Logto knows no application with the client id ${clientId}`;
+  }
+  if (error !== 'invalid_request') return undefined;
+  if (/expired/i.test(description ?? '')) {
+    return `the client secret of application ${clientId} has expired; create a new secret and update the credentials`;
+  }
+  if (/grant type/i.test(description ?? '')) {
+    return `application ${clientId} may not use client credentials: the operator needs a MachineToMachine application`;
+  }
+  return undefined;
 }
 
 /** Bounds of the default refresh margin: enough for one token request, at most a few minutes. */

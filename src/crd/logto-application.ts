@@ -667,6 +667,14 @@ export const LogtoApplicationStatusSchema = Type.Object(
           '"(legacy)" for an application that still uses its legacy secret.',
       }),
     ),
+    isAdmin: Type.Optional(
+      Type.Boolean({
+        description:
+          'True when the Logto application has isAdmin set, which gives it Management API access (the ' +
+          'whole tenant) without any role. The operator never sets it; an adopted or found application ' +
+          'may carry it, and then its credentials in the Secret administer the tenant.',
+      }),
+    ),
     managedCustomDataKeys: Type.Optional(
       Type.Array(Type.String(), {
         description:

@@ -169,6 +169,34 @@ describe('failures the controller reports', () => {
     expect(syncedMessage(refused)).toContain(`${ns}/adopter`);
   });
 
+  it('reports an adopted application that has isAdmin (Management API access without a role), never setting it', async () => {
+    const admin = emulator.seed.application({ name: 'admin tool', type: 'MachineToMachine', isAdmin: true });
+    await cluster.create(ns, 'admin-tool', { type: 'MachineToMachine', adoptApplicationId: admin.id });
+    const adopted = await cluster.waitReady(ns, 'admin-tool');
+    expect(adopted.status!.isAdmin).toBe(true);
+
+    await cluster.create(ns, 'plain-m2m', { type: 'MachineToMachine' });
+    const created = await cluster.waitReady(ns, 'plain-m2m');
+    expect(created.status!.isAdmin).toBeUndefined();
+    expect(emulator.state.applications.get(created.status!.applicationId!)!.isAdmin).toBe(false);
+    // Left as found on the adopted one, never set on the created one.
+    expect(emulator.state.applications.get(admin.id)!.isAdmin).toBe(true);
+  });
+
+  it('names the access-control ids Logto does not know: an unknown user id', async () => {
+    const apps = applicationCount();
+    await cluster.create(ns, 'gated', { type: 'Traditional', accessControl: { userIds: ['no-such-user'] } });
+    const resource = await cluster.waitReady(ns, 'gated', 'False', 'LogtoNotFound');
+    expect(syncedMessage(resource)).toContain(
+      'spec.accessControl.userIds names ids that do not exist in Logto: no-such-user',
+    );
+    // The application itself is kept; fixing the rule converges it.
+    expect(applicationCount()).toBe(apps + 1);
+    const user = emulator.seed.user({ name: 'Ada' });
+    await cluster.patch(ns, 'gated', { spec: { accessControl: { userIds: [user.id] } } });
+    await cluster.waitReady(ns, 'gated');
+  });
+
   it('never takes an application named only by an annotation: no update, no Secret, no deletion', async () => {
     // Anyone who may edit the resource may set its annotations: the operator's own M2M application
     // or one made in the Console must not be reachable that way.
@@ -352,5 +380,48 @@ describe('an operator whose Logto client lacks the Management API role', () => {
       await operator?.stop();
       await emulator.close();
     }
+  });
+});
+
+describe('an operator whose own credentials Logto refuses', () => {
+  async function refusedWith(
+    label: string,
+    prepare: (emulator: LogtoEmulator) => Partial<ReturnType<typeof testOperatorConfig>>,
+  ): Promise<{ message: string; secret: string }> {
+    const kc = testKubeConfig();
+    const cluster = new TestCluster(kc);
+    const ns = await createTestNamespace(kc, label);
+    const emulator = await startLogtoEmulator();
+    let operator: Awaited<ReturnType<typeof startTestOperator>> | undefined;
+    try {
+      operator = await startTestOperator(
+        kc,
+        testOperatorConfig(emulator, { watchNamespaces: [ns], ...prepare(emulator) }),
+      );
+      await cluster.create(ns, 'app', { type: 'SPA' });
+      const resource = await cluster.waitReady(ns, 'app', 'False', 'Unauthorized');
+      expect(emulator.state.applications.size).toBe(1); // only the operator's own app
+      expect(operator.logs.join('\n')).not.toContain(emulator.credentials.clientSecret);
+      return { message: syncedMessage(resource), secret: emulator.credentials.clientSecret };
+    } finally {
+      await operator?.stop();
+      await emulator.close();
+    }
+  }
+
+  it('an unknown client id: Unauthorized, saying Logto knows no such application', async () => {
+    const { message, secret } = await refusedWith('unknown-client', () => ({ clientId: 'no-such-client' }));
+    expect(message).toContain('Logto knows no application with the client id no-such-client');
+    expect(message).not.toContain(secret);
+  });
+
+  it('an expired client secret: Unauthorized, saying it has expired', async () => {
+    const { message, secret } = await refusedWith('expired-secret', (emulator) => {
+      const own = emulator.state.applications.get(emulator.credentials.clientId)!;
+      for (const s of own.secrets) s.expiresAt = Date.now() - 60_000;
+      return {};
+    });
+    expect(message).toMatch(/client secret of application \S+ has expired/);
+    expect(message).not.toContain(secret);
   });
 });

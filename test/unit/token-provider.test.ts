@@ -58,3 +58,54 @@ describe('ClientCredentialsTokenProvider refresh', () => {
     expect(refreshMarginMs(86_400_000)).toBe(300_000);
   });
 });
+
+describe('the token endpoint refusing the operator its credentials', () => {
+  function refusing(statusCode: number, error: string, description: string) {
+    const http = {
+      post: async () => ({
+        statusCode,
+        body: JSON.stringify({ error, error_description: description, code: `oidc.${error}` }),
+      }),
+    } as unknown as Got;
+    return new ClientCredentialsTokenProvider({
+      endpoint: 'http://127.0.0.1:1',
+      resource: 'https://default.logto.app/api',
+      credentials: async () => ({ clientId: 'op-app', clientSecret: 'sUp3rS3cret' }),
+      http,
+    });
+  }
+
+  it.each([
+    [400, 'invalid_client', 'client authentication failed', /no application with the client id op-app/],
+    [
+      401,
+      'invalid_client',
+      'client authentication failed',
+      /client secret of application op-app: it is wrong/,
+    ],
+    [400, 'invalid_request', 'client secret has expired', /client secret of application op-app has expired/],
+    [
+      400,
+      'invalid_request',
+      'requested grant type is not allowed for this client',
+      /needs a MachineToMachine/,
+    ],
+  ])(
+    '%i %s (%s) is Unauthorized, saying which credential is wrong',
+    async (status, error, description, says) => {
+      const failure = await refusing(status, error, description)
+        .getToken()
+        .catch((e: unknown) => e);
+      expect(failure).toMatchObject({ kind: 'Unauthorized', status, code: error });
+      expect((failure as Error).message).toMatch(says);
+      expect((failure as Error).message).not.toContain('sUp3rS3cret');
+    },
+  );
+
+  it('keeps other refusals as they are (a wrong resource indicator is not a credential problem)', async () => {
+    const failure = await refusing(400, 'invalid_target', 'resource indicator is missing, or unknown')
+      .getToken()
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'Rejected', code: 'invalid_target' });
+  });
+});

@@ -55,6 +55,7 @@ import { validateSpec } from './validate-spec.js';
 
 /** Status fields that describe the converged state (all but ids, generation and conditions). */
 const CONVERGED_FIELDS: ReadonlySet<string> = new Set([
+  'isAdmin',
   'publishedSecret',
   'managedCustomDataKeys',
   'roles',
@@ -261,6 +262,9 @@ export class LogtoApplicationReconciler implements Reconciler {
             : `found Logto application ${application.id} created by an earlier, interrupted attempt`,
       );
     }
+    // isAdmin is shown only by a read of the application (not by a create or a list).
+    const status: Partial<LogtoApplicationStatus> =
+      'isAdmin' in application && application.isAdmin === true ? { isAdmin: true } : {};
     const changes: string[] = [];
     const patch = applicationPatch(desired, application);
     if (Object.keys(patch).length > 0) {
@@ -268,7 +272,6 @@ export class LogtoApplicationReconciler implements Reconciler {
       changes.push(...Object.keys(patch));
     }
 
-    const status: Partial<LogtoApplicationStatus> = {};
     const context: AspectContext = {
       resource,
       application,

@@ -301,4 +301,23 @@ export const managementRoutes: RouteDef[] = [
       return { status: 201, body: { userIds } };
     },
   },
+  {
+    method: 'GET',
+    path: '/api/users/{id}',
+    auth: true,
+    handle: ({ core, params }) => ({ status: 200, body: presentMember(core.state.requireUser(params.id ?? '')) }),
+  },
+  {
+    method: 'GET',
+    path: '/api/organization-roles/{id}',
+    auth: true,
+    handle: ({ core, params }) => {
+      const role = core.state.organizationRoles.get(params.id ?? '');
+      if (!role) throw entityNotFound('organization role', params.id ?? '');
+      return {
+        status: 200,
+        body: { tenantId: core.state.tenantId, id: role.id, name: role.name, description: null, type: 'User' },
+      };
+    },
+  },
 ];

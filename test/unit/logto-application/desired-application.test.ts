@@ -57,6 +57,14 @@ describe('applicationPatch', () => {
     expect(applicationPatch(desired, observed)).toEqual({});
   });
 
+  it('never sends isAdmin, not even to an application that has it', () => {
+    const desired = desiredApplication(resource(spec));
+    const observed = { ...observedFrom(createApplicationBody(desired)), isAdmin: true, name: 'other' };
+    const patch = applicationPatch(desired, observed);
+    expect(patch).toEqual({ name: 'Web' });
+    expect(createApplicationBody(desired)).not.toHaveProperty('isAdmin');
+  });
+
   it('sends each changed field whole, and only changed fields', () => {
     const desired = desiredApplication(resource(spec));
     const observed = observedFrom(createApplicationBody(desired));

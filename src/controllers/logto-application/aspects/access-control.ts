@@ -3,6 +3,7 @@
  * appLevelAccessControlEnabled flag turned on; removing it turns the flag off again.
  */
 import { LogtoApiError } from '../../../api/errors.js';
+import type { EntityKind } from '../../../api/directory.js';
 import type { AccessControl } from '../../../api/schemas.js';
 import { sameSet } from '../../../util/json.js';
 import { ReconcileStop, stopFromLogtoError } from '../outcome.js';
@@ -19,26 +20,72 @@ function sameRules(a: AccessControl, b: AccessControl): boolean {
   );
 }
 
-/** What to fix in the spec when Logto refuses the rules for what they reference. */
-const referenceHints: Readonly<Record<string, string>> = {
-  'entity.relation_foreign_key_not_found':
-    'spec.accessControl names a user, user role, organization or organization role that does not exist in Logto',
-  'entity.db_constraint_violated':
-    'spec.accessControl.userRoleIds must name User roles, not MachineToMachine roles',
-};
+/** Logto's refusals of rules for what they reference (BEHAVIOUR.md: access control). */
+const REFERENCE_REFUSALS: ReadonlySet<string> = new Set([
+  'entity.relation_foreign_key_not_found',
+  'entity.db_constraint_violated',
+]);
+
+type Lookup = (kind: EntityKind, id: string) => Promise<{ id: string; type?: string } | undefined>;
+
+/** The ids the rules name, by the kind of entity Logto looks them up as. */
+export function referencedIds(rules: AccessControl): Array<{ kind: EntityKind; field: string; id: string }> {
+  const unique = (kind: EntityKind, field: string, ids: readonly string[]) =>
+    [...new Set(ids)].map((id) => ({ kind, field, id }));
+  return [
+    ...unique('user', 'userIds', rules.userIds),
+    ...unique('role', 'userRoleIds', rules.userRoleIds),
+    ...unique('organization', 'organizationIds', [
+      ...rules.organizationIds,
+      ...rules.organizationRoleRules.map((r) => r.organizationId),
+    ]),
+    ...unique(
+      'organization-role',
+      'organizationRoleRules[].organizationRoleIds',
+      rules.organizationRoleRules.flatMap((r) => r.organizationRoleIds),
+    ),
+  ];
+}
 
 /**
- * Puts the rules. A refusal for what they reference (404 for an unknown id: the application itself
- * is there) is reported with a hint; it is the spec or the tenant that must change.
+ * What is wrong with the ids the rules name: those that do not exist, and MachineToMachine roles
+ * among the user roles. Logto's refusal does not say which id it refused, so after a refusal each
+ * is looked up once; nothing is read on the way to a successful put.
+ */
+export async function referenceProblems(rules: AccessControl, lookup: Lookup): Promise<string[]> {
+  const missing = new Map<string, string[]>();
+  const machineRoles: string[] = [];
+  for (const { kind, field, id } of referencedIds(rules)) {
+    const found = await lookup(kind, id);
+    if (!found) missing.set(field, [...(missing.get(field) ?? []), id]);
+    else if (kind === 'role' && found.type === 'MachineToMachine') machineRoles.push(id);
+  }
+  return [
+    ...[...missing].map(
+      ([field, ids]) => `spec.accessControl.${field} names ids that do not exist in Logto: ${ids.join(', ')}`,
+    ),
+    ...(machineRoles.length
+      ? [
+          `spec.accessControl.userRoleIds names MachineToMachine roles, not User roles: ${machineRoles.join(', ')}`,
+        ]
+      : []),
+  ];
+}
+
+/**
+ * Puts the rules. A refusal for what they reference (the application itself is there) is reported
+ * naming the offending ids; it is the spec or the tenant that must change.
  */
 async function replaceRules(context: AspectContext, desired: AccessControl): Promise<void> {
   try {
     await context.logto.replaceApplicationAccessControl(context.application.id, desired);
   } catch (error) {
-    if (!(error instanceof LogtoApiError)) throw error;
-    const hint = error.code === undefined ? undefined : referenceHints[error.code];
-    if (!hint) throw error;
+    if (!(error instanceof LogtoApiError) || !REFERENCE_REFUSALS.has(error.code ?? '')) throw error;
     const stop = stopFromLogtoError(error);
+    const problems = await referenceProblems(desired, (kind, id) => context.directory.entityById(kind, id));
+    const hint = problems.length
+      ? problems.join('; ')
+      : 'spec.accessControl names a user, role, organization or organization role that Logto refused';
     throw new ReconcileStop(stop.reason, `${stop.message}. ${hint}`, stop.options);
   }
 }
