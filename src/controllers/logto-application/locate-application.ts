@@ -54,8 +54,12 @@ export function assertNotForeign(application: Application, resource: LogtoApplic
   if (marker && marker.uid !== resource.metadata.uid) {
     throw new ReconcileStop(
       'AdoptionRefused',
-      `Logto application ${application.id} is managed by LogtoApplication ${marker.namespace}/${marker.name} ` +
-        `(uid ${marker.uid}); one application cannot be managed by two resources`,
+      // Another namespace's resources are not this namespace's business: named only within it.
+      marker.namespace === resource.metadata.namespace
+        ? `Logto application ${application.id} is managed by LogtoApplication ${marker.namespace}/${marker.name} ` +
+            `(uid ${marker.uid}); one application cannot be managed by two resources`
+        : `Logto application ${application.id} is managed by another LogtoApplication; one application cannot ` +
+            'be managed by two resources',
     );
   }
 }

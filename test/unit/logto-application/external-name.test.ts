@@ -10,6 +10,7 @@ import {
   ownAnnotations,
 } from '../../../src/controllers/logto-application/external-name.js';
 import {
+  assertNotForeign,
   mayHaveLostCreate,
   ownership,
 } from '../../../src/controllers/logto-application/locate-application.js';
@@ -80,5 +81,17 @@ describe('external name and create-pending annotations', () => {
     expect(ownership(app({ uid: 'old-uid', namespace, name, cluster: 'prod' }), r)).toBe('foreign');
     expect(ownership(app({ uid: 'old-uid', namespace, name, cluster: 'prod' }), r, 'prod')).toBe('replaced');
     expect(ownership(app({ uid: 'old-uid', namespace, name }), r, 'prod')).toBe('foreign');
+  });
+
+  it('names the resource that owns a refused application only to resources of its namespace', () => {
+    const r = resource();
+    const app = (namespace: string) =>
+      ({
+        id: 'a',
+        customData: { [MARKER_KEY]: { uid: 'u2', namespace, name: 'secret-project' } },
+      }) as Application;
+    expect(() => assertNotForeign(app('team-a'), r)).toThrow(/team-a\/secret-project/);
+    expect(() => assertNotForeign(app('team-b'), r)).toThrow(/managed by another LogtoApplication/);
+    expect(() => assertNotForeign(app('team-b'), r)).not.toThrow(/team-b|secret-project|u2/);
   });
 });
