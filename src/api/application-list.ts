@@ -1,0 +1,109 @@
+/**
+ * One paged list of a tenant's applications, shared by every resource of a connection: a periodic
+ * pass (nothing changed in the spec) observes its application from this list instead of a GET each,
+ * so a resync of N applications costs about N/100 list calls instead of N reads.
+ *
+ * A listed copy is trusted only while it is younger than `maxAgeMs` and the operator has not written
+ * that application since its page was read (`invalidate`); otherwise `lookup` answers undefined and
+ * the caller reads the application itself. The list is read again at most once at a time: lookups
+ * arriving meanwhile wait for the same read.
+ */
+import type { Application } from './schemas.js';
+
+export interface ApplicationPage {
+  items: Application[];
+  total: number;
+}
+
+export interface ApplicationListOptions {
+  /** Reads one page (from 1) of the tenant's applications, newest first. */
+  readPage: (page: number, pageSize: number) => Promise<ApplicationPage>;
+  /** How long a list may be used: the resync period, so each period reads it about once. */
+  maxAgeMs: number;
+  /** Logto allows 1–100. */
+  pageSize?: number;
+  /** Stops a list that keeps growing while it is read (Logto's pages are not a snapshot). */
+  maxPages?: number;
+  now?: () => number;
+}
+
+interface Listing {
+  /** When the read began: copies are as old as that. */
+  readAt: number;
+  /** Write counter when each application's page was read. */
+  byId: Map<string, { application: Application; readAtWrite: number }>;
+}
+
+export class SharedApplicationList {
+  private readonly now: () => number;
+  private readonly pageSize: number;
+  private readonly maxPages: number;
+  private current: Listing | undefined;
+  private reading: Promise<Listing> | undefined;
+  /** Counts the operator's writes; `lastWrite` keeps the count at each application's latest one. */
+  private writes = 0;
+  private readonly lastWrite = new Map<string, number>();
+  /** Calls made to read lists, for metrics and benchmarks. */
+  pagesRead = 0;
+
+  constructor(private readonly options: ApplicationListOptions) {
+    this.now = options.now ?? Date.now;
+    this.pageSize = options.pageSize ?? 100;
+    this.maxPages = options.maxPages ?? 10_000;
+  }
+
+  /**
+   * The application as listed, when a list younger than maxAgeMs holds it and the operator has not
+   * written it since; undefined otherwise (not listed, or its copy may be stale). Reads the list
+   * first when the last one is too old.
+   */
+  async lookup(id: string): Promise<Application | undefined> {
+    const listing = await this.fresh();
+    const entry = listing.byId.get(id);
+    if (!entry) return undefined;
+    const written = this.lastWrite.get(id);
+    return written !== undefined && written > entry.readAtWrite ? undefined : entry.application;
+  }
+
+  /** Every application of a list younger than maxAgeMs (read first when needed). */
+  async all(): Promise<Application[]> {
+    return [...(await this.fresh()).byId.values()].map((entry) => entry.application);
+  }
+
+  /**
+   * The operator created, changed or deleted this application (call it once the write answered): its
+   * listed copy no longer counts, unless a page read after the write holds it.
+   */
+  invalidate(id: string): void {
+    this.lastWrite.set(id, ++this.writes);
+  }
+
+  private fresh(): Promise<Listing> {
+    if (this.current && this.now() - this.current.readAt < this.options.maxAgeMs) {
+      return Promise.resolve(this.current);
+    }
+    this.reading ??= this.read().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+
+  private async read(): Promise<Listing> {
+    const listing: Listing = { readAt: this.now(), byId: new Map() };
+    for (let page = 1; page <= this.maxPages; page++) {
+      const readAtWrite = this.writes;
+      const { items, total } = await this.options.readPage(page, this.pageSize);
+      this.pagesRead++;
+      // A create between two pages shifts the newest-first list: an application may show twice
+      // (the later copy wins, both are as fresh) or not at all (its lookup falls back to a read).
+      for (const application of items) listing.byId.set(application.id, { application, readAtWrite });
+      if (items.length < this.pageSize || page * this.pageSize >= total) break;
+    }
+    // Written-since marks older than this listing are no longer needed.
+    for (const [id, write] of this.lastWrite) {
+      if (write <= (listing.byId.get(id)?.readAtWrite ?? Infinity)) this.lastWrite.delete(id);
+    }
+    this.current = listing;
+    return listing;
+  }
+}
