@@ -89,7 +89,7 @@ describe('external name and create-pending annotations', () => {
       ({
         id: 'a',
         customData: { [MARKER_KEY]: { uid: 'u2', namespace, name: 'secret-project' } },
-      }) as Application;
+      }) as unknown as Application;
     expect(() => assertNotForeign(app('team-a'), r)).toThrow(/team-a\/secret-project/);
     expect(() => assertNotForeign(app('team-b'), r)).toThrow(/managed by another LogtoApplication/);
     expect(() => assertNotForeign(app('team-b'), r)).not.toThrow(/team-b|secret-project|u2/);
