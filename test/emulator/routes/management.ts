@@ -83,7 +83,7 @@ export const managementRoutes: RouteDef[] = [
         throw alreadyInUse('role.name_in_use', `The role name ${input.name} is already in use.`);
       }
       for (const scopeId of input.scopeIds ?? []) {
-        if (!core.state.scopes.has(scopeId)) throw entityNotFound('scope', scopeId);
+        if (!core.state.scopes.has(scopeId)) throw entityNotFound('scopes', scopeId);
       }
       const role: RoleRecord = {
         id: newId(),
