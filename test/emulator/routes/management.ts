@@ -169,6 +169,17 @@ export const managementRoutes: RouteDef[] = [
     },
   },
   {
+    method: 'DELETE',
+    path: '/api/roles/{id}',
+    auth: true,
+    handle: ({ core, params }) => {
+      const role = core.state.requireRole(params.id ?? '');
+      core.state.roles.delete(role.id);
+      for (const app of core.state.applications.values()) app.roleIds.delete(role.id);
+      return { status: 204 };
+    },
+  },
+  {
     method: 'GET',
     path: '/api/roles/{id}',
     auth: true,
