@@ -129,6 +129,13 @@ describe('Errors', () => {
   });
 });
 
+describe('API resources, scopes, organizations', () => {
+  it('answers GET /api/status with 204 without authentication', async () => {
+    const response = await api.request('GET', '/api/status', { token: null });
+    expect([response.status, response.body]).toEqual([204, '']);
+  });
+});
+
 describe('Authentication', () => {
   it('answers token errors as {error, error_description, code: oidc.<error>, message}', async () => {
     const response = await api.requestToken({ resource: 'https://unknown.example' });

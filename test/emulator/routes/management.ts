@@ -71,6 +71,8 @@ const presentMember = (user: UserRecord) => ({
 });
 
 export const managementRoutes: RouteDef[] = [
+  // Up check, without authentication (BEHAVIOUR.md, "API resources, scopes, organizations").
+  { method: 'GET', path: '/api/status', auth: false, handle: () => ({ status: 204 }) },
   {
     method: 'POST',
     path: '/api/roles',
