@@ -449,7 +449,8 @@ const coverage: Record<OperationName, Coverage> = {
   },
   update_application_custom_data: {
     200: (f) => f.api.op('update_application_custom_data', { id: f.spa }, { body: { plan: 'pro' } }),
-    400: (f) => f.api.op('update_application_custom_data', { id: f.spa }, { body: 'text' }),
+    // A JSON array passes the body parser and fails the guard (a JSON string has no code).
+    400: (f) => f.api.op('update_application_custom_data', { id: f.spa }, { body: [1] }),
     404: (f) => f.api.op('update_application_custom_data', { id: 'missing' }, { body: {} }),
   },
   update_application_secret: {

@@ -10,9 +10,24 @@ import type { ApplicationRecord, TokenRecord } from './state.js';
 /** The Management API scope that grants everything. */
 export const managementScope = 'all';
 
+/** Logto's messages for the OIDC errors it passes on (`errors:oidc.<error>`). */
+const oidcMessages: Record<string, string> = {
+  invalid_request: 'Request is invalid.',
+  invalid_client_metadata: 'Invalid client metadata provided.',
+  invalid_redirect_uri: "`redirect_uri` did not match any of the client's registered `redirect_uris`.",
+  invalid_target: 'Invalid resource indicator.',
+  unsupported_grant_type: 'Unsupported `grant_type` requested.',
+};
+
+/** A token endpoint error: `{error, error_description, code: 'oidc.<error>', message}` (BEHAVIOUR.md). */
 const oauthError = (status: number, error: string, description: string): Reply => ({
   status,
-  body: { error, error_description: description },
+  body: {
+    error,
+    error_description: description,
+    code: `oidc.${error}`,
+    message: oidcMessages[error] ?? `An OIDC error occurred: ${error}.`,
+  },
   headers: { 'Cache-Control': 'no-store' },
 });
 
@@ -39,19 +54,48 @@ const basicCredentials = (authorization: string | undefined): ClientCredentials 
   }
 };
 
-/** True when `secret` is an unexpired secret, or the legacy secret, of the app. */
-const acceptsSecret = (app: ApplicationRecord, secret: string, now: number) =>
-  app.secrets.some(({ value, expiresAt }) => value === secret && (expiresAt === null || expiresAt > now)) ||
-  (app.legacySecret !== null && app.legacySecret === secret);
+/** `ok`, `expired` (a secret of the app whose time is over) or `wrong`. `expiresAt` 0 never expires. */
+const checkSecret = (app: ApplicationRecord, secret: string, now: number): 'ok' | 'expired' | 'wrong' => {
+  if (app.legacySecret !== null && app.legacySecret === secret) return 'ok';
+  const match = app.secrets.find(({ value }) => value === secret);
+  if (!match) return 'wrong';
+  return match.expiresAt && match.expiresAt <= now ? 'expired' : 'ok';
+};
 
-/** Whether the app holds the Management API `all` scope through one of its roles. */
-const holdsManagementScope = (core: EmulatorCore, app: ApplicationRecord) => {
-  const resource = core.state.resourceByIndicator(core.config.resourceIndicator);
-  if (!resource) return false;
+/**
+ * What the OIDC layer refuses in a client's metadata before it authenticates it (BEHAVIOUR.md,
+ * "Authentication"): an SPA without redirect URIs, a custom-scheme redirect URI on a web client.
+ */
+const metadataError = (app: ApplicationRecord): Reply | undefined => {
+  const { redirectUris, postLogoutRedirectUris } = app.oidcClientMetadata;
+  if (app.type === 'SPA' && redirectUris.length === 0) {
+    return oauthError(400, 'invalid_redirect_uri', 'redirect_uris is mandatory property');
+  }
+  const web = app.type === 'SPA' || app.type === 'Traditional';
+  if (web && [...redirectUris, ...postLogoutRedirectUris].some((uri) => !/^https?:/i.test(uri))) {
+    return oauthError(
+      400,
+      'invalid_client_metadata',
+      'redirect_uris for web clients must be using https or http',
+    );
+  }
+  return undefined;
+};
+
+/**
+ * The scope names of `resource` the app holds: through its roles, or, for the Management API,
+ * through `isAdmin` (BEHAVIOUR.md, "Authentication": it grants access without any role).
+ */
+const grantedScopeNames = (core: EmulatorCore, app: ApplicationRecord, resourceId: string): Set<string> => {
   const granted = core.state.grantedScopeIds(app);
-  return [...core.state.scopes.values()].some(
-    (scope) => scope.resourceId === resource.id && scope.name === managementScope && granted.has(scope.id),
+  const names = new Set(
+    [...core.state.scopes.values()]
+      .filter((scope) => scope.resourceId === resourceId && granted.has(scope.id))
+      .map((scope) => scope.name),
   );
+  const management = core.state.resourceByIndicator(core.config.resourceIndicator);
+  if (app.isAdmin && management?.id === resourceId) names.add(managementScope);
+  return names;
 };
 
 /** `POST /oidc/token`, client credentials grant only. */
@@ -90,27 +134,35 @@ export const tokenEndpoint = ({ core, rawBody, headers }: RouteContext): Reply =
 
   const now = core.clock.now();
   const app = core.state.applications.get(credentials.clientId);
-  if (!app || !acceptsSecret(app, credentials.clientSecret, now)) {
-    return oauthError(401, 'invalid_client', 'client authentication failed');
-  }
-  // Traditional, SPA and Native clients that authenticate correctly (BEHAVIOUR.md, "Authentication").
+  // BEHAVIOUR.md, "Authentication": unknown client 400, then the client's metadata, then its secret.
+  if (!app) return oauthError(400, 'invalid_client', 'client is invalid');
+  const refusedMetadata = metadataError(app);
+  if (refusedMetadata) return refusedMetadata;
+  const secret = checkSecret(app, credentials.clientSecret, now);
+  if (secret === 'expired') return oauthError(400, 'invalid_request', 'client secret has expired');
+  if (secret === 'wrong') return oauthError(401, 'invalid_client', 'client authentication failed');
+  // Traditional, SPA and Native clients that authenticate correctly.
   if (app.type !== 'MachineToMachine') {
     return oauthError(400, 'invalid_request', 'requested grant type is not allowed for this client');
   }
-  const resource = form.get('resource');
-  if (resource !== core.config.resourceIndicator) {
-    return oauthError(400, 'invalid_target', 'resource indicator is missing, or unknown');
-  }
+  const indicator = form.get('resource');
+  const resource = indicator === null ? undefined : core.state.resourceByIndicator(indicator);
+  if (!resource) return oauthError(400, 'invalid_target', 'resource indicator is missing, or unknown');
 
-  // Without `scope=all`, or without the role, the token is still issued, with no scope.
+  // Scopes the app does not hold are left out: without `scope=all`, or without Management API
+  // access, or for another API resource, the token is still issued, without Management API scope.
+  const held = grantedScopeNames(core, app, resource.id);
   const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
-  const scope =
-    requested.includes(managementScope) && holdsManagementScope(core, app) ? managementScope : undefined;
-  const ttl = core.config.tokenTtlSeconds;
+  const scope = requested.filter((name) => held.has(name)).join(' ') || undefined;
+  const ttl =
+    resource.indicator === core.config.resourceIndicator
+      ? core.config.tokenTtlSeconds
+      : resource.accessTokenTtl;
   for (const [jti, issued] of core.state.tokens) if (issued.expiresAt <= now) core.state.tokens.delete(jti);
   const record: TokenRecord = {
     jti: randomUUID(),
     clientId: app.id,
+    audience: resource.indicator,
     scope,
     issuedAt: now,
     expiresAt: now + ttl * 1000,
@@ -122,7 +174,7 @@ export const tokenEndpoint = ({ core, rawBody, headers }: RouteContext): Reply =
       sub: app.id,
       client_id: app.id,
       iss: `${core.config.endpoint}/oidc`,
-      aud: core.config.resourceIndicator,
+      aud: resource.indicator,
       iat: Math.floor(now / 1000),
       exp: Math.floor(now / 1000) + ttl,
       ...(scope ? { scope } : {}),
@@ -137,6 +189,22 @@ export const tokenEndpoint = ({ core, rawBody, headers }: RouteContext): Reply =
   };
 };
 
+/** The 401 of a token that does not verify: `data` is the jose error (BEHAVIOUR.md, "Errors"). */
+const unauthorized = (data: Record<string, string>) =>
+  new ApiError(401, 'auth.unauthorized', 'Unauthorized. Please check credentials and its scope.', data);
+
+const joseErrors = {
+  malformed: { code: 'ERR_JWS_INVALID', name: 'JWSInvalid' },
+  signature: { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', name: 'JWSSignatureVerificationFailed' },
+  expired: { code: 'ERR_JWT_EXPIRED', name: 'JWTExpired', claim: 'exp', reason: 'check_failed' },
+  audience: {
+    code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    name: 'JWTClaimValidationFailed',
+    claim: 'aud',
+    reason: 'check_failed',
+  },
+};
+
 /** Checks the bearer token of a Management API request: 401 without a valid one, 403 without scope. */
 export const authenticate = (core: EmulatorCore, authorization: string | undefined): TokenRecord => {
   if (!authorization)
@@ -149,11 +217,13 @@ export const authenticate = (core: EmulatorCore, authorization: string | undefin
       'Authorization type is not supported.',
     );
   }
-  const payload = verifyJwt(token, core.signingKey);
-  const record = typeof payload?.jti === 'string' ? core.state.tokens.get(payload.jti) : undefined;
-  if (!record || payload?.aud !== core.config.resourceIndicator || record.expiresAt <= core.clock.now()) {
-    throw new ApiError(401, 'auth.unauthorized', 'Unauthorized. Please check credentials and its scope.');
-  }
+  const verified = verifyJwt(token, core.signingKey);
+  if ('failure' in verified) throw unauthorized(joseErrors[verified.failure]);
+  const { jti, aud } = verified.payload;
+  const record = typeof jti === 'string' ? core.state.tokens.get(jti) : undefined;
+  // A token no longer on record was dropped once it expired.
+  if (!record || record.expiresAt <= core.clock.now()) throw unauthorized(joseErrors.expired);
+  if (aud !== core.config.resourceIndicator) throw unauthorized(joseErrors.audience);
   if (record.scope?.split(' ').includes(managementScope) !== true) {
     throw new ApiError(403, 'auth.forbidden', 'Forbidden. Please check your permissions.');
   }

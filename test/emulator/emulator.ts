@@ -9,13 +9,14 @@ import { inspect } from 'node:util';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
-import { defaultManagementApiIndicator, schemaIssues } from '../../src/api/schemas.js';
+import { defaultManagementApiIndicator } from '../../src/api/schemas.js';
 import { authenticate, expireAllTokens } from './auth.js';
 import { CallRecorder, type CallRecord } from './calls.js';
 import { SystemClock, type Clock } from './clock.js';
 import { controlPrefix, handleControl } from './control-routes.js';
-import { ApiError, invalidInput } from './errors.js';
+import { ApiError } from './errors.js';
 import { FaultInjector } from './faults.js';
+import { guard } from './guard.js';
 import { errorReply, parseJson, readBody, writeReply, type Reply } from './http.js';
 import { newId, newSecretValue } from './ids.js';
 import { defaultSecretName } from './records.js';
@@ -104,8 +105,7 @@ export class LogtoEmulator {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         console.error('[logto-emulator] unexpected failure', error);
-        if (!res.headersSent)
-          writeReply(res, { status: 500, body: { code: 'unknown', message: 'Internal error' } });
+        if (!res.headersSent) writeReply(res, { status: 500, body: { message: 'Internal server error.' } });
         else res.destroy();
       });
     });
@@ -248,15 +248,17 @@ export class LogtoEmulator {
       // Like Logto, authentication comes before routing and validation under /api.
       if (match?.route.auth ?? path.startsWith('/api/')) authenticate(this.core, req.headers.authorization);
       if (!match) throw new ApiError(404, 'route.not_found', `No route for ${method} ${path}.`);
-      const body = match.route.request ? validated(match.route.request, parseJson(raw)) : undefined;
-      return match.route.handle({
+      const context = {
         core: this.core,
         params: match.params,
         query: url.searchParams,
-        body,
+        body: undefined as unknown,
         rawBody: raw,
         headers: req.headers,
-      });
+      };
+      match.route.precheck?.(context);
+      if (match.route.request) context.body = validated(match.route.request, parseJson(raw));
+      return match.route.handle(context);
     });
     // The effect is committed by now; these faults only keep the outcome from the client.
     if (decision.holdAnswerMs) await sleep(decision.holdAnswerMs);
@@ -276,7 +278,7 @@ export class LogtoEmulator {
     } catch (error) {
       if (error instanceof ApiError) return errorReply(error);
       console.error('[logto-emulator] handler failure', error);
-      return { status: 500, body: { code: 'unknown', message: 'Internal error' } };
+      return { status: 500, body: { message: 'Internal server error.' } };
     }
   }
 }
@@ -284,9 +286,7 @@ export class LogtoEmulator {
 /** Checks a JSON body (absent = `{}`, like koa-body) and drops the fields the schema does not know. */
 const validated = (schema: TSchema, value: unknown): unknown => {
   const body = value ?? {};
-  if (!Value.Check(schema, body)) {
-    throw invalidInput('The request body is invalid.', { issues: schemaIssues(schema, body) });
-  }
+  guard('body', schema, body);
   return Value.Clean(schema, Value.Clone(body));
 };
 

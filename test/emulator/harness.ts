@@ -23,6 +23,8 @@ export type Query = Record<string, string | number | boolean | Array<string | nu
 
 export interface RequestInit {
   body?: unknown;
+  /** Sent as is with `Content-Type: application/json` instead of `body` (for bodies that are not JSON). */
+  rawBody?: string;
   query?: Query;
   /** A bearer token; `null` sends none. Default: a token of the operator app with scope `all`. */
   token?: string | null;
@@ -105,12 +107,12 @@ export class EmulatorApi {
     const token = init.token === undefined ? await this.operatorToken() : init.token;
     const headers: Record<string, string> = { ...init.headers };
     if (token !== null) headers.Authorization = `Bearer ${token}`;
-    if (init.body !== undefined) headers['Content-Type'] ??= 'application/json';
+    if (init.body !== undefined || init.rawBody !== undefined) headers['Content-Type'] ??= 'application/json';
     const query = toSearchParams(init.query).toString();
     const response = await fetch(`${this.emulator.endpoint}${path}${query ? `?${query}` : ''}`, {
       method,
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
     });
     return readResponse(response);
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 
-import { ApiError, invalidInput } from './errors.js';
+import { ApiError } from './errors.js';
 
 /** What a route handler answers. A reply without `body` has none (204) or koa's status text. */
 export interface Reply {
@@ -24,14 +24,23 @@ export const readBody = async (req: IncomingMessage): Promise<Buffer> => {
   return Buffer.concat(chunks);
 };
 
-/** The JSON body, or undefined when there is none. */
+/**
+ * The JSON body, or undefined when there is none. Like Logto's body parser (strict JSON), a body
+ * that is not JSON, or JSON that is neither an object nor an array, is a 400 without `code`
+ * (BEHAVIOUR.md, "Errors").
+ */
 export const parseJson = (raw: Buffer): unknown => {
   if (raw.length === 0) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw invalidInput('Request body is not valid JSON.');
+    value = JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new ApiError(400, undefined, (error as Error).message);
   }
+  if (value === null || typeof value !== 'object') {
+    throw new ApiError(400, undefined, 'invalid JSON, only supports object and array');
+  }
+  return value;
 };
 
 export const writeReply = (res: ServerResponse, { status, body, headers = {} }: Reply): void => {

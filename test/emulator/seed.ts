@@ -27,8 +27,14 @@ export interface SeedResourceInput {
   indicator: string;
   accessTokenTtl?: number;
   isDefault?: boolean;
-  /** Scope names, or names with descriptions. */
-  scopes?: Array<string | { name: string; description?: string | null }>;
+  /** Scope names, or names with descriptions (and ids). */
+  scopes?: Array<string | SeedScopeInput>;
+}
+
+export interface SeedScopeInput {
+  id?: string;
+  name: string;
+  description?: string | null;
 }
 
 export interface SeedRoleInput {
@@ -135,10 +141,14 @@ export class Seeder {
     return { resource, scopes };
   }
 
-  scope(resourceId: string, input: string | { name: string; description?: string | null }): ScopeRecord {
-    const { name, description = null } = typeof input === 'string' ? { name: input } : input;
+  scope(resourceId: string, input: string | SeedScopeInput): ScopeRecord {
+    const {
+      id,
+      name,
+      description = null,
+    } = typeof input === 'string' ? { name: input, id: undefined } : input;
     const scope: ScopeRecord = {
-      id: newId(),
+      id: id ?? newId(),
       resourceId,
       name,
       description,
@@ -284,18 +294,26 @@ export class Seeder {
     };
   }
 
-  /** The Management API resource with its `all` scope, and the role that grants it. */
+  /**
+   * The Management API resource with its `all` scope, and the MachineToMachine role that grants it,
+   * as a fresh Logto OSS database holds them (ids, names and descriptions of Logto's seed).
+   */
   managementApi(): { resource: ResourceRecord; role: RoleRecord } {
     const { resource } = this.resource({
+      id: 'management-api',
       name: managementApiName,
       indicator: this.core.config.resourceIndicator,
       scopes: [
-        { name: managementScope, description: 'Default scope for Management API, allows all permissions.' },
+        {
+          id: 'management-api-all',
+          name: managementScope,
+          description: 'Default scope for Management API, allows all permissions.',
+        },
       ],
     });
     const role = this.role({
       name: managementApiAccessRoleName,
-      description: 'Access the Logto Management API',
+      description: 'This default role grants access to the Logto management API.',
       scopes: [{ indicator: resource.indicator, name: managementScope }],
     });
     return { resource, role };

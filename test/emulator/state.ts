@@ -134,6 +134,8 @@ export interface UserRecord {
 export interface TokenRecord {
   jti: string;
   clientId: string;
+  /** The resource indicator the token was issued for (`aud`). */
+  audience: string;
   scope: string | undefined;
   issuedAt: number;
   /** Epoch ms; `expireTokens()` moves it to the past. */
@@ -190,31 +192,31 @@ export class EmulatorState {
 
   requireApplication(id: string): ApplicationRecord {
     const application = this.applications.get(id);
-    if (!application) throw entityNotFound('application', id);
+    if (!application) throw entityNotFound('applications', id);
     return application;
   }
 
   requireRole(id: string): RoleRecord {
     const role = this.roles.get(id);
-    if (!role) throw entityNotFound('role', id);
+    if (!role) throw entityNotFound('roles', id);
     return role;
   }
 
   requireUser(id: string): UserRecord {
     const user = this.users.get(id);
-    if (!user) throw entityNotFound('user', id);
+    if (!user) throw entityNotFound('users', id);
     return user;
   }
 
   requireOrganization(id: string): OrganizationRecord {
     const organization = this.organizations.get(id);
-    if (!organization) throw entityNotFound('organization', id);
+    if (!organization) throw entityNotFound('organizations', id);
     return organization;
   }
 
   requireResource(id: string): ResourceRecord {
     const resource = this.resources.get(id);
-    if (!resource) throw entityNotFound('resource', id);
+    if (!resource) throw entityNotFound('resources', id);
     return resource;
   }
 

@@ -70,11 +70,21 @@ describe('POST /oidc/token', () => {
     expect(json.status).toBe(400);
   });
 
-  it('answers 401 invalid_client for an unknown client or a wrong secret', async () => {
-    for (const request of [{ clientId: 'unknown' }, { clientSecret: 'wrong' }, { clientSecret: '' }]) {
+  it('answers invalid_client: 400 for an unknown client, 401 for a wrong secret (BEHAVIOUR.md "Authentication")', async () => {
+    const cases = [
+      [{ clientId: 'unknown' }, 400],
+      [{ clientSecret: 'wrong' }, 401],
+      [{ clientSecret: '' }, 401],
+    ] as const;
+    for (const [request, status] of cases) {
       const response = await api.requestToken(request);
-      expect(response.status).toBe(401);
-      expect(response.body).toEqual({ error: 'invalid_client', error_description: expect.any(String) });
+      expect(response.status).toBe(status);
+      expect(response.body).toEqual({
+        error: 'invalid_client',
+        error_description: expect.any(String),
+        code: 'oidc.invalid_client',
+        message: expect.any(String),
+      });
     }
   });
 
@@ -89,7 +99,9 @@ describe('POST /oidc/token', () => {
     const credentials = { clientId: app.id, clientSecret: app.secrets[0]?.value ?? '' };
     expect((await api.requestToken(credentials)).status).toBe(200);
     expect((await api.op('delete_application', { id: app.id })).status).toBe(204);
-    expect((await api.requestToken(credentials)).status).toBe(401);
+    // An unknown client now: 400 invalid_client.
+    const refused = await api.requestToken(credentials);
+    expect([refused.status, refused.body.error]).toEqual([400, 'invalid_client']);
   });
 
   it('ignores requested scopes other than all', async () => {

@@ -1,6 +1,6 @@
 // App-level access control rules, and the organizations an application belongs to.
 import type { ReplaceAccessControlRequest } from '../../../src/api/schemas.js';
-import { ApiError } from '../errors.js';
+import { ApiError, constraintViolated } from '../errors.js';
 import { paginate } from '../pagination.js';
 import { emptyAccessControl, presentApplicationOrganization } from '../present.js';
 import { EmulatorState } from '../state.js';
@@ -25,9 +25,28 @@ function refuseUnknownOrUnfitIds(state: EmulatorState, body: ReplaceAccessContro
     throw new ApiError(404, 'entity.relation_foreign_key_not_found', 'Cannot find one or more foreign keys.');
   }
   if (body.userRoleIds.some((id) => state.roles.get(id)?.type === 'MachineToMachine')) {
-    throw new ApiError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+    throw constraintViolated();
   }
 }
+
+const unique = (ids: readonly string[]) => [...new Set(ids)];
+
+/** Duplicate ids are stored once (BEHAVIOUR.md, "Access control"); rules of one organization merge. */
+const deduplicated = (body: ReplaceAccessControlRequest): ReplaceAccessControlRequest => {
+  const rules = new Map<string, string[]>();
+  for (const { organizationId, organizationRoleIds } of body.organizationRoleRules) {
+    rules.set(organizationId, unique([...(rules.get(organizationId) ?? []), ...organizationRoleIds]));
+  }
+  return {
+    userIds: unique(body.userIds),
+    userRoleIds: unique(body.userRoleIds),
+    organizationIds: unique(body.organizationIds),
+    organizationRoleRules: [...rules].map(([organizationId, organizationRoleIds]) => ({
+      organizationId,
+      organizationRoleIds,
+    })),
+  };
+};
 
 export const accessControlHandlers: OperationHandlers<
   'get_application_access_control' | 'replace_application_access_control' | 'list_application_organizations'
@@ -48,8 +67,8 @@ export const accessControlHandlers: OperationHandlers<
       );
     }
     refuseUnknownOrUnfitIds(core.state, body);
-    app.accessControl = structuredClone(body);
-    return { status: 200, body: structuredClone(body) };
+    app.accessControl = deduplicated(body);
+    return { status: 200, body: structuredClone(app.accessControl) };
   },
 
   list_application_organizations: ({ core, params, query }) => {

@@ -1,17 +1,16 @@
 // Applications: create, read, list, update, delete, custom-data merge.
+import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 import {
   ListApplicationsQuery,
-  isCustomSchemeUri,
-  schemaIssues,
   secretApplicationTypes,
   thirdPartyApplicationTypes,
   type ApplicationType,
   type CustomClientMetadata,
-  type OidcClientMetadataInput,
 } from '../../../src/api/schemas.js';
 import { ApiError, invalidInput } from '../errors.js';
+import { guard } from '../guard.js';
 import { paginate } from '../pagination.js';
 import { presentApplication, presentApplicationDetails } from '../present.js';
 import { defaultSecretName, newApplicationRecord, newSecret, protectedAppData } from '../records.js';
@@ -21,15 +20,6 @@ import type { EmulatorCore, OperationHandlers } from './context.js';
 
 const subDomainPattern = /^[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/;
 
-/** Custom-scheme redirect URIs are for native apps only. */
-const assertRedirectUris = (type: ApplicationType, metadata: OidcClientMetadataInput | undefined) => {
-  if (!metadata || type === 'Native') return;
-  const uris = [...metadata.redirectUris, ...metadata.postLogoutRedirectUris].filter(isCustomSchemeUri);
-  if (uris.length > 0) {
-    throw invalidInput('Custom-scheme redirect URIs are only allowed for native applications.', { uris });
-  }
-};
-
 const assertNoTokenExchangeForThirdParty = (
   isThirdParty: boolean,
   metadata: CustomClientMetadata | undefined,
@@ -37,7 +27,7 @@ const assertNoTokenExchangeForThirdParty = (
   if (isThirdParty && metadata?.allowTokenExchange) {
     throw new ApiError(
       422,
-      'application.third_party_application_token_exchange_not_allowed',
+      'application.third_party_application_cannot_enable_token_exchange',
       'Third-party applications cannot enable token exchange.',
     );
   }
@@ -81,10 +71,8 @@ const listQuery = (query: URLSearchParams) => {
   const types = query.getAll('types');
   if (types.length > 0) raw.types = types;
   const parsed = Value.Convert(ListApplicationsQuery, raw);
-  if (!Value.Check(ListApplicationsQuery, parsed)) {
-    throw invalidInput('Invalid query.', { issues: schemaIssues(ListApplicationsQuery, parsed) });
-  }
-  return parsed;
+  guard('query', ListApplicationsQuery, parsed);
+  return parsed as Static<typeof ListApplicationsQuery>;
 };
 
 const applicationsInOrganization = (core: EmulatorCore, organizationId: string) =>
@@ -98,7 +86,16 @@ export const applicationHandlers: OperationHandlers<
   | 'delete_application'
   | 'update_application_custom_data'
 > = {
-  create_application: ({ core, body }) => {
+  create_application: ({ core, body: input }) => {
+    // The emulator's guard takes SAML like the server's (routes/requests.ts); this route refuses it.
+    if ((input.type as ApplicationType) === 'SAML') {
+      throw new ApiError(
+        400,
+        'application.saml.use_saml_app_api',
+        'Use `[METHOD] /saml-applications(/.*)?` API to operate SAML app.',
+      );
+    }
+    const body = input as typeof input & { type: Exclude<ApplicationType, 'SAML'> };
     const isThirdParty = body.isThirdParty ?? false;
     if (isThirdParty && !(thirdPartyApplicationTypes as readonly string[]).includes(body.type)) {
       throw new ApiError(
@@ -109,9 +106,12 @@ export const applicationHandlers: OperationHandlers<
     }
     assertNoTokenExchangeForThirdParty(isThirdParty, body.customClientMetadata);
     if (body.customClientMetadata?.isDeviceFlow && body.type !== 'Native') {
-      throw invalidInput('The device flow is only available to native applications.');
+      throw new ApiError(
+        422,
+        'application.device_flow_native_only',
+        'Device flow is only available for native applications.',
+      );
     }
-    assertRedirectUris(body.type, body.oidcClientMetadata);
     const protectedData =
       body.type === 'Protected' ? protectedApp(core, body.protectedAppMetadata) : undefined;
 
@@ -179,13 +179,12 @@ export const applicationHandlers: OperationHandlers<
       ) {
         throw new ApiError(
           422,
-          'application.device_flow_cannot_be_changed',
+          'application.device_flow_not_changeable',
           '`isDeviceFlow` cannot be changed after the application is created.',
         );
       }
       assertNoTokenExchangeForThirdParty(app.isThirdParty, body.customClientMetadata);
     }
-    assertRedirectUris(app.type, body.oidcClientMetadata);
     if (body.protectedAppMetadata) {
       if (app.type !== 'Protected' || !app.protectedAppMetadata) {
         throw new ApiError(
@@ -229,7 +228,9 @@ export const applicationHandlers: OperationHandlers<
   },
 
   update_application_custom_data: ({ core, params, body }) => {
-    const app = core.state.requireApplication(params.id);
+    // An update of no row: 404 `entity.not_exists` (BEHAVIOUR.md, "Errors").
+    const app = core.state.applications.get(params.id);
+    if (!app) throw new ApiError(404, 'entity.not_exists', 'The applications does not exist.');
     app.customData = { ...app.customData, ...structuredClone(body) };
     return { status: 200, body: structuredClone(app.customData) };
   },

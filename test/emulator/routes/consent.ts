@@ -63,7 +63,8 @@ const requireMemberships = (core: EmulatorCore, userId: string, organizationIds:
 /** The third-party app and the user's granted organizations (the user must exist). */
 const consentOf = (core: EmulatorCore, id: string, userId: string) => {
   const app = requireThirdParty(core, id);
-  core.state.requireUser(userId);
+  // An unknown user is `entity.not_found` here (BEHAVIOUR.md, "User consent").
+  if (!core.state.users.has(userId)) throw relationNotFound(`The user ${userId} does not exist.`);
   const granted = app.consentOrganizations.get(userId) ?? new Set<string>();
   app.consentOrganizations.set(userId, granted);
   return { app, granted };
@@ -145,7 +146,8 @@ export const consentHandlers: OperationHandlers<
       }),
       resourceScopes: groupByResource(core, consentScopes.resourceScopes),
       organizationResourceScopes: groupByResource(core, consentScopes.organizationResourceScopes),
-      userScopes: [...consentScopes.userScopes],
+      // Alphabetical, whatever the order of assignment (BEHAVIOUR.md, "User consent").
+      userScopes: [...consentScopes.userScopes].sort(),
     };
     return { status: 200, body };
   },
@@ -184,12 +186,6 @@ export const consentHandlers: OperationHandlers<
   },
 
   create_application_user_consent_organization: ({ core, params, body }) => {
-    // The guard refuses an empty list here (400), unlike PUT (BEHAVIOUR.md, "User consent").
-    if (body.organizationIds.length === 0) {
-      throw invalidInput('The request body is invalid.', {
-        issues: [{ path: '/organizationIds', message: 'Expected at least one organization id' }],
-      });
-    }
     const { granted } = consentOf(core, params.id, params.userId);
     requireMemberships(core, params.userId, body.organizationIds);
     for (const id of body.organizationIds) granted.add(id);

@@ -51,6 +51,8 @@ export interface RouteDef {
   auth: boolean;
   /** JSON body schema; a body that does not match answers 400 `guard.invalid_input`. */
   request?: TSchema;
+  /** Checks the server makes before it validates the body (a throw answers instead). */
+  precheck?(context: RouteContext): void;
   handle(context: RouteContext): Reply;
 }
 

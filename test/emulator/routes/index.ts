@@ -1,11 +1,12 @@
-import { operationNames, operations } from '../../../src/api/operations.js';
+import { operationNames, operations, type OperationName } from '../../../src/api/operations.js';
 import { tokenEndpoint } from '../auth.js';
 import { accessControlHandlers } from './access-control.js';
 import { applicationHandlers } from './applications.js';
 import { consentHandlers } from './consent.js';
 import type { OperationContext, OperationHandlers, RouteDef } from './context.js';
 import { managementRoutes } from './management.js';
-import { protectedAppHandlers } from './protected-apps.js';
+import { protectedAppHandlers, protectedAppPrechecks } from './protected-apps.js';
+import { serverRequests } from './requests.js';
 import { roleHandlers } from './roles.js';
 import { secretHandlers } from './secrets.js';
 import { signInExperienceHandlers } from './sign-in-experience.js';
@@ -21,6 +22,9 @@ const operationHandlers: OperationHandlers = {
   ...accessControlHandlers,
 };
 
+/** Checks made before the body is validated. */
+const prechecks: Partial<Record<OperationName, RouteDef['precheck']>> = { ...protectedAppPrechecks };
+
 // The table's routes: path, method and body schema come from src/api/operations.ts.
 const operationRoutes: RouteDef[] = operationNames.map((name) => {
   const spec = operations[name];
@@ -32,7 +36,8 @@ const operationRoutes: RouteDef[] = operationNames.map((name) => {
     path: spec.path,
     operation: name,
     auth: true,
-    request: 'request' in spec ? spec.request : undefined,
+    request: serverRequests[name] ?? ('request' in spec ? spec.request : undefined),
+    precheck: prechecks[name],
     handle: ({ core, params, body, query }) =>
       handler({
         core,

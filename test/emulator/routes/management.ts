@@ -71,6 +71,8 @@ const presentMember = (user: UserRecord) => ({
 });
 
 export const managementRoutes: RouteDef[] = [
+  // Up check, without authentication (BEHAVIOUR.md, "API resources, scopes, organizations").
+  { method: 'GET', path: '/api/status', auth: false, handle: () => ({ status: 204 }) },
   {
     method: 'POST',
     path: '/api/roles',
@@ -83,7 +85,7 @@ export const managementRoutes: RouteDef[] = [
         throw alreadyInUse('role.name_in_use', `The role name ${input.name} is already in use.`);
       }
       for (const scopeId of input.scopeIds ?? []) {
-        if (!core.state.scopes.has(scopeId)) throw entityNotFound('scope', scopeId);
+        if (!core.state.scopes.has(scopeId)) throw entityNotFound('scopes', scopeId);
       }
       const role: RoleRecord = {
         id: newId(),
@@ -166,6 +168,17 @@ export const managementRoutes: RouteDef[] = [
         body: page.items.map((role) => presentRoleListItem(core.state, role)),
         headers: page.headers,
       };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/roles/{id}',
+    auth: true,
+    handle: ({ core, params }) => {
+      const role = core.state.requireRole(params.id ?? '');
+      core.state.roles.delete(role.id);
+      for (const app of core.state.applications.values()) app.roleIds.delete(role.id);
+      return { status: 204 };
     },
   },
   {

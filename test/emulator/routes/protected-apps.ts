@@ -2,12 +2,12 @@
 import type { CustomDomain } from '../../../src/api/schemas.js';
 import { ApiError } from '../errors.js';
 import type { ApplicationRecord } from '../state.js';
-import type { EmulatorCore, OperationHandlers } from './context.js';
+import type { EmulatorCore, OperationHandlers, RouteDef } from './context.js';
 
 const hostnamePattern = /^(?=.{1,253}$)([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z]{2,63}$/;
 
-/** The Protected app and the server's protected-app domain: 422 for other types, 501 unconfigured. */
-const requireProtected = (core: EmulatorCore, id: string) => {
+/** 422 for an app of another type (BEHAVIOUR.md: checked before the body and before the 501). */
+const requireProtectedType = (core: EmulatorCore, id: string) => {
   const app = core.state.requireApplication(id);
   if (app.type !== 'Protected' || !app.protectedAppMetadata) {
     throw new ApiError(
@@ -16,11 +16,27 @@ const requireProtected = (core: EmulatorCore, id: string) => {
       'Only Protected apps have custom domains.',
     );
   }
+  return { app, metadata: app.protectedAppMetadata };
+};
+
+const precheck: RouteDef['precheck'] = ({ core, params }) => {
+  requireProtectedType(core, params.id ?? '');
+};
+
+export const protectedAppPrechecks = {
+  list_application_protected_app_metadata_custom_domains: precheck,
+  create_application_protected_app_metadata_custom_domain: precheck,
+  delete_application_protected_app_metadata_custom_domain: precheck,
+};
+
+/** The Protected app and the server's protected-app domain: 422 for other types, 501 unconfigured. */
+const requireProtected = (core: EmulatorCore, id: string) => {
+  const { app, metadata } = requireProtectedType(core, id);
   const domain = core.config.protectedAppDomain;
   if (domain === undefined) {
     throw new ApiError(501, 'application.protected_app_not_configured', 'Protected apps are not configured.');
   }
-  return { app, metadata: app.protectedAppMetadata, domain };
+  return { app, metadata, domain };
 };
 
 const callbackUris = (domain: string) => ({

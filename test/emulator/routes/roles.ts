@@ -1,9 +1,9 @@
 // API resource roles of machine-to-machine applications.
-import { ApiError, emptyInsert, relationNotFound } from '../errors.js';
+import { ApiError, constraintViolated, emptyInsert, relationNotFound } from '../errors.js';
 import { paginate } from '../pagination.js';
 import { presentRole } from '../present.js';
 import { applySearch, parseSearch } from '../search.js';
-import { EmulatorState, type ApplicationRecord } from '../state.js';
+import type { ApplicationRecord } from '../state.js';
 import type { EmulatorCore, OperationHandlers } from './context.js';
 
 const requireMachineToMachine = (core: EmulatorCore, id: string): ApplicationRecord => {
@@ -18,18 +18,16 @@ const requireMachineToMachine = (core: EmulatorCore, id: string): ApplicationRec
   return app;
 };
 
-/** Unknown ids answer 404, user roles 422. */
+/** User roles answer 422, then unknown ids 404 (the server checks the roles it found first). */
 const requireMachineToMachineRoles = (core: EmulatorCore, roleIds: readonly string[]) => {
-  for (const roleId of roleIds) {
-    if (core.state.requireRole(roleId).type !== 'MachineToMachine') {
-      throw new ApiError(
-        422,
-        'application.invalid_role_type',
-        'Can not assign a user role to a machine-to-machine application.',
-        { roleId },
-      );
-    }
+  if (roleIds.some((roleId) => core.state.roles.get(roleId)?.type === 'User')) {
+    throw new ApiError(
+      422,
+      'application.invalid_role_type',
+      'Can not assign a user role to a machine-to-machine application.',
+    );
   }
+  for (const roleId of roleIds) core.state.requireRole(roleId);
 };
 
 export const roleHandlers: OperationHandlers<
@@ -41,9 +39,11 @@ export const roleHandlers: OperationHandlers<
   list_application_roles: ({ core, params, query }) => {
     const app = requireMachineToMachine(core, params.id);
     const search = parseSearch(query, ['id', 'name', 'description']);
-    const roles = EmulatorState.newestFirst(
-      [...app.roleIds].flatMap((roleId) => core.state.roles.get(roleId) ?? []),
-    ).filter((role) => role.type === 'MachineToMachine');
+    // In role order (oldest role first), not in assignment order (BEHAVIOUR.md, "Roles").
+    const roles = [...app.roleIds]
+      .flatMap((roleId) => core.state.roles.get(roleId) ?? [])
+      .filter((role) => role.type === 'MachineToMachine')
+      .sort((a, b) => a.seq - b.seq);
     const found = applySearch(roles, search, ({ id, name, description }) => ({ id, name, description }));
     const page = paginate(found, query, { optional: false });
     return {
@@ -71,7 +71,7 @@ export const roleHandlers: OperationHandlers<
     const added = [...wanted].filter((roleId) => !app.roleIds.has(roleId));
     if (added.length === 0) throw emptyInsert();
     if (added.some((roleId) => core.state.roles.get(roleId)?.type !== 'MachineToMachine')) {
-      throw new ApiError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+      throw constraintViolated();
     }
     for (const roleId of added) app.roleIds.add(roleId);
     return { status: 200 };

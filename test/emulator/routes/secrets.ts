@@ -1,6 +1,6 @@
 // Client secrets of an application, and the legacy secret.
 import { secretApplicationTypes } from '../../../src/api/schemas.js';
-import { ApiError, relationNotFound } from '../errors.js';
+import { ApiError, constraintViolated, relationNotFound } from '../errors.js';
 import { presentLegacySecretDeletion, presentSecret } from '../present.js';
 import { newSecret } from '../records.js';
 import type { ApplicationRecord } from '../state.js';
@@ -9,9 +9,10 @@ import type { OperationHandlers } from './context.js';
 const secretNameExists = (name: string) =>
   new ApiError(422, 'application.secret_name_exists', `A secret named "${name}" already exists.`);
 
-const requireSecret = (app: ApplicationRecord, name: string) => {
+/** An unknown name: PATCH answers 404 `entity.not_exists`, DELETE 404 `entity.not_found` (BEHAVIOUR.md, "Secrets"). */
+const requireSecret = (app: ApplicationRecord, name: string, notFound: () => ApiError) => {
   const secret = app.secrets.find((candidate) => candidate.name === name);
-  if (!secret) throw relationNotFound(`The application has no secret named "${name}".`);
+  if (!secret) throw notFound();
   return secret;
 };
 
@@ -29,15 +30,15 @@ export const secretHandlers: OperationHandlers<
 
   create_application_secret: ({ core, params, body }) => {
     const app = core.state.requireApplication(params.id);
-    if (!(secretApplicationTypes as readonly string[]).includes(app.type)) {
-      throw new ApiError(422, 'application.invalid_type', `${app.type} applications have no secrets.`);
-    }
     const now = core.clock.now();
     const expiresAt = body.expiresAt ?? null;
-    if (expiresAt !== null && expiresAt <= now) {
+    // 0 is accepted and never expires (BEHAVIOUR.md, "Secrets").
+    if (expiresAt && expiresAt <= now) {
       throw new ApiError(400, 'request.invalid_input', 'The value of `expiresAt` must be in the future.');
     }
     if (app.secrets.some(({ name }) => name === body.name)) throw secretNameExists(body.name);
+    // SPA and Native apps cannot hold secrets: a database constraint refuses the insert.
+    if (!(secretApplicationTypes as readonly string[]).includes(app.type)) throw constraintViolated();
     const secret = newSecret(body.name, now, expiresAt);
     app.secrets.push(secret);
     return { status: 201, body: presentSecret(core.state, app, secret) };
@@ -45,7 +46,11 @@ export const secretHandlers: OperationHandlers<
 
   update_application_secret: ({ core, params, body }) => {
     const app = core.state.requireApplication(params.id);
-    const secret = requireSecret(app, params.name);
+    const secret = requireSecret(
+      app,
+      params.name,
+      () => new ApiError(404, 'entity.not_exists', 'The application_secrets does not exist.'),
+    );
     if (body.name !== secret.name && app.secrets.some(({ name }) => name === body.name)) {
       throw secretNameExists(body.name);
     }
@@ -55,7 +60,9 @@ export const secretHandlers: OperationHandlers<
 
   delete_application_secret: ({ core, params }) => {
     const app = core.state.requireApplication(params.id);
-    const secret = requireSecret(app, params.name);
+    const secret = requireSecret(app, params.name, () =>
+      relationNotFound(`The application has no secret named "${params.name}".`),
+    );
     app.secrets = app.secrets.filter((candidate) => candidate !== secret);
     return { status: 204 };
   },

@@ -1,0 +1,180 @@
+// Logto's request guard (koa-guard over Zod): a body or query that does not match answers
+// 400 `guard.invalid_input` with the ZodError as `data` and the issues in a `details` string
+// (BEHAVIOUR.md, "Errors"). The emulator validates with the TypeBox schemas of src/api and
+// translates TypeBox's errors into the Zod issues the server would answer.
+import { Kind, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+
+import { ApiError } from './errors.js';
+
+interface IssueBody {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export interface ZodIssue extends IssueBody {
+  path: Array<string | number>;
+}
+
+/** Zod's name for the type of a value (`getParsedType`). */
+const zodType = (value: unknown): string => {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'nan' : 'number';
+  return typeof value;
+};
+
+const expectedType = (schema: TSchema): string => {
+  const kind = schema[Kind] as string | undefined;
+  if (kind === 'Union') {
+    const members = (schema.anyOf as TSchema[]).filter((member) => member[Kind] !== 'Null');
+    return members.length === 1 && members[0] ? expectedType(members[0]) : 'union';
+  }
+  if (kind === 'Record') return 'object';
+  return (kind ?? 'unknown').toLowerCase();
+};
+
+const toPath = (pointer: string): Array<string | number> =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+
+/** The enum values of a union of literals, or undefined for other unions. */
+const enumOptions = (schema: TSchema): unknown[] | undefined => {
+  const members = schema.anyOf as TSchema[] | undefined;
+  if (!members?.every((member) => member[Kind] === 'Literal')) return undefined;
+  return members.map((member) => member.const as unknown);
+};
+
+const sizeIssue = (
+  code: 'too_small' | 'too_big',
+  type: 'string' | 'array' | 'number',
+  bound: number,
+): IssueBody => {
+  const text = {
+    string: code === 'too_small' ? `at least ${bound} character(s)` : `at most ${bound} character(s)`,
+    array: code === 'too_small' ? `at least ${bound} element(s)` : `at most ${bound} element(s)`,
+    number: code === 'too_small' ? `greater than or equal to ${bound}` : `less than or equal to ${bound}`,
+  }[type];
+  return {
+    code,
+    [code === 'too_small' ? 'minimum' : 'maximum']: bound,
+    type,
+    inclusive: true,
+    exact: false,
+    message:
+      type === 'number'
+        ? `Number must be ${text}`
+        : `${type === 'string' ? 'String' : 'Array'} must contain ${text}`,
+  };
+};
+
+const invalidType = (expected: string, value: unknown): IssueBody => {
+  const received = zodType(value);
+  return {
+    code: 'invalid_type',
+    expected,
+    received,
+    message: received === 'undefined' ? 'Required' : `Expected ${expected}, received ${received}`,
+  };
+};
+
+const toIssue = (error: ValueError): IssueBody => {
+  const { schema, value } = error;
+  switch (error.type) {
+    case ValueErrorType.StringMinLength:
+      return sizeIssue('too_small', 'string', schema.minLength as number);
+    case ValueErrorType.StringMaxLength:
+      return sizeIssue('too_big', 'string', schema.maxLength as number);
+    case ValueErrorType.ArrayMinItems:
+      return sizeIssue('too_small', 'array', schema.minItems as number);
+    case ValueErrorType.ArrayMaxItems:
+      return sizeIssue('too_big', 'array', schema.maxItems as number);
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return sizeIssue('too_small', 'number', schema.minimum as number);
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return sizeIssue('too_big', 'number', schema.maximum as number);
+    case ValueErrorType.StringFormat:
+      return { code: 'invalid_string', validation: schema.format, message: `Invalid ${schema.format}` };
+    case ValueErrorType.StringPattern:
+      return { code: 'invalid_string', validation: 'regex', message: 'Invalid' };
+    case ValueErrorType.Union: {
+      const options = enumOptions(schema);
+      if (options && typeof value === 'string') {
+        const expected = options.map((option) => `'${String(option)}'`).join(' | ');
+        return {
+          code: 'invalid_enum_value',
+          received: value,
+          options,
+          message: `Invalid enum value. Expected ${expected}, received '${value}'`,
+        };
+      }
+      const expected = options ? 'string' : expectedType(schema);
+      return expected === 'union'
+        ? { code: 'invalid_union', message: 'Invalid input' }
+        : invalidType(expected, value);
+    }
+    case ValueErrorType.Literal:
+      return {
+        code: 'invalid_literal',
+        expected: schema.const as unknown,
+        received: value,
+        message: `Invalid literal value, expected ${JSON.stringify(schema.const)}`,
+      };
+    case ValueErrorType.Integer:
+      return typeof value === 'number'
+        ? {
+            code: 'invalid_type',
+            expected: 'integer',
+            received: 'float',
+            message: 'Expected integer, received float',
+          }
+        : invalidType('number', value);
+    default:
+      return invalidType(expectedType(schema), value);
+  }
+};
+
+/** The Zod issues the server would list for `value` (one per offending path, like Zod). */
+export const zodIssues = (schema: TSchema, value: unknown): ZodIssue[] => {
+  const byPath = new Map<string, ZodIssue>();
+  for (const error of Value.Errors(schema, value)) {
+    // A missing property also fails its own schema: the first error of a path is the one Zod gives.
+    if (byPath.has(error.path)) continue;
+    byPath.set(error.path, { ...toIssue(error), path: toPath(error.path) });
+  }
+  return [...byPath.values()];
+};
+
+/** Logto's `formatZodError`: one line per issue. */
+const details = (issues: readonly ZodIssue[]): string =>
+  issues
+    .map((issue) => {
+      const base = `Error in key path "${issue.path.map(String).join('.')}": (${issue.code}) `;
+      return issue.code === 'invalid_type'
+        ? `${base}Expected ${String(issue.expected)} but received ${String(issue.received)}.`
+        : base + issue.message;
+    })
+    .join('\n');
+
+export const guardError = (type: 'body' | 'query', issues: ZodIssue[]): ApiError =>
+  new ApiError(
+    400,
+    'guard.invalid_input',
+    `The request ${type} is invalid.`,
+    { issues, name: 'ZodError' },
+    details(issues),
+  );
+
+/** Checks `value` against `schema`: the value, or a guard error. */
+export const guard = (type: 'body' | 'query', schema: TSchema, value: unknown): void => {
+  if (Value.Check(schema, value)) return;
+  throw guardError(type, zodIssues(schema, value));
+};
