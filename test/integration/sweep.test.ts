@@ -97,6 +97,57 @@ describe('sweep', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('only the leader sweeps; a replica that takes over sweeps, and a stopped one no more', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'sweep-leader');
+    const replica = (identity: string) =>
+      startTestOperator(
+        cluster.kc,
+        testOperatorConfig(emulator, {
+          watchNamespaces: [ns],
+          clusterName: 'east',
+          sweepPeriodMs: SWEEP_PERIOD_MS,
+          leaderElection: {
+            enabled: true,
+            namespace: ns,
+            name: 'logto-operator-leader',
+            identity,
+            leaseDurationMs: 3_000,
+            renewDeadlineMs: 2_000,
+            retryPeriodMs: 500,
+          },
+        }),
+      );
+    const first = await replica('first');
+    const second = await replica('second');
+    try {
+      const [leader, standby] = await eventually(
+        () =>
+          first.operator.isLeader()
+            ? [first, second]
+            : second.operator.isLeader()
+              ? [second, first]
+              : undefined,
+        { what: 'a leader' },
+      );
+      await eventually(() => sweeps(leader.logs) >= 3, {
+        timeoutMs: 30_000,
+        what: "three of the leader's sweeps",
+      });
+      expect(sweeps(standby.logs)).toBe(0);
+
+      await leader.stop();
+      const stoppedAt = sweeps(leader.logs);
+      await eventually(() => sweeps(standby.logs) >= 2, {
+        timeoutMs: 30_000,
+        what: 'sweeps of the new leader',
+      });
+      expect(sweeps(leader.logs)).toBe(stoppedAt);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
+  });
+
   describe('two clusters sharing one tenant', () => {
     let other: ControlPlane;
     const operators: TestOperator[] = [];
