@@ -13,7 +13,7 @@ import type { LogtoApplication } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
 import { realClock, sleep, type Clock } from '../../runtime/clock.js';
 import { describeError } from '../../runtime/errors.js';
-import { withAbortSignal } from '../../util/abort-scope.js';
+import { currentAbortSignal, withAbortSignal } from '../../util/abort-scope.js';
 import { removeCustomDomains } from './aspects/custom-domains.js';
 import { getOrUndefined } from './locate-application.js';
 import { readMarker, withoutMarker, type OwnershipMarker } from './ownership-marker.js';
@@ -118,6 +118,8 @@ export class ApplicationSweep {
       swept: [],
       suspected: plan.suspectedOrphans.length,
     };
+    // Orphans confirmed but not removed (a failed call) are tried again at the next sweep.
+    const retry: string[] = [];
     for (const candidate of [...plan.duplicates, ...plan.orphans]) {
       try {
         const action = await this.act(candidate, listedIds);
@@ -125,6 +127,8 @@ export class ApplicationSweep {
         report.swept.push({ kind: candidate.kind, action, applicationId: candidate.application.id });
         this.deps.onSwept?.(candidate.kind, action);
       } catch (error) {
+        if (currentAbortSignal()?.aborted) throw error;
+        if (candidate.kind === 'orphan') retry.push(candidate.application.id);
         this.log.warn(
           { applicationId: candidate.application.id, kind: candidate.kind, err: describeError(error) },
           'could not sweep application; trying again at the next sweep',
@@ -137,7 +141,7 @@ export class ApplicationSweep {
         'application marked for a resource that no longer exists; swept at the next sweep if still so',
       );
     }
-    this.suspected = new Set(plan.suspectedOrphans.map((c) => c.application.id));
+    this.suspected = new Set([...plan.suspectedOrphans.map((c) => c.application.id), ...retry]);
     this.log.info(
       { listed: report.listed, pages, swept: report.swept.length, suspected: report.suspected },
       'swept',

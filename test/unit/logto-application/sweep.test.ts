@@ -66,6 +66,8 @@ class FakeTenant {
   readonly calls: string[] = [];
   readonly domains = new Map<string, string[]>();
   afterList?: () => void;
+  /** Deletes that fail (Logto unavailable) before they work again. */
+  failDeletes = 0;
 
   constructor(apps: Application[]) {
     for (const app of apps) this.apps.set(app.id, app);
@@ -96,6 +98,7 @@ class FakeTenant {
       },
       deleteApplication: async (id: string) => {
         this.calls.push(`delete ${id}`);
+        if (this.failDeletes-- > 0) throw new Error('Logto unavailable');
         if ((this.domains.get(id) ?? []).length) throw new Error('domain still attached');
         if (!this.apps.delete(id)) throw notFound();
       },
@@ -202,6 +205,18 @@ describe('ApplicationSweep', () => {
       'delete domain auth.example.com',
       'delete gone',
     ]);
+    expect(swept).toEqual(['orphan deleted']);
+  });
+
+  it('tries a confirmed orphan again at the next sweep when removing it failed', async () => {
+    const tenant = new FakeTenant([application('gone', { uid: 'dead', name: 'gone' })]);
+    const { sweep, swept } = sweepOf(tenant, []);
+    await sweep.sweep();
+    tenant.failDeletes = 1;
+    await sweep.sweep();
+    expect(tenant.apps.has('gone')).toBe(true);
+    await sweep.sweep();
+    expect(tenant.apps.has('gone')).toBe(false);
     expect(swept).toEqual(['orphan deleted']);
   });
 
