@@ -23,6 +23,11 @@ export interface OperatorConfig {
   watchNamespaces: string[];
   concurrency: number;
   resyncPeriodMs: number;
+  /**
+   * How often the sweep lists the tenant's applications for duplicates and orphans; undefined: the
+   * resync period; 0: no sweep.
+   */
+  sweepPeriodMs?: number;
   logLevel: string;
   requestTimeoutMs: number;
   /** Bound on one Kubernetes request (watches excluded); default 30 s. */
@@ -142,6 +147,13 @@ export const SETTINGS = {
     default: '10m',
     description:
       'How often each resource is compared with Logto to revert drift (±10% jitter), e.g. 30s, 10m, 1h.',
+  },
+  sweepPeriod: {
+    flag: 'sweep-period',
+    env: 'SWEEP_PERIOD',
+    default: '',
+    description:
+      "How often one list of all the tenant's applications finds duplicates and applications of deleted resources (also once shortly after leadership is taken). Default: --resync-period; 0 turns the sweep off.",
   },
   logLevel: {
     flag: 'log-level',
@@ -332,6 +344,12 @@ function atLeast(ms: number, minimum: number, what: string): number {
   return ms;
 }
 
+function sweepPeriod(value: string | undefined): { sweepPeriodMs?: number } {
+  if (!value) return {};
+  const ms = parseDuration(value, 'sweep period');
+  return { sweepPeriodMs: ms === 0 ? 0 : atLeast(ms, 1000, 'sweep period') };
+}
+
 function positiveInteger(value: string, what: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what}: "${value}" is not a positive integer`);
@@ -436,6 +454,7 @@ export function loadConfig(
       .filter(Boolean),
     concurrency: positiveInteger(get('concurrency')!, 'concurrency'),
     resyncPeriodMs: atLeast(parseDuration(get('resyncPeriod')!, 'resync period'), 1000, 'resync period'),
+    ...sweepPeriod(get('sweepPeriod')),
     logLevel: get('logLevel')!,
     requestTimeoutMs: parseDuration(get('requestTimeout')!, 'request timeout'),
     kubeRequestTimeoutMs: atLeast(

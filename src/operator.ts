@@ -19,6 +19,7 @@ import {
   DEFAULT_RECONCILER_SETTINGS,
   LogtoApplicationReconciler,
 } from './controllers/logto-application/reconciler.js';
+import { ApplicationSweep, type SweptAction, type SweptKind } from './controllers/logto-application/sweep.js';
 import {
   Controller,
   DEFAULT_PAGE_SIZE,
@@ -59,6 +60,8 @@ export interface OperatorHooks {
   leaderElection?: LeaderElectionCallbacks;
   /** An Event that was not written (see {@link EventDropReason}). */
   onEventDropped?: (reason: EventDropReason) => void;
+  /** An application the sweep deleted or unmarked. */
+  onSwept?: (kind: SweptKind, action: SweptAction) => void;
 }
 
 export interface StopOptions {
@@ -246,14 +249,13 @@ export async function startOperator(
   const events = onKubeCall
     ? observeCalls(recorder, (method) => method === 'record' && onKubeCall('recordEvent'))
     : recorder;
+  const kubeOperations = new KubernetesOperations(kube);
   const reconciler = new LogtoApplicationReconciler({
     resources: {
       get: (namespace, name) => applications.get(namespace, name) as LogtoApplication | undefined,
     },
     ownedSecrets: secrets,
-    kube: onKubeCall
-      ? observeCalls(new KubernetesOperations(kube), onKubeCall)
-      : new KubernetesOperations(kube),
+    kube: onKubeCall ? observeCalls(kubeOperations, onKubeCall) : kubeOperations,
     logto,
     events,
     logger: logger.child({ controller: CONTROLLER_NAME }),
@@ -275,6 +277,27 @@ export async function startOperator(
     ...(hooks.queueMetrics ? { queueMetrics: hooks.queueMetrics } : {}),
   });
 
+  const sweepPeriodMs = config.sweepPeriodMs ?? config.resyncPeriodMs;
+  // One sweep per Logto connection: today the one tenant of the flags.
+  const sweep =
+    sweepPeriodMs > 0
+      ? new ApplicationSweep({
+          logto,
+          clusterName: config.clusterName ?? '',
+          watches: (namespace) =>
+            config.watchNamespaces.length === 0 || config.watchNamespaces.includes(namespace),
+          resources: {
+            hasSynced: () => applications.all().every((informer) => informer.hasSynced()),
+            list: () => applications.all().flatMap((informer) => informer.list()) as LogtoApplication[],
+          },
+          readResource: (namespace, name) => kubeOperations.readResource(namespace, name),
+          events,
+          logger,
+          periodMs: sweepPeriodMs,
+          ...(hooks.onSwept ? { onSwept: hooks.onSwept } : {}),
+        })
+      : undefined;
+
   const informers = [...applications.all(), ...secrets.all()];
   let reconciling = false;
   let stopping: Promise<void> | undefined;
@@ -293,6 +316,7 @@ export async function startOperator(
     const { onUpdate, onDelete } = enqueueHandlers<V1Secret>(controller, { map: owners });
     for (const informer of secrets.all()) informer.addHandlers({ onUpdate, onDelete });
     controller.start();
+    sweep?.start();
   };
 
   for (const informer of informers) informer.start();
@@ -321,8 +345,8 @@ export async function startOperator(
           hooks.leaderElection?.stoppedLeading?.(reason);
           if (reason !== 'lost') return;
           leadershipWasLost = true;
-          // Someone else may take over from now on: abort in-flight reconciles at once.
-          controller.stop({ timeoutMs: 0 }).then(
+          // Someone else may take over from now on: abort in-flight reconciles and the sweep at once.
+          Promise.all([controller.stop({ timeoutMs: 0 }), sweep?.stop()]).then(
             () => lost(),
             () => lost(),
           );
@@ -354,6 +378,8 @@ export async function startOperator(
     isLeader: () => (elector ? elector.isLeader() : reconciling),
     stop(timeoutMs = config.shutdownTimeoutMs, options: StopOptions = {}) {
       stopping ??= (async () => {
+        // A sweep is recovery work that the next leader repeats: it does not hold up a shutdown.
+        await sweep?.stop();
         const result = await shutDown(
           { controller, elector: elector || undefined, informers, events: recorder, connections: kube },
           timeoutMs,

@@ -172,6 +172,7 @@ function metricsHooks(metrics: OperatorMetrics, config: OperatorConfig): Operato
   return {
     onLogtoRequest: (event) => metrics.logtoRequest(event),
     onEventDropped: (reason) => metrics.eventDropped(reason),
+    onSwept: (kind, action) => metrics.swept(kind, action),
     controllerMetrics: metrics.controller(),
     queueMetrics: metrics.queue(CONTROLLER_NAME),
     informerMetrics: metrics.informer(),
@@ -215,6 +216,7 @@ function combineHooks(first: OperatorHooks, second: OperatorHooks): OperatorHook
   const onLogtoRequest = chain(first.onLogtoRequest, second.onLogtoRequest);
   const onKubeCall = chain(first.onKubeCall, second.onKubeCall);
   const onEventDropped = chain(first.onEventDropped, second.onEventDropped);
+  const onSwept = chain(first.onSwept, second.onSwept);
   const controllerMetrics = fanOut(first.controllerMetrics, second.controllerMetrics);
   const queueMetrics = fanOut(first.queueMetrics, second.queueMetrics);
   const informerMetrics = fanOut(first.informerMetrics, second.informerMetrics);
@@ -222,6 +224,7 @@ function combineHooks(first: OperatorHooks, second: OperatorHooks): OperatorHook
   if (onLogtoRequest) combined.onLogtoRequest = onLogtoRequest;
   if (onKubeCall) combined.onKubeCall = onKubeCall;
   if (onEventDropped) combined.onEventDropped = onEventDropped;
+  if (onSwept) combined.onSwept = onSwept;
   if (controllerMetrics) combined.controllerMetrics = controllerMetrics;
   if (queueMetrics) combined.queueMetrics = queueMetrics;
   if (informerMetrics) combined.informerMetrics = informerMetrics;

@@ -5,12 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import type { RequestEvent } from '../api/transport.js';
-import type {
-  ControllerMetrics,
-  InformerMetrics,
-  ReconcileOutcome,
-  WorkQueueMetrics,
-} from './index.js';
+import type { ControllerMetrics, InformerMetrics, ReconcileOutcome, WorkQueueMetrics } from './index.js';
 import type { LeaderElectionCallbacks } from './leader-election.js';
 
 /** controller-runtime's buckets for controller_runtime_reconcile_time_seconds. */
@@ -157,6 +152,13 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  private readonly sweptApplications = new Counter({
+    name: 'logto_operator_swept_applications_total',
+    help: 'Logto applications the sweep deleted or unmarked, by kind (duplicate, orphan) and action (deleted, unmarked)',
+    labelNames: ['kind', 'action'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: OperatorMetricsOptions = {}) {
     this.now = options.now ?? (() => performance.now());
     this.unfinishedGauge(
@@ -243,6 +245,11 @@ export class OperatorMetrics {
   /** For the event recorder's `onDropped`. */
   eventDropped(reason: string): void {
     this.eventsDropped.inc({ reason });
+  }
+
+  /** For the sweep's `onSwept`. */
+  swept(kind: string, action: string): void {
+    this.sweptApplications.inc({ kind, action });
   }
 
   /** leader_election_master_status for the Lease `name`: 0 until this replica leads. */

@@ -14,7 +14,7 @@ export interface CallRecord {
   timestamp: number;
   durationMs: number;
   /** Set when a fault rule or an outage shaped the answer. */
-  fault?: 'latency' | 'status' | 'rate-limit' | 'reset' | 'outage';
+  fault?: 'latency' | 'status' | 'rate-limit' | 'reset' | 'outage' | 'late-commit';
 }
 
 export interface CallFilter {

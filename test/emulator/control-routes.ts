@@ -95,6 +95,10 @@ export const handleControl = (
     case 'DELETE /faults':
       emulator.faults.clear();
       return { status: 204 };
+    case 'GET /late-commits':
+      return { status: 200, body: { pending: emulator.faults.lateCommits.pending } };
+    case 'POST /late-commits':
+      return { status: 200, body: { committed: emulator.faults.lateCommits.commitNow() } };
     case 'POST /outage': {
       const { mode = 503 } = objectBody(raw);
       if (mode !== 500 && mode !== 503 && mode !== 'reset')

@@ -139,6 +139,7 @@ export class LogtoEmulator {
   }
 
   async close(): Promise<void> {
+    this.faults.lateCommits.cancel();
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve, reject) =>
       this.server.close((error) => (error ? reject(error) : resolve())),
@@ -201,7 +202,8 @@ export class LogtoEmulator {
     const fault: CallRecord['fault'] =
       decision.source === 'outage'
         ? 'outage'
-        : (decision.failure?.kind ?? (decision.latencyMs > 0 ? 'latency' : undefined));
+        : (decision.failure?.kind ??
+          (decision.commitLate ? 'late-commit' : decision.latencyMs > 0 ? 'latency' : undefined));
     const record = (status: number) =>
       this.calls.record({
         method,
@@ -243,23 +245,36 @@ export class LogtoEmulator {
       return;
     }
 
-    const reply = this.guard(() => {
-      if (!Buffer.isBuffer(raw)) throw raw;
-      // Like Logto, authentication comes before routing and validation under /api.
-      if (match?.route.auth ?? path.startsWith('/api/')) authenticate(this.core, req.headers.authorization);
-      if (!match) throw new ApiError(404, 'route.not_found', `No route for ${method} ${path}.`);
-      const context = {
-        core: this.core,
-        params: match.params,
-        query: url.searchParams,
-        body: undefined as unknown,
-        rawBody: raw,
-        headers: req.headers,
-      };
-      match.route.precheck?.(context);
-      if (match.route.request) context.body = validated(match.route.request, parseJson(raw));
-      return match.route.handle(context);
-    });
+    const produce = () =>
+      this.guard(() => {
+        if (!Buffer.isBuffer(raw)) throw raw;
+        // Like Logto, authentication comes before routing and validation under /api.
+        if (match?.route.auth ?? path.startsWith('/api/')) authenticate(this.core, req.headers.authorization);
+        if (!match) throw new ApiError(404, 'route.not_found', `No route for ${method} ${path}.`);
+        const context = {
+          core: this.core,
+          params: match.params,
+          query: url.searchParams,
+          body: undefined as unknown,
+          rawBody: raw,
+          headers: req.headers,
+        };
+        match.route.precheck?.(context);
+        if (match.route.request) context.body = validated(match.route.request, parseJson(raw));
+        return match.route.handle(context);
+      });
+    if (decision.commitLate) {
+      const { afterMs, answer } = decision.commitLate;
+      this.faults.lateCommits.schedule(() => {
+        rememberCredentials(produce().body, this.state.credentialsAnswered);
+      }, afterMs);
+      if (answer === 504) return writeReply(res, { status: 504 });
+      res.removeAllListeners('finish');
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    const reply = produce();
     // The effect is committed by now; these faults only keep the outcome from the client.
     if (decision.holdAnswerMs) await sleep(decision.holdAnswerMs);
     if (decision.dropAnswer) {

@@ -1,5 +1,6 @@
-// Fault injection: latency, 500/503 errors, 429 with Retry-After, connection resets, per route or
-// for everything (outage). Rules match a method and a path pattern.
+// Fault injection: latency, 500/503 errors, 429 with Retry-After, connection resets, answers lost
+// after the commit, commits that land late, per route or for everything (outage). Rules match a
+// method and a path pattern.
 
 export interface FaultRule {
   /** HTTP method; any when absent. */
@@ -24,6 +25,14 @@ export interface FaultRule {
   holdAnswerMs?: number;
   /** Handle the request (commit its effect), then destroy the connection instead of answering. */
   dropAnswer?: boolean;
+  /**
+   * Accept the request, lose its answer (see `lateAnswer`), and handle it (commit its effect) only
+   * this long after: a slow server behind a proxy that gave up. Until then lists and reads do not
+   * show its effect. `POST /__emulator/late-commits` commits every waiting request at once.
+   */
+  commitLateMs?: number;
+  /** How a late commit's answer is lost: the connection reset (default) or a proxy's 504. */
+  lateAnswer?: 'reset' | 504;
   /** Chance (0–1, default 1) that the failure (status, 429 or reset) applies to a matching request. */
   probability?: number;
   /** Stop after this many applications of the rule. */
@@ -43,6 +52,8 @@ export interface FaultDecision {
   holdAnswerMs?: number;
   /** Handle, then reset the connection instead of answering. */
   dropAnswer?: boolean;
+  /** Lose the answer now, handle the request later. */
+  commitLate?: { afterMs: number; answer: 'reset' | 504 };
   failure?: Failure;
   /** What produced the decision, for the call record. */
   source?: 'rule' | 'outage';
@@ -70,7 +81,41 @@ const failureOf = (rule: FaultRule): Failure | undefined => {
   return undefined;
 };
 
+/** Requests accepted under a `commitLateMs` rule, waiting to be handled. */
+export class LateCommits {
+  private readonly waiting = new Map<ReturnType<typeof setTimeout>, () => void>();
+
+  /** Runs `commit` after `ms` (or at commitNow()); never keeps the process alive on its own. */
+  schedule(commit: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.waiting.delete(timer);
+      commit();
+    }, ms);
+    timer.unref();
+    this.waiting.set(timer, commit);
+  }
+
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  /** Commits every waiting request now, in arrival order; returns how many. */
+  commitNow(): number {
+    const commits = [...this.waiting];
+    this.cancel();
+    for (const [, commit] of commits) commit();
+    return commits.length;
+  }
+
+  /** Forgets every waiting request: they never commit. */
+  cancel(): void {
+    for (const timer of this.waiting.keys()) clearTimeout(timer);
+    this.waiting.clear();
+  }
+}
+
 export class FaultInjector {
+  readonly lateCommits = new LateCommits();
   private rules: ActiveRule[] = [];
   private outageMode: OutageMode | undefined;
   private nextId = 1;
@@ -79,7 +124,7 @@ export class FaultInjector {
 
   /** Adds a rule; returns its id. */
   inject(rule: FaultRule): string {
-    const { probability = 1, times, latencyMs, status, retryAfterSeconds } = rule;
+    const { probability = 1, times, latencyMs, status, retryAfterSeconds, commitLateMs, lateAnswer } = rule;
     if (probability < 0 || probability > 1) throw new RangeError('probability must be within 0..1');
     if (times !== undefined && (!Number.isInteger(times) || times < 1))
       throw new RangeError('times must be >= 1');
@@ -88,6 +133,9 @@ export class FaultInjector {
       throw new RangeError('status must be 500 or 503');
     if (retryAfterSeconds !== undefined && retryAfterSeconds < 0)
       throw new RangeError('retryAfterSeconds must be >= 0');
+    if (commitLateMs !== undefined && !(commitLateMs >= 0)) throw new RangeError('commitLateMs must be >= 0');
+    if (lateAnswer !== undefined && lateAnswer !== 'reset' && lateAnswer !== 504)
+      throw new RangeError('lateAnswer must be "reset" or 504');
     const id = `fault-${this.nextId++}`;
     this.rules.push({ ...rule, id });
     return id;
@@ -99,9 +147,11 @@ export class FaultInjector {
     return this.rules.length < before;
   }
 
+  /** Removes every rule and ends an outage; requests waiting for a late commit never commit. */
   clear(): void {
     this.rules = [];
     this.outageMode = undefined;
+    this.lateCommits.cancel();
   }
 
   list(): ReadonlyArray<FaultRule & { id: string }> {
@@ -136,11 +186,15 @@ export class FaultInjector {
       const failure = failureOf(rule);
       const fails = failure !== undefined && this.random() < (rule.probability ?? 1);
       const latencyMs = rule.latencyMs ?? 0;
-      const afterHandling = Boolean(rule.holdAnswerMs) || rule.dropAnswer === true;
+      const afterHandling =
+        Boolean(rule.holdAnswerMs) || rule.dropAnswer === true || rule.commitLateMs !== undefined;
       if (!fails && latencyMs === 0 && !afterHandling) continue;
       decision.latencyMs += latencyMs;
       if (rule.holdAnswerMs) decision.holdAnswerMs = (decision.holdAnswerMs ?? 0) + rule.holdAnswerMs;
       if (rule.dropAnswer) decision.dropAnswer = true;
+      if (rule.commitLateMs !== undefined && !decision.commitLate) {
+        decision.commitLate = { afterMs: rule.commitLateMs, answer: rule.lateAnswer ?? 'reset' };
+      }
       decision.source = 'rule';
       if (fails && !decision.failure) decision.failure = failure;
       if (rule.times !== undefined) {

@@ -70,7 +70,7 @@ describe('LogtoApplication lifecycle', () => {
     });
     expect(created.customData).toEqual({
       team: 'a',
-      [MARKER_KEY]: { uid: resource.metadata.uid, namespace: ns, name: 'web' },
+      [MARKER_KEY]: { uid: resource.metadata.uid, namespace: ns, name: 'web', deletionPolicy: 'Delete' },
     });
 
     const secret = await cluster.secret(ns, 'web');

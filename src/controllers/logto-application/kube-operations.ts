@@ -101,7 +101,8 @@ export class KubernetesOperations implements KubeOperations {
     }
   }
 
-  private async readResource(namespace: string, name: string): Promise<LogtoApplication | undefined> {
+  /** Reads a LogtoApplication from the apiserver, bypassing the cache; undefined when absent. */
+  async readResource(namespace: string, name: string): Promise<LogtoApplication | undefined> {
     try {
       return (await this.custom.getNamespacedCustomObject({
         group: GROUP,

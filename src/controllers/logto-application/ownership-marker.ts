@@ -13,14 +13,39 @@ export interface OwnershipMarker {
   name: string;
   /** The cluster's name (`--cluster-name`), absent when it has none. */
   cluster?: string;
+  /**
+   * The resource's `spec.deletionPolicy`, so that the sweep can treat an application whose resource
+   * is gone as that resource would have. Absent in markers of older versions: see {@link sweepPolicy}.
+   */
+  deletionPolicy?: DeletionPolicy;
 }
 
+export type DeletionPolicy = 'Delete' | 'Orphan';
+
 export function markerFor(
-  resource: { metadata: { uid: string; namespace: string; name: string } },
+  resource: {
+    metadata: { uid: string; namespace: string; name: string };
+    spec?: { deletionPolicy?: DeletionPolicy };
+  },
   cluster = '',
 ): OwnershipMarker {
   const { uid, namespace, name } = resource.metadata;
-  return { uid, namespace, name, ...(cluster ? { cluster } : {}) };
+  return {
+    uid,
+    namespace,
+    name,
+    ...(cluster ? { cluster } : {}),
+    deletionPolicy: resource.spec?.deletionPolicy ?? 'Delete',
+  };
+}
+
+/**
+ * What the sweep does with an application its resource no longer accounts for. A marker without a
+ * policy (written before markers recorded it) may belong to a resource that asked to keep its
+ * application: it is only unmarked, never deleted.
+ */
+export function sweepPolicy(marker: OwnershipMarker): DeletionPolicy {
+  return marker.deletionPolicy ?? 'Orphan';
 }
 
 /** Reads the marker from an application's customData; undefined when absent or malformed. */
@@ -29,9 +54,15 @@ export function readMarker(
 ): OwnershipMarker | undefined {
   const raw = customData?.[MARKER_KEY];
   if (!raw || typeof raw !== 'object') return undefined;
-  const { uid, namespace, name, cluster } = raw as Record<string, unknown>;
+  const { uid, namespace, name, cluster, deletionPolicy } = raw as Record<string, unknown>;
   if (typeof uid !== 'string' || typeof namespace !== 'string' || typeof name !== 'string') return undefined;
-  return { uid, namespace, name, ...(typeof cluster === 'string' && cluster ? { cluster } : {}) };
+  return {
+    uid,
+    namespace,
+    name,
+    ...(typeof cluster === 'string' && cluster ? { cluster } : {}),
+    ...(deletionPolicy === 'Delete' || deletionPolicy === 'Orphan' ? { deletionPolicy } : {}),
+  };
 }
 
 export function withoutMarker(

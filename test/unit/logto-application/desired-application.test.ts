@@ -9,7 +9,7 @@ import {
 import { MARKER_KEY } from '../../../src/controllers/logto-application/ownership-marker.js';
 import { resource } from './fixtures.js';
 
-const marker = { uid: 'uid-1', namespace: 'team-a', name: 'web' };
+const marker = { uid: 'uid-1', namespace: 'team-a', name: 'web', deletionPolicy: 'Delete' };
 
 function observedFrom(body: Record<string, unknown>): ObservedApplication {
   return {

@@ -162,3 +162,16 @@ describe('--cluster-name', () => {
       expect(() => load([`--cluster-name=${bad}`]), bad).toThrow(ConfigError);
   });
 });
+
+describe('--sweep-period', () => {
+  it('is unset (the resync period) unless given; 0 turns the sweep off', () => {
+    expect(load().sweepPeriodMs).toBeUndefined();
+    expect(load(['--sweep-period', '30m']).sweepPeriodMs).toBe(30 * 60_000);
+    expect(load([], { SWEEP_PERIOD: '45s' }).sweepPeriodMs).toBe(45_000);
+    expect(load(['--sweep-period=0']).sweepPeriodMs).toBe(0);
+  });
+
+  it.each(['soon', '500ms', '-1s'])('rejects %s', (value) => {
+    expect(() => load([`--sweep-period=${value}`])).toThrow(ConfigError);
+  });
+});

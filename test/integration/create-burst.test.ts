@@ -1,0 +1,88 @@
+/**
+ * Creating costs O(1) Logto calls: a burst of 1,000 new LogtoApplications makes one create each and
+ * no list of applications (a marker search belongs to recovery only, the sweep to its own period).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GROUP, PLURAL, VERSION, type LogtoApplication } from '../../src/crd/logto-application.js';
+import { EXTERNAL_NAME_ANNOTATION } from '../../src/controllers/logto-application/external-name.js';
+import { readMarker } from '../../src/controllers/logto-application/ownership-marker.js';
+import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { eventually } from '../support/eventually.js';
+import { createTestNamespace, testKubeConfig } from '../support/kube.js';
+import {
+  startTestOperator,
+  testOperatorConfig,
+  TestCluster,
+  type TestOperator,
+} from '../support/operator.js';
+
+const COUNT = 1_000;
+/** Resources created at once (the test's own client opens a connection per request). */
+const BATCH = 50;
+
+describe('a burst of creates', () => {
+  const cluster = new TestCluster(testKubeConfig());
+  let emulator: LogtoEmulator;
+  let operator: TestOperator | undefined;
+  let ns: string;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace(cluster.kc, 'burst');
+    emulator = await startLogtoEmulator();
+    operator = await startTestOperator(
+      cluster.kc,
+      testOperatorConfig(emulator, {
+        watchNamespaces: [ns],
+        concurrency: 8,
+        logLevel: 'warn',
+        // The sweep lists the tenant once per period by design; this test counts the create path's lists.
+        sweepPeriodMs: 0,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await emulator?.close();
+  });
+
+  const listResources = async () =>
+    (
+      (await cluster.custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+      })) as { items: LogtoApplication[] }
+    ).items;
+
+  it(
+    '1,000 new resources: one create each, no list call, one application each',
+    { timeout: 900_000 },
+    async () => {
+      const names = Array.from({ length: COUNT }, (_, i) => `app-${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < names.length; i += BATCH) {
+        await Promise.all(names.slice(i, i + BATCH).map((name) => cluster.create(ns, name, { type: 'SPA' })));
+      }
+      const ready = (resource: LogtoApplication) =>
+        resource.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      const resources = await eventually(
+        async () => {
+          const items = await listResources();
+          return items.length === COUNT && items.every(ready) ? items : undefined;
+        },
+        { timeoutMs: 840_000, intervalMs: 2_000, what: `${COUNT} resources Ready` },
+      );
+
+      expect(emulator.calls.count({ operation: 'list_applications' })).toBe(0);
+      expect(emulator.calls.count({ operation: 'create_application' })).toBe(COUNT);
+      // Each resource records its own application, and each application carries its resource's marker.
+      const byUid = new Map(resources.map((r) => [r.metadata.uid, r]));
+      const created = [...emulator.state.applications.values()].filter((app) => readMarker(app.customData));
+      expect(created).toHaveLength(COUNT);
+      for (const app of created) {
+        const owner = byUid.get(readMarker(app.customData)!.uid);
+        expect(owner?.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION], app.id).toBe(app.id);
+      }
+    },
+  );
+});
