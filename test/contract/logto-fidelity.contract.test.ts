@@ -49,6 +49,27 @@ describe('Errors', () => {
     });
   });
 
+  it('answers a missing field as Required and a short string as too_small in guard issues', async () => {
+    const response = await create({ name: '' });
+    expect(response.body.data.issues).toEqual([
+      {
+        code: 'too_small',
+        minimum: 1,
+        type: 'string',
+        inclusive: true,
+        exact: false,
+        path: ['name'],
+        message: 'String must contain at least 1 character(s)',
+      },
+      expect.objectContaining({
+        code: 'invalid_type',
+        received: 'undefined',
+        path: ['type'],
+        message: 'Required',
+      }),
+    ]);
+  });
+
   it('names array items by index and enum values in guard issues', async () => {
     const third = emulator.seed.application({ name: 't', type: 'Traditional', isThirdParty: true });
     const response = await api.op(
