@@ -199,7 +199,10 @@ const details = (issues: readonly ZodIssue[]): string =>
     })
     .join('\n');
 
-export const guardError = (type: 'body' | 'query', issues: ZodIssue[]): ApiError =>
+/** What the guard checks; the message names it ("The request params is invalid."). */
+type GuardedPart = 'body' | 'query' | 'params';
+
+export const guardError = (type: GuardedPart, issues: ZodIssue[]): ApiError =>
   new ApiError(
     400,
     'guard.invalid_input',
@@ -209,7 +212,7 @@ export const guardError = (type: 'body' | 'query', issues: ZodIssue[]): ApiError
   );
 
 /** Throws the server's guard error when `value` does not match `schema`. */
-export const guard = (type: 'body' | 'query', schema: TSchema, value: unknown): void => {
+export const guard = (type: GuardedPart, schema: TSchema, value: unknown): void => {
   if (Value.Check(schema, value)) return;
   throw guardError(type, zodIssues(schema, value));
 };

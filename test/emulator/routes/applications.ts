@@ -86,16 +86,15 @@ export const applicationHandlers: OperationHandlers<
   | 'delete_application'
   | 'update_application_custom_data'
 > = {
-  create_application: ({ core, body: input }) => {
+  create_application: ({ core, body }) => {
     // The emulator's guard takes SAML like the server's (routes/requests.ts); this route refuses it.
-    if ((input.type as ApplicationType) === 'SAML') {
+    if ((body.type as ApplicationType) === 'SAML') {
       throw new ApiError(
         400,
         'application.saml.use_saml_app_api',
         'Use `[METHOD] /saml-applications(/.*)?` API to operate SAML app.',
       );
     }
-    const body = input as typeof input & { type: Exclude<ApplicationType, 'SAML'> };
     const isThirdParty = body.isThirdParty ?? false;
     if (isThirdParty && !(thirdPartyApplicationTypes as readonly string[]).includes(body.type)) {
       throw new ApiError(
