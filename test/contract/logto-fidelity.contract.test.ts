@@ -320,6 +320,21 @@ describe('Applications', () => {
     expect(accepted.status).toBe(200);
   });
 
+  it('answers an invalid or taken Protected subdomain with 422 application.invalid_subdomain / protected_application_subdomain_exists', async () => {
+    const protectedApp = (subDomain: string) =>
+      create({
+        name: 'p',
+        type: 'Protected',
+        protectedAppMetadata: { subDomain, origin: 'https://o.example' },
+      });
+    expect(statusAndCode(await protectedApp('-bad-'))).toEqual([422, 'application.invalid_subdomain']);
+    expect((await protectedApp('shop')).status).toBe(200);
+    expect(statusAndCode(await protectedApp('shop'))).toEqual([
+      422,
+      'application.protected_application_subdomain_exists',
+    ]);
+  });
+
   it('answers PATCH …/custom-data of an unknown app with 404 entity.not_exists', async () => {
     const response = await api.op('update_application_custom_data', { id: 'nope' }, { body: { a: 1 } });
     expect(statusAndCode(response)).toEqual([404, 'entity.not_exists']);
