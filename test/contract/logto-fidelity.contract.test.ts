@@ -49,6 +49,27 @@ describe('Errors', () => {
     });
   });
 
+  it('answers a missing field as Required and a short string as too_small in guard issues', async () => {
+    const response = await create({ name: '' });
+    expect(response.body.data.issues).toEqual([
+      {
+        code: 'too_small',
+        minimum: 1,
+        type: 'string',
+        inclusive: true,
+        exact: false,
+        path: ['name'],
+        message: 'String must contain at least 1 character(s)',
+      },
+      expect.objectContaining({
+        code: 'invalid_type',
+        received: 'undefined',
+        path: ['type'],
+        message: 'Required',
+      }),
+    ]);
+  });
+
   it('names array items by index and enum values in guard issues', async () => {
     const third = emulator.seed.application({ name: 't', type: 'Traditional', isThirdParty: true });
     const response = await api.op(
@@ -297,6 +318,21 @@ describe('Applications', () => {
       customClientMetadata: { refreshTokenTtlInDays: 14 },
     });
     expect(accepted.status).toBe(200);
+  });
+
+  it('answers an invalid or taken Protected subdomain with 422 application.invalid_subdomain / protected_application_subdomain_exists', async () => {
+    const protectedApp = (subDomain: string) =>
+      create({
+        name: 'p',
+        type: 'Protected',
+        protectedAppMetadata: { subDomain, origin: 'https://o.example' },
+      });
+    expect(statusAndCode(await protectedApp('-bad-'))).toEqual([422, 'application.invalid_subdomain']);
+    expect((await protectedApp('shop')).status).toBe(200);
+    expect(statusAndCode(await protectedApp('shop'))).toEqual([
+      422,
+      'application.protected_application_subdomain_exists',
+    ]);
   });
 
   it('answers PATCH …/custom-data of an unknown app with 404 entity.not_exists', async () => {

@@ -32,7 +32,7 @@ describe('Authentication (machine-to-machine, client credentials)', () => {
     }
   });
 
-  it('accepts only the configured resource indicator (OSS default), anything else is 400 invalid_target', async () => {
+  it('issues Management API tokens for the configured indicator (OSS default); an unregistered indicator is 400 invalid_target', async () => {
     expect(emulator.resourceIndicator).toBe('https://default.logto.app/api');
     const wrong = await api.requestToken({ resource: 'https://tenant.logto.app/api' });
     expect(wrong.status).toBe(400);

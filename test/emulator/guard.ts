@@ -27,8 +27,17 @@ const zodType = (value: unknown): string => {
   return typeof value;
 };
 
+/** The enum values of a union of literals, or undefined for other unions. */
+const enumOptions = (schema: TSchema): unknown[] | undefined => {
+  const members = schema.anyOf as TSchema[] | undefined;
+  if (!members?.every((member) => member[Kind] === 'Literal')) return undefined;
+  return members.map((member) => member.const as unknown);
+};
+
 const expectedType = (schema: TSchema): string => {
   const kind = schema[Kind] as string | undefined;
+  const options = kind === 'Union' ? enumOptions(schema) : undefined;
+  if (options) return options.map((option) => `'${String(option)}'`).join(' | ');
   if (kind === 'Union') {
     const members = (schema.anyOf as TSchema[]).filter((member) => member[Kind] !== 'Null');
     return members.length === 1 && members[0] ? expectedType(members[0]) : 'union';
@@ -43,13 +52,6 @@ const toPath = (pointer: string): Array<string | number> =>
     .slice(1)
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-
-/** The enum values of a union of literals, or undefined for other unions. */
-const enumOptions = (schema: TSchema): unknown[] | undefined => {
-  const members = schema.anyOf as TSchema[] | undefined;
-  if (!members?.every((member) => member[Kind] === 'Literal')) return undefined;
-  return members.map((member) => member.const as unknown);
-};
 
 const sizeIssue = (
   code: 'too_small' | 'too_big',
@@ -108,7 +110,7 @@ const toIssue = (error: ValueError): IssueBody => {
     case ValueErrorType.Union: {
       const options = enumOptions(schema);
       if (options && typeof value === 'string') {
-        const expected = options.map((option) => `'${String(option)}'`).join(' | ');
+        const expected = expectedType(schema);
         return {
           code: 'invalid_enum_value',
           received: value,
@@ -116,10 +118,11 @@ const toIssue = (error: ValueError): IssueBody => {
           message: `Invalid enum value. Expected ${expected}, received '${value}'`,
         };
       }
-      const expected = options ? 'string' : expectedType(schema);
-      return expected === 'union'
-        ? { code: 'invalid_union', message: 'Invalid input' }
-        : invalidType(expected, value);
+      const expected = expectedType(schema);
+      if (expected !== 'union' || value === undefined) return invalidType(expected, value);
+      // Zod lists each member's own failure as a ZodError.
+      const unionErrors = error.errors.map((member) => ({ issues: issuesOf(member), name: 'ZodError' }));
+      return { code: 'invalid_union', unionErrors, message: 'Invalid input' };
     }
     case ValueErrorType.Literal:
       return {
@@ -142,16 +145,48 @@ const toIssue = (error: ValueError): IssueBody => {
   }
 };
 
-/** The Zod issues the server would list for `value` (one per offending path, like Zod). */
-export const zodIssues = (schema: TSchema, value: unknown): ZodIssue[] => {
+/** The Zod issues of TypeBox's errors: one per offending path, like Zod. */
+const issuesOf = (errors: Iterable<ValueError>): ZodIssue[] => {
   const byPath = new Map<string, ZodIssue>();
-  for (const error of Value.Errors(schema, value)) {
+  for (const error of errors) {
     // A missing property also fails its own schema: the first error of a path is the one Zod gives.
     if (byPath.has(error.path)) continue;
     byPath.set(error.path, { ...toIssue(error), path: toPath(error.path) });
   }
   return [...byPath.values()];
 };
+
+/** Where a path comes in the schema's own property order (Zod checks properties in that order). */
+const rankOf = (schema: TSchema, path: ReadonlyArray<string | number>): number[] => {
+  const rank: number[] = [];
+  let current: TSchema | undefined = schema;
+  for (const segment of path) {
+    if (typeof segment === 'number') {
+      rank.push(segment);
+      current = current?.items as TSchema | undefined;
+      continue;
+    }
+    const properties = (current?.properties ?? {}) as Record<string, TSchema>;
+    const keys = Object.keys(properties);
+    rank.push(keys.includes(segment) ? keys.indexOf(segment) : keys.length);
+    current = properties[segment];
+  }
+  return rank;
+};
+
+const compareRanks = (a: number[], b: number[]): number => {
+  for (let index = 0; index < Math.min(a.length, b.length); index += 1) {
+    const difference = (a[index] ?? 0) - (b[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+};
+
+/** The Zod issues the server would list for `value`, in Zod's order. */
+export const zodIssues = (schema: TSchema, value: unknown): ZodIssue[] =>
+  issuesOf(Value.Errors(schema, value)).sort((a, b) =>
+    compareRanks(rankOf(schema, a.path), rankOf(schema, b.path)),
+  );
 
 /** Logto's `formatZodError`: one line per issue. */
 const details = (issues: readonly ZodIssue[]): string =>
@@ -164,7 +199,10 @@ const details = (issues: readonly ZodIssue[]): string =>
     })
     .join('\n');
 
-export const guardError = (type: 'body' | 'query', issues: ZodIssue[]): ApiError =>
+/** What the guard checks; the message names it ("The request params is invalid."). */
+type GuardedPart = 'body' | 'query' | 'params';
+
+export const guardError = (type: GuardedPart, issues: ZodIssue[]): ApiError =>
   new ApiError(
     400,
     'guard.invalid_input',
@@ -173,8 +211,8 @@ export const guardError = (type: 'body' | 'query', issues: ZodIssue[]): ApiError
     details(issues),
   );
 
-/** Checks `value` against `schema`: the value, or a guard error. */
-export const guard = (type: 'body' | 'query', schema: TSchema, value: unknown): void => {
+/** Throws the server's guard error when `value` does not match `schema`. */
+export const guard = (type: GuardedPart, schema: TSchema, value: unknown): void => {
   if (Value.Check(schema, value)) return;
   throw guardError(type, zodIssues(schema, value));
 };

@@ -9,7 +9,7 @@ import {
   type ApplicationType,
   type CustomClientMetadata,
 } from '../../../src/api/schemas.js';
-import { ApiError, invalidInput } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { guard } from '../guard.js';
 import { paginate } from '../pagination.js';
 import { presentApplication, presentApplicationDetails } from '../present.js';
@@ -41,12 +41,13 @@ const protectedApp = (core: EmulatorCore, metadata: { subDomain: string; origin:
       'Protected app metadata is required for Protected apps.',
     );
   }
+  // The subdomain is checked before the server looks for its protected-app configuration.
+  if (!subDomainPattern.test(metadata.subDomain)) {
+    throw new ApiError(422, 'application.invalid_subdomain', 'Invalid subdomain.');
+  }
   const domain = core.config.protectedAppDomain;
   if (domain === undefined) {
     throw new ApiError(501, 'application.protected_app_not_configured', 'Protected apps are not configured.');
-  }
-  if (!subDomainPattern.test(metadata.subDomain)) {
-    throw invalidInput(`Invalid subdomain \`${metadata.subDomain}\`.`);
   }
   const data = protectedAppData(metadata.subDomain, metadata.origin, domain);
   const hostTaken = [...core.state.applications.values()].some(
@@ -55,8 +56,8 @@ const protectedApp = (core: EmulatorCore, metadata: { subDomain: string; origin:
   if (hostTaken) {
     throw new ApiError(
       422,
-      'application.protected_app_host_exists',
-      `The host ${data.protectedAppMetadata.host} is taken.`,
+      'application.protected_application_subdomain_exists',
+      'The subdomain of Protected application is already in use.',
     );
   }
   return data;
@@ -86,16 +87,15 @@ export const applicationHandlers: OperationHandlers<
   | 'delete_application'
   | 'update_application_custom_data'
 > = {
-  create_application: ({ core, body: input }) => {
+  create_application: ({ core, body }) => {
     // The emulator's guard takes SAML like the server's (routes/requests.ts); this route refuses it.
-    if ((input.type as ApplicationType) === 'SAML') {
+    if ((body.type as ApplicationType) === 'SAML') {
       throw new ApiError(
         400,
         'application.saml.use_saml_app_api',
         'Use `[METHOD] /saml-applications(/.*)?` API to operate SAML app.',
       );
     }
-    const body = input as typeof input & { type: Exclude<ApplicationType, 'SAML'> };
     const isThirdParty = body.isThirdParty ?? false;
     if (isThirdParty && !(thirdPartyApplicationTypes as readonly string[]).includes(body.type)) {
       throw new ApiError(

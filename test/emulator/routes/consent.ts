@@ -1,7 +1,10 @@
 // User consent of third-party applications: consent scopes and consent organizations.
+import { Type } from '@sinclair/typebox';
+
 import type { ConsentScopeType, UserConsentScopes, UserScope } from '../../../src/api/schemas.js';
-import { consentScopeTypes } from '../../../src/api/schemas.js';
-import { ApiError, emptyInsert, invalidInput, relationNotFound } from '../errors.js';
+import { ConsentScopeType as ConsentScopeTypeSchema } from '../../../src/api/schemas.js';
+import { ApiError, emptyInsert, relationNotFound } from '../errors.js';
+import { guard } from '../guard.js';
 import { paginate } from '../pagination.js';
 import { presentOrganization } from '../present.js';
 import { EmulatorState, type ApplicationRecord, type ConsentScopesRecord } from '../state.js';
@@ -18,6 +21,8 @@ const requireThirdParty = (core: EmulatorCore, id: string): ApplicationRecord =>
   }
   return app;
 };
+
+const ScopeTypeParams = Type.Object({ scopeType: ConsentScopeTypeSchema });
 
 const scopeSets: Record<ConsentScopeType, keyof ConsentScopesRecord> = {
   'organization-scopes': 'organizationScopes',
@@ -153,11 +158,10 @@ export const consentHandlers: OperationHandlers<
   },
 
   delete_application_user_consent_scope: ({ core, params }) => {
+    // The guard checks the path parameters before the route looks anything up.
+    guard('params', ScopeTypeParams, { scopeType: params.scopeType });
     const app = core.state.requireApplication(params.id);
     const scopeType = params.scopeType as ConsentScopeType;
-    if (!consentScopeTypes.includes(scopeType)) {
-      throw invalidInput(`Invalid scope type \`${params.scopeType}\`.`);
-    }
     const set = app.consentScopes[scopeSets[scopeType]] as Set<string | UserScope>;
     if (!set.delete(params.scopeId)) throw relationNotFound(`The scope ${params.scopeId} is not consented.`);
     return { status: 204 };
