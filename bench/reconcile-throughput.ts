@@ -23,11 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../src/controllers/logto-application/constants.js';
-import {
-  KubernetesListWatch,
-  leanAppliedSecret,
-  stripWriteBookkeeping,
-} from '../src/runtime/index.js';
+import { KubernetesListWatch, leanAppliedSecret, stripWriteBookkeeping } from '../src/runtime/index.js';
 import {
   GROUP,
   PLURAL,

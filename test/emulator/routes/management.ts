@@ -318,7 +318,10 @@ export const managementRoutes: RouteDef[] = [
     method: 'GET',
     path: '/api/users/{id}',
     auth: true,
-    handle: ({ core, params }) => ({ status: 200, body: presentMember(core.state.requireUser(params.id ?? '')) }),
+    handle: ({ core, params }) => ({
+      status: 200,
+      body: presentMember(core.state.requireUser(params.id ?? '')),
+    }),
   },
   {
     method: 'GET',
@@ -329,7 +332,13 @@ export const managementRoutes: RouteDef[] = [
       if (!role) throw entityNotFound('organization role', params.id ?? '');
       return {
         status: 200,
-        body: { tenantId: core.state.tenantId, id: role.id, name: role.name, description: null, type: 'User' },
+        body: {
+          tenantId: core.state.tenantId,
+          id: role.id,
+          name: role.name,
+          description: null,
+          type: 'User',
+        },
       };
     },
   },
