@@ -37,7 +37,7 @@ const keyName = (description: string, fallback: string) =>
     default: fallback,
     description: `${description} Default: ${fallback}.`,
   });
-const bounded = (item: TSchema, description: string, maxItems = 100) =>
+const bounded = <T extends TSchema>(item: T, description: string, maxItems = 100) =>
   Type.Array(item, { description, maxItems, 'x-kubernetes-list-type': 'set' });
 
 /** A Kubernetes label selector (metav1.LabelSelector). */
