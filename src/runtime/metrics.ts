@@ -5,13 +5,11 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import type { RequestEvent } from '../api/transport.js';
-import type {
-  ControllerMetrics,
-  InformerMetrics,
-  ReconcileOutcome,
-  WorkQueueMetrics,
-} from './index.js';
+import type { ControllerMetrics, InformerMetrics, ReconcileOutcome, WorkQueueMetrics } from './index.js';
 import type { LeaderElectionCallbacks } from './leader-election.js';
+
+/** The `connection` label of requests made through the connection the flags configure. */
+export const DEFAULT_CONNECTION_LABEL = 'flags';
 
 /** controller-runtime's buckets for controller_runtime_reconcile_time_seconds. */
 const RECONCILE_BUCKETS = [
@@ -110,13 +108,13 @@ export class OperatorMetrics {
   private readonly logtoRequests = new Counter({
     name: 'logto_api_requests_total',
     help: 'Logto Management API requests (each attempt), by operation, method and HTTP status ("error": no answer)',
-    labelNames: ['operation', 'method', 'code'] as const,
+    labelNames: ['operation', 'method', 'code', 'connection'] as const,
     registers: [this.registry],
   });
   private readonly logtoDuration = new Histogram({
     name: 'logto_api_request_duration_seconds',
     help: 'Duration of Logto Management API requests (each attempt)',
-    labelNames: ['operation', 'method'] as const,
+    labelNames: ['operation', 'method', 'connection'] as const,
     buckets: LOGTO_BUCKETS,
     registers: [this.registry],
   });
@@ -231,8 +229,10 @@ export class OperatorMetrics {
   /** For the transport's `onRequest`. */
   logtoRequest(event: RequestEvent): void {
     const { operation, method } = event;
-    this.logtoRequests.inc({ operation, method, code: event.status === undefined ? 'error' : event.status });
-    this.logtoDuration.observe({ operation, method }, event.durationMs / 1000);
+    const connection = event.connection ?? DEFAULT_CONNECTION_LABEL;
+    const code = event.status === undefined ? 'error' : event.status;
+    this.logtoRequests.inc({ operation, method, code, connection });
+    this.logtoDuration.observe({ operation, method, connection }, event.durationMs / 1000);
   }
 
   /** For the token keeper's `onCheck`. */

@@ -1,10 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  Informer,
-  type InformerOptions,
-  type WatchEndReason,
-} from '../../../src/runtime/informer.js';
+import { Informer, type InformerOptions, type WatchEndReason } from '../../../src/runtime/informer.js';
 import { FakeSource } from './fake-source.js';
 import { silentLogger } from './helpers.js';
 
