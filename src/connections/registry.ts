@@ -139,14 +139,20 @@ export class ConnectionRegistry {
       throw new ReconcileStop('ConnectionNotFound', `${what} does not exist`, { recheckAfterMs: 60_000 });
     }
     const ready = connection.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status !== 'True' || ready.observedGeneration !== connection.metadata.generation) {
+    const deleting = Boolean(connection.metadata.deletionTimestamp);
+    // A deletion moves the generation without changing the spec: the last check still holds.
+    const current = deleting || ready?.observedGeneration === connection.metadata.generation;
+    if (ready?.status !== 'True' || !current) {
       throw new ReconcileStop(
         'ConnectionNotReady',
         `${what} is not Ready${ready && ready.status !== 'True' ? `: ${ready.message}` : ''}`,
         { recheckAfterMs: 30_000 },
       );
     }
-    if (connection.metadata.deletionTimestamp && !pinned) {
+    // A connection being deleted serves only the applications it already holds, to clean them up.
+    const holds =
+      resource.metadata.deletionTimestamp || resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION];
+    if (deleting && !holds) {
       throw new ReconcileStop('ConnectionNotReady', `${what} is being deleted`, { recheckAfterMs: 30_000 });
     }
     if (!connection.metadata.namespace && connection.spec.policy?.namespaceSelector) {
