@@ -4,8 +4,11 @@
  * secure default policy; a ClusterLogtoConnection and a LogtoConnection reach tenant B.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { managementApiAccessRoleName } from '../../src/api/schemas.js';
 import type { LogtoApplication } from '../../src/crd/logto-application.js';
 import type { LogtoConnectionObject } from '../../src/crd/logto-connection.js';
@@ -269,6 +272,59 @@ describe('tenancy', () => {
     const refused = await cluster.waitReady(nsA, 'borrower', 'False', 'ConnectionNotFound');
     expect(syncedMessage(refused)).toContain(`LogtoConnection ${nsA}/own`);
     expect(writesTo(tenantB, since)).toEqual([]);
+  });
+
+  it('the connection examples are accepted by the apiserver (server-side dry run)', async () => {
+    const dir = path.resolve(import.meta.dirname, '../../examples/connections');
+    const kinds: string[] = [];
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml'))) {
+      for (const doc of parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
+        const object = doc.toJS() as { kind: string; metadata: { namespace?: string } };
+        kinds.push(object.kind);
+        const plural = `${object.kind.toLowerCase()}s`;
+        if (object.metadata.namespace) {
+          object.metadata.namespace = nsB;
+          await custom.createNamespacedCustomObject({
+            group: GROUP,
+            version: VERSION,
+            namespace: nsB,
+            plural,
+            body: object,
+            dryRun: 'All',
+          });
+        } else {
+          await custom.createClusterCustomObject({
+            group: GROUP,
+            version: VERSION,
+            plural,
+            body: object,
+            dryRun: 'All',
+          });
+        }
+      }
+    }
+    expect(kinds).toEqual(expect.arrayContaining(['ClusterLogtoConnection', 'LogtoConnection']));
+    // CEL: exactly one CA bundle source, http(s) endpoints.
+    await expect(
+      custom.createClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: 'clusterlogtoconnections',
+        dryRun: 'All',
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'ClusterLogtoConnection',
+          metadata: { name: `invalid-${suffix}` },
+          spec: {
+            endpoint: 'ftp://logto.example.com',
+            credentialsSecretRef: { name: 'x', namespace: 'y' },
+            caBundle: { secretRef: { name: 'a' }, configMapRef: { name: 'b' } },
+          },
+        },
+      }),
+    ).rejects.toThrow(
+      /must be an http\(s\) URL[\s\S]*exactly one of secretRef and configMapRef|exactly one of secretRef and configMapRef[\s\S]*must be an http\(s\) URL/,
+    );
   });
 
   it('a missing connection shows on the application, without any Logto call', async () => {

@@ -93,10 +93,6 @@ What the operator does in each watched namespace (or cluster-wide), from the cal
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# A LogtoConnection's CA bundle may come from a ConfigMap of its namespace.
-- apiGroups: [""]
-  resources: ["configmaps"]
-  verbs: ["get"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
