@@ -318,7 +318,10 @@ describe('tenancy', () => {
           spec: {
             endpoint: 'ftp://logto.example.com',
             credentialsSecretRef: { name: 'x', namespace: 'y' },
-            caBundle: { secretRef: { name: 'a' }, configMapRef: { name: 'b' } },
+            caBundle: {
+              secretRef: { name: 'a', namespace: 'y' },
+              configMapRef: { name: 'b', namespace: 'y' },
+            },
           },
         },
       }),
