@@ -25,6 +25,7 @@ import {
 } from '../controllers/logto-application/external-name.js';
 import { ReconcileStop } from '../controllers/logto-application/outcome.js';
 import { parseDurationMs } from '../util/duration.js';
+import { isPlainHttpOffCluster } from '../util/plain-http.js';
 import { checkNamespace } from './policy.js';
 import { ConnectionRuntime, type ConnectionSettings } from './runtime.js';
 
@@ -215,6 +216,14 @@ export class ConnectionRegistry {
       credentials: this.credentialsReader(connection),
       policy: spec.policy,
     };
+    for (const url of new Set([settings.endpoint, settings.publicEndpoint])) {
+      if (isPlainHttpOffCluster(url)) {
+        this.options.logger.warn(
+          { connection: key, endpoint: url },
+          'plain http to a host that is neither loopback nor a cluster Service: credentials and tokens travel unencrypted',
+        );
+      }
+    }
     const caBundle = await this.readCaBundle(connection);
     return new ConnectionRuntime(caBundle ? { ...settings, caBundle } : settings, {
       logger: this.options.logger,

@@ -96,7 +96,7 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     (namespaced.get(namespace) ?? namespaced.get(''))?.get(namespace, name) as
       LogtoConnectionObject | undefined;
 
-  const queue: { controller?: Controller } = {};
+  const queue: { controller?: Controller; reconciler?: LogtoConnectionReconciler } = {};
   const registry: ConnectionRegistry = new ConnectionRegistry({
     kube,
     logger,
@@ -111,6 +111,7 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     defaultRequestTimeoutMs: options.defaultRequestTimeoutMs,
     onCredentialsChanged: (key) => {
       const objectKey = toObjectKey(key);
+      queue.reconciler?.invalidate(key);
       if (objectKey) queue.controller?.enqueue(objectKey);
     },
     ...(options.onLogtoRequest ? { onLogtoRequest: options.onLogtoRequest } : {}),
@@ -118,20 +119,17 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
   const usersOf = (key: ConnectionKey) =>
     options.applications().filter((app) => registry.keyOf(app).key === key);
 
-  const controller = new Controller({
-    name: CONNECTION_CONTROLLER_NAME,
-    logger,
-    concurrency: 1,
-    reconciler: new LogtoConnectionReconciler({
-      connections: { get: (key) => registry.lookup(key) },
-      registry,
-      users: (key) => usersOf(key).length,
-      kube: new KubernetesConnectionOperations(kube),
-      logger: logger.child({ controller: CONNECTION_CONTROLLER_NAME }),
-      recheckMs: options.recheckMs,
-      retryMs: 10_000,
-    }),
+  const reconciler = new LogtoConnectionReconciler({
+    connections: { get: (key) => registry.lookup(key) },
+    registry,
+    users: (key) => usersOf(key).length,
+    kube: new KubernetesConnectionOperations(kube),
+    logger: logger.child({ controller: CONNECTION_CONTROLLER_NAME }),
+    recheckMs: options.recheckMs,
+    retryMs: 10_000,
   });
+  queue.reconciler = reconciler;
+  const controller = new Controller({ name: CONNECTION_CONTROLLER_NAME, logger, concurrency: 1, reconciler });
 
   queue.controller = controller;
 

@@ -52,9 +52,19 @@ interface Probe {
 
 export class LogtoConnectionReconciler implements Reconciler {
   private readonly now: () => Date;
+  /**
+   * The last check of each connection: a pass that only updates the count (an application came or
+   * went) reuses it while it is fresh, so that applications do not cost their connection Logto calls.
+   */
+  private readonly probes = new Map<ConnectionKey, { generation: number; at: number; probe: Probe }>();
 
   constructor(private readonly deps: ConnectionReconcilerDependencies) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Checks the connection again at its next pass (its credentials changed). */
+  invalidate(key: ConnectionKey): void {
+    this.probes.delete(key);
   }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
@@ -63,6 +73,7 @@ export class LogtoConnectionReconciler implements Reconciler {
       : connectionKey(CLUSTER_CONNECTION_KIND, key.name);
     const cached = this.deps.connections.get(connectionKeyOf);
     if (!cached) {
+      this.probes.delete(connectionKeyOf);
       await this.deps.registry.forget(connectionKeyOf);
       return;
     }
@@ -83,14 +94,15 @@ export class LogtoConnectionReconciler implements Reconciler {
         connection,
         finalizers.filter((f) => f !== CONNECTION_FINALIZER),
       );
+      this.probes.delete(connectionKeyOf);
       await this.deps.registry.forget(connectionKeyOf);
       return;
     }
     if (!finalizers.includes(CONNECTION_FINALIZER)) {
       await this.deps.kube.setFinalizers(connection, [...finalizers, CONNECTION_FINALIZER]);
     }
-    const probe = await this.probe(connection);
     const generation = connection.metadata.generation ?? 0;
+    const { probe, dueInMs } = await this.freshProbe(connectionKeyOf, connection, generation);
     await this.writeStatus(connection, {
       observedGeneration: generation,
       conditions: setCondition(
@@ -102,7 +114,24 @@ export class LogtoConnectionReconciler implements Reconciler {
       ...(probe.serverFeatures ? { serverFeatures: probe.serverFeatures } : {}),
       applicationCount: users,
     });
-    return { requeueAfterMs: probe.ready.status === 'True' ? this.deps.recheckMs : this.deps.retryMs };
+    return { requeueAfterMs: dueInMs };
+  }
+
+  private async freshProbe(
+    key: ConnectionKey,
+    connection: LogtoConnectionObject,
+    generation: number,
+  ): Promise<{ probe: Probe; dueInMs: number }> {
+    const now = this.now().getTime();
+    const validFor = (probe: Probe) =>
+      probe.ready.status === 'True' ? this.deps.recheckMs : this.deps.retryMs;
+    const last = this.probes.get(key);
+    if (last && last.generation === generation && now - last.at < validFor(last.probe)) {
+      return { probe: last.probe, dueInMs: validFor(last.probe) - (now - last.at) };
+    }
+    const probe = await this.probe(connection);
+    this.probes.set(key, { generation, at: now, probe });
+    return { probe, dueInMs: validFor(probe) };
   }
 
   /** A token, then one Management API read; what the server has of the Management API. */

@@ -136,6 +136,20 @@ describe('LogtoConnectionReconciler', () => {
     expect(released.writes.forgotten).toEqual(['ClusterLogtoConnection/shared']);
   });
 
+  it('reuses a fresh check when only the count changed; checks again after invalidate or a new generation', async () => {
+    const object = base({ finalizers: [CONNECTION_FINALIZER] });
+    const { reconciler, writes } = setup(object);
+    await reconciler.reconcile({ namespace: '', name: 'shared' });
+    await reconciler.reconcile({ namespace: '', name: 'shared' });
+    expect(writes.calls).toEqual(['token', 'list']);
+    reconciler.invalidate('ClusterLogtoConnection/shared');
+    await reconciler.reconcile({ namespace: '', name: 'shared' });
+    expect(writes.calls).toHaveLength(4);
+    object.metadata.generation = 4;
+    await reconciler.reconcile({ namespace: '', name: 'shared' });
+    expect(writes.calls).toHaveLength(6);
+  });
+
   it('forgets the runtime of a connection that is gone; a key with a namespace is a LogtoConnection', async () => {
     const { reconciler, writes } = setup(undefined);
     await reconciler.reconcile({ namespace: 'team-a', name: 'own' });
