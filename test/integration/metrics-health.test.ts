@@ -189,7 +189,9 @@ describe('metrics and health endpoints', () => {
       ),
     ).toBe(1);
     expect(
-      [...s].some(([name, value]) => /^logto_api_requests_total\{.*code="error"\}$/.test(name) && value >= 1),
+      [...s].some(
+        ([name, value]) => /^logto_api_requests_total\{.*code="error".*\}$/.test(name) && value >= 1,
+      ),
     ).toBe(true);
     expect(
       s.get(
