@@ -31,7 +31,7 @@ import {
 import { KubernetesConnectionOperations } from '../controllers/logto-connection/kube-operations.js';
 import { LogtoConnectionReconciler } from '../controllers/logto-connection/reconciler.js';
 import type { ConnectionResolver, PassConnection } from '../controllers/logto-application/policy.js';
-import { ConnectionRegistry, FLAG_CONNECTION, type ConnectionKey } from './registry.js';
+import { ConnectionRegistry, keyOfObject, type ConnectionKey } from './registry.js';
 import type { ConnectionRuntime } from './runtime.js';
 
 export const CONNECTION_CONTROLLER_NAME = 'logtoconnection';
@@ -162,12 +162,11 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     },
     startReconciling() {
       reconciling = true;
-      const applicationsOf = (obj: KubernetesObject): ObjectKey[] => {
-        const key = obj.metadata?.namespace
-          ? `${CONNECTION_KIND}/${obj.metadata.namespace}/${obj.metadata?.name ?? ''}`
-          : `${CLUSTER_CONNECTION_KIND}/${obj.metadata?.name ?? ''}`;
-        return usersOf(key).map((app) => ({ namespace: app.metadata.namespace, name: app.metadata.name }));
-      };
+      const applicationsOf = (obj: KubernetesObject): ObjectKey[] =>
+        usersOf(keyOfObject(obj)).map((app) => ({
+          namespace: app.metadata.namespace,
+          name: app.metadata.name,
+        }));
       for (const source of connectionInformers) {
         source.addHandlers(enqueueHandlers(controller, {}));
         // Applications wait for their connection to be Ready, and see it go.
@@ -185,5 +184,3 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     },
   };
 }
-
-export { FLAG_CONNECTION };
