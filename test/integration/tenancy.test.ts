@@ -342,6 +342,46 @@ describe('tenancy', () => {
     await cluster.delete(nsB, 'orphan');
   });
 
+  it('a failing connection says why, and so do the applications that use it, without a Logto write', async () => {
+    const failing = `failing-${suffix}`;
+    await credentialsSecret(nsA, 'wrong-credentials', tenantB, 'not-the-secret');
+    await createClusterConnection(
+      failing,
+      connectionSpec(tenantB, { name: 'wrong-credentials', namespace: nsA }),
+    );
+    const connection = await eventually(
+      async () => {
+        const ready = (await getClusterConnection(failing))?.status?.conditions?.find(
+          (c) => c.type === 'Ready',
+        );
+        return ready?.status === 'False' ? ready : undefined;
+      },
+      { what: `ClusterLogtoConnection ${failing} Ready=False` },
+    );
+    expect(connection.reason).toBe('Unauthorized');
+    const since = tenantB.calls.count();
+    await cluster.create(nsB, 'on-failing', {
+      type: 'SPA',
+      connectionRef: { kind: 'ClusterLogtoConnection', name: failing },
+    });
+    const waiting = await cluster.waitReady(nsB, 'on-failing', 'False', 'ConnectionNotReady');
+    expect(syncedMessage(waiting)).toContain(`ClusterLogtoConnection ${failing} is not Ready`);
+    expect(readyCondition(waiting)).toMatchObject({ status: 'False', reason: 'ConnectionNotReady' });
+    expect(writesTo(tenantB, since)).toEqual([]);
+    expect(syncedMessage(waiting)).not.toContain('not-the-secret');
+    await cluster.delete(nsB, 'on-failing');
+    await custom.deleteClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'clusterlogtoconnections',
+      name: failing,
+    });
+    // Unused, it goes at once (and stops trying tenant B with wrong credentials).
+    await eventually(async () => (await getClusterConnection(failing)) === undefined, {
+      what: `ClusterLogtoConnection ${failing} gone`,
+    });
+  });
+
   it("rotating a connection's credentials Secret is picked up without a restart", async () => {
     const api = new EmulatorApi(tenantB);
     const created = await api.op(
@@ -351,6 +391,7 @@ describe('tenancy', () => {
     );
     expect(created.status).toBe(201);
     const tokensBefore = tenantB.calls.count({ method: 'POST', route: '/oidc/token' });
+    const sinceRotation = tenantB.calls.count();
     await core.patchNamespacedSecret(
       {
         namespace: nsA,
@@ -371,7 +412,12 @@ describe('tenancy', () => {
       connectionRef: { kind: 'ClusterLogtoConnection', name: clusterB },
     });
     await cluster.waitReady(nsB, 'after-rotation');
-    expect(tenantB.calls.list().filter((c) => c.route === '/oidc/token' && c.status !== 200)).toEqual([]);
+    expect(
+      tenantB.calls
+        .list()
+        .slice(sinceRotation)
+        .filter((c) => c.route === '/oidc/token' && c.status !== 200),
+    ).toEqual([]);
   });
 
   it('deleting a connection in use waits until its applications are gone', async () => {
