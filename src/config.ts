@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { ConnectionPolicy } from './crd/logto-connection.js';
 import { parseDurationMs } from './util/duration.js';
 
 export interface OperatorConfig {
@@ -19,6 +20,11 @@ export interface OperatorConfig {
   /** Direct credentials (development); used when no credentials Secret is configured. */
   clientId: string | undefined;
   clientSecret: string | undefined;
+  /**
+   * The policy of the connection these flags configure. Absent: the secure default (no Management
+   * API roles, no adoption).
+   */
+  flagPolicy?: ConnectionPolicy;
   /** Empty: all namespaces. */
   watchNamespaces: string[];
   concurrency: number;
@@ -128,6 +134,36 @@ export const SETTINGS = {
     flag: 'client-secret',
     env: 'LOGTO_CLIENT_SECRET',
     description: 'M2M app secret, when no credentials Secret is given (prefer the environment to the flag).',
+  },
+  allowManagementApiRoles: {
+    flag: 'allow-management-api-roles',
+    env: 'ALLOW_MANAGEMENT_API_ROLES',
+    default: 'false',
+    boolean: true,
+    description:
+      'Let applications of the flag-configured connection request roles that carry Management API scopes (they administer the whole tenant).',
+  },
+  adoptionApplicationIds: {
+    flag: 'adoption-application-ids',
+    env: 'ADOPTION_APPLICATION_IDS',
+    default: '',
+    description:
+      'Comma-separated ids of existing Logto applications that spec.adoptApplicationId may adopt through the flag-configured connection. Default: none.',
+  },
+  adoptionNamePatterns: {
+    flag: 'adoption-name-patterns',
+    env: 'ADOPTION_NAME_PATTERNS',
+    default: '',
+    description:
+      'Comma-separated name patterns (* matches any text) of existing Logto applications that may be adopted through the flag-configured connection. Default: none.',
+  },
+  allowManagementApiApplicationAdoption: {
+    flag: 'allow-management-api-application-adoption',
+    env: 'ALLOW_MANAGEMENT_API_APPLICATION_ADOPTION',
+    default: 'false',
+    boolean: true,
+    description:
+      'Let the flag-configured connection adopt applications that hold Management API roles or isAdmin. Never its own application.',
   },
   watchNamespaces: {
     flag: 'watch-namespaces',
@@ -391,6 +427,30 @@ function clusterName(value: string): string {
   return name;
 }
 
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** The flag-configured connection's policy; secure unless flags loosen it. */
+function flagPolicy(get: (key: keyof typeof SETTINGS) => string | undefined): ConnectionPolicy {
+  return {
+    roles: {
+      allowManagementApiRoles: parseBoolean(get('allowManagementApiRoles')!, 'allow management api roles'),
+    },
+    adoption: {
+      applicationIds: list(get('adoptionApplicationIds')),
+      namePatterns: list(get('adoptionNamePatterns')),
+      allowManagementApiApplications: parseBoolean(
+        get('allowManagementApiApplicationAdoption')!,
+        'allow management api application adoption',
+      ),
+    },
+  };
+}
+
 export function loadConfig(
   argv: string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
@@ -448,6 +508,7 @@ export function loadConfig(
     credentialsClientSecretKey: get('credentialsClientSecretKey')!,
     clientId,
     clientSecret,
+    flagPolicy: flagPolicy(get),
     watchNamespaces: (get('watchNamespaces') ?? '')
       .split(',')
       .map((ns) => ns.trim())

@@ -5,9 +5,11 @@
  * the holder of the Lease queues work and reconciles.
  */
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
-import { LogtoClient } from './api/client.js';
-import { ClientCredentialsTokenProvider, type ClientCredentials } from './api/token-provider.js';
-import { createHttpClient, LogtoTransport, type RequestEvent } from './api/transport.js';
+import type { ClientCredentialsTokenProvider, ClientCredentials } from './api/token-provider.js';
+import type { RequestEvent } from './api/transport.js';
+import { FLAG_CONNECTION } from './connections/registry.js';
+import { ConnectionRuntime } from './connections/runtime.js';
+import { setUpConnections } from './connections/setup.js';
 import type { OperatorConfig } from './config.js';
 import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
 import { KubernetesEventRecorder, type EventDropReason } from './controllers/event-recorder.js';
@@ -209,21 +211,19 @@ export async function startOperator(
   const kube = new KubeClient(kubeConfig, {
     ...(config.kubeRequestTimeoutMs ? { requestTimeoutMs: config.kubeRequestTimeoutMs } : {}),
   });
-  const http = createHttpClient({ requestTimeoutMs: config.requestTimeoutMs });
-  const tokens = new ClientCredentialsTokenProvider({
-    endpoint: config.logtoEndpoint,
-    resource: config.logtoResource,
-    credentials: credentialsSource(kube, config),
-    http,
-  });
-  const transport = new LogtoTransport({
-    endpoint: config.logtoEndpoint,
-    tokens,
-    http,
-    logger: logger.child({ component: 'logto' }),
-    ...(hooks.onLogtoRequest ? { onRequest: hooks.onLogtoRequest } : {}),
-  });
-  const logto = new LogtoClient(transport);
+  const flagConnection = new ConnectionRuntime(
+    {
+      key: FLAG_CONNECTION,
+      endpoint: config.logtoEndpoint,
+      publicEndpoint: config.logtoPublicEndpoint,
+      managementApiResource: config.logtoResource,
+      requestTimeoutMs: config.requestTimeoutMs,
+      credentials: credentialsSource(kube, config),
+      policy: config.flagPolicy,
+    },
+    { logger, ...(hooks.onLogtoRequest ? { onLogtoRequest: hooks.onLogtoRequest } : {}) },
+  );
+  const { tokens, logto } = flagConnection;
 
   // Informers hold objects as JSON (timestamps are strings), hence the cast on the way out.
   const applications = informersFor<KubernetesObject>(
@@ -239,6 +239,22 @@ export async function startOperator(
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
     // The reconciler compares data, labels, annotations, type and the keys it applied, nothing else.
     transform: leanAppliedSecret(FIELD_MANAGER),
+  });
+
+  // The application controller, made below, once the reconciler has its connections.
+  const queue: { controller?: Controller } = {};
+  const connections = setUpConnections({
+    kube,
+    logger,
+    watchNamespaces: config.watchNamespaces,
+    ...(config.listPageSize ? { listPageSize: config.listPageSize } : {}),
+    flagConnection,
+    applications: () => applications.all().flatMap((informer) => informer.list() as LogtoApplication[]),
+    enqueueApplication: (key) => queue.controller?.enqueue(key),
+    defaultRequestTimeoutMs: config.requestTimeoutMs,
+    recheckMs: config.resyncPeriodMs,
+    ...(hooks.informerMetrics ? { informerMetrics: hooks.informerMetrics } : {}),
+    ...(hooks.onLogtoRequest ? { onLogtoRequest: hooks.onLogtoRequest } : {}),
   });
 
   const { onKubeCall } = hooks;
@@ -257,6 +273,7 @@ export async function startOperator(
     ownedSecrets: secrets,
     kube: onKubeCall ? observeCalls(kubeOperations, onKubeCall) : kubeOperations,
     logto,
+    connections: connections.resolver,
     events,
     logger: logger.child({ controller: CONTROLLER_NAME }),
     settings: {
@@ -298,7 +315,22 @@ export async function startOperator(
         })
       : undefined;
 
-  const informers = [...applications.all(), ...secrets.all()];
+  queue.controller = controller;
+  const applicationController = controller;
+  const informers = [...applications.all(), ...secrets.all(), ...connections.informers];
+  const controllers = {
+    async stop(options: { timeoutMs: number }) {
+      const [own, theirs] = await Promise.all([
+        applicationController.stop(options),
+        connections.controller.stop(options),
+      ]);
+      return {
+        timedOut: own.timedOut || theirs.timedOut,
+        inFlight: [...own.inFlight, ...theirs.inFlight],
+        workersReturned: own.workersReturned && theirs.workersReturned,
+      };
+    },
+  };
   let reconciling = false;
   let stopping: Promise<void> | undefined;
   // Registered after the caches synced, handlers first receive every cached object: the queue fills
@@ -307,15 +339,18 @@ export async function startOperator(
     if (stopping) return;
     reconciling = true;
     for (const informer of applications.all()) {
-      informer.addHandlers(enqueueHandlers(controller, { shouldEnqueueUpdate: needsReconcile }));
+      informer.addHandlers(enqueueHandlers(applicationController, { shouldEnqueueUpdate: needsReconcile }));
+      const changed = (obj: KubernetesObject) => connections.onApplicationChange(obj as LogtoApplication);
+      informer.addHandlers({ onAdd: changed, onUpdate: (_, obj) => changed(obj), onDelete: changed });
     }
+    connections.startReconciling();
     // A change to, or the deletion of, a Secret the operator owns brings its LogtoApplication back.
     const owners = ownerKeys({ group: GROUP, kind: KIND, controllerOnly: true });
     // Only changes and deletions: an owned Secret appears because the operator just wrote it (or at
     // start-up, when its LogtoApplication is queued anyway), so its add would only cost a pass.
-    const { onUpdate, onDelete } = enqueueHandlers<V1Secret>(controller, { map: owners });
+    const { onUpdate, onDelete } = enqueueHandlers<V1Secret>(applicationController, { map: owners });
     for (const informer of secrets.all()) informer.addHandlers({ onUpdate, onDelete });
-    controller.start();
+    applicationController.start();
     sweep?.start();
   };
 
@@ -346,7 +381,7 @@ export async function startOperator(
           if (reason !== 'lost') return;
           leadershipWasLost = true;
           // Someone else may take over from now on: abort in-flight reconciles and the sweep at once.
-          Promise.all([controller.stop({ timeoutMs: 0 }), sweep?.stop()]).then(
+          Promise.all([controllers.stop({ timeoutMs: 0 }), sweep?.stop()]).then(
             () => lost(),
             () => lost(),
           );
@@ -367,7 +402,7 @@ export async function startOperator(
   );
 
   return {
-    controller,
+    controller: applicationController,
     tokens,
     identity: election?.identity,
     leadershipLost,
@@ -381,7 +416,13 @@ export async function startOperator(
         // A sweep is recovery work that the next leader repeats: it does not hold up a shutdown.
         await sweep?.stop();
         const result = await shutDown(
-          { controller, elector: elector || undefined, informers, events: recorder, connections: kube },
+          {
+            controller: controllers,
+            elector: elector || undefined,
+            informers: [...informers, connections],
+            events: recorder,
+            connections: kube,
+          },
           timeoutMs,
           {
             releaseLease: options.releaseLease ?? true,

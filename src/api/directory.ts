@@ -102,6 +102,13 @@ export class LogtoDirectory {
     return { ...resource, scopes };
   }
 
+  /** The API resource scopes a role carries (each with its resource id). */
+  roleScopes(roleId: string, freshness: Freshness = {}): Promise<ResourceScopeType[]> {
+    return this.cached(`role-scopes:${roleId}`, freshness, () =>
+      this.allPages('list_role_scopes', `/api/roles/${encodeURIComponent(roleId)}/scopes`, ResourceScope),
+    );
+  }
+
   organizationScopes(freshness: Freshness = {}): Promise<OrganizationScopeType[]> {
     return this.cached('organization-scopes', freshness, () =>
       this.allPages('list_organization_scopes', '/api/organization-scopes', OrganizationScope),

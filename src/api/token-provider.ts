@@ -61,6 +61,11 @@ export class ClientCredentialsTokenProvider {
     if (this.cached?.value === token) this.cached = undefined;
   }
 
+  /** Drops the cached token whatever it is (the credentials changed): the next call fetches anew. */
+  forget(): void {
+    this.cached = undefined;
+  }
+
   /** Whether a token has been obtained and is still considered fresh. */
   hasValidToken(): boolean {
     return this.cached !== undefined && this.now() < this.cached.refreshAt;

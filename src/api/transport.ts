@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { got, type Got } from 'got';
 import type { Logger } from '../log.js';
 import { abortableSleep, currentAbortSignal } from '../util/abort-scope.js';
@@ -46,6 +47,8 @@ export interface RequestEvent {
   /** HTTP status, or undefined for a transport failure. */
   status: number | undefined;
   durationMs: number;
+  /** The connection (Logto tenant) the request went through; set by the connection's runtime. */
+  connection?: string;
 }
 
 export interface TransportOptions {
@@ -63,13 +66,19 @@ export interface TransportOptions {
 export interface HttpClientOptions {
   /** Whole-request timeout per attempt. */
   requestTimeoutMs?: number;
+  /** PEM certificates trusted besides the system roots (a Logto behind a private CA). */
+  caBundle?: string;
 }
 
 /** A got instance for Logto: keep-alive agents, per-attempt timeouts, no built-in retries (ours apply). */
 export function createHttpClient(options: HttpClientOptions = {}): Got {
   const agentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 60_000 };
+  const ca = options.caBundle ? [...tls.rootCertificates, options.caBundle] : undefined;
   return got.extend({
-    agent: { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) },
+    agent: {
+      http: new http.Agent(agentOptions),
+      https: new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) }),
+    },
     timeout: { lookup: 5_000, connect: 5_000, request: options.requestTimeoutMs ?? 15_000 },
     retry: { limit: 0 },
     throwHttpErrors: false,

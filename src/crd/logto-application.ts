@@ -539,6 +539,24 @@ export const LogtoApplicationSpecSchema = Type.Object(
           "keeps it and removes the operator's ownership marker.",
       }),
     ),
+    connectionRef: Type.Optional(
+      Type.Object(
+        {
+          kind: StringEnum(['ClusterLogtoConnection', 'LogtoConnection'] as const, {
+            description:
+              'ClusterLogtoConnection, or LogtoConnection (a connection in the namespace of this resource).',
+          }),
+          name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the connection.' }),
+        },
+        {
+          description:
+            'The connection (Logto tenant, credentials and policy) this application lives in. Omitted: the ' +
+            'ClusterLogtoConnection annotated logto.io/is-default-connection: "true", else the connection ' +
+            "given by the operator's flags. Fixed once the resource exists: an application does not move " +
+            'between tenants.',
+        },
+      ),
+    ),
     adoptApplicationId: Type.Optional(
       Type.String({
         minLength: 1,
@@ -575,6 +593,13 @@ export const LogtoApplicationSpecSchema = Type.Object(
           '(!has(self.adoptApplicationId) || self.adoptApplicationId == oldSelf.adoptApplicationId)',
         message: 'adoptApplicationId cannot be added, changed or removed after creation',
         fieldPath: '.adoptApplicationId',
+      },
+      {
+        rule:
+          'has(self.connectionRef) == has(oldSelf.connectionRef) && ' +
+          '(!has(self.connectionRef) || self.connectionRef == oldSelf.connectionRef)',
+        message: 'connectionRef cannot be added, changed or removed after creation',
+        fieldPath: '.connectionRef',
       },
       {
         rule: "!has(self.roles) || self.type == 'MachineToMachine'",

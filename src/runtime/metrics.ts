@@ -8,6 +8,9 @@ import type { RequestEvent } from '../api/transport.js';
 import type { ControllerMetrics, InformerMetrics, ReconcileOutcome, WorkQueueMetrics } from './index.js';
 import type { LeaderElectionCallbacks } from './leader-election.js';
 
+/** The `connection` label of requests made through the connection the flags configure. */
+export const DEFAULT_CONNECTION_LABEL = 'flags';
+
 /** controller-runtime's buckets for controller_runtime_reconcile_time_seconds. */
 const RECONCILE_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25,
@@ -105,13 +108,13 @@ export class OperatorMetrics {
   private readonly logtoRequests = new Counter({
     name: 'logto_api_requests_total',
     help: 'Logto Management API requests (each attempt), by operation, method and HTTP status ("error": no answer)',
-    labelNames: ['operation', 'method', 'code'] as const,
+    labelNames: ['operation', 'method', 'code', 'connection'] as const,
     registers: [this.registry],
   });
   private readonly logtoDuration = new Histogram({
     name: 'logto_api_request_duration_seconds',
     help: 'Duration of Logto Management API requests (each attempt)',
-    labelNames: ['operation', 'method'] as const,
+    labelNames: ['operation', 'method', 'connection'] as const,
     buckets: LOGTO_BUCKETS,
     registers: [this.registry],
   });
@@ -233,8 +236,10 @@ export class OperatorMetrics {
   /** For the transport's `onRequest`. */
   logtoRequest(event: RequestEvent): void {
     const { operation, method } = event;
-    this.logtoRequests.inc({ operation, method, code: event.status === undefined ? 'error' : event.status });
-    this.logtoDuration.observe({ operation, method }, event.durationMs / 1000);
+    const connection = event.connection ?? DEFAULT_CONNECTION_LABEL;
+    const code = event.status === undefined ? 'error' : event.status;
+    this.logtoRequests.inc({ operation, method, code, connection });
+    this.logtoDuration.observe({ operation, method, connection }, event.durationMs / 1000);
   }
 
   /** For the token keeper's `onCheck`. */

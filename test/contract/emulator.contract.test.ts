@@ -557,6 +557,7 @@ const anyRequest =
 const managementReads: Array<[string, (f: Fixture) => string]> = [
   ['/api/roles', () => '/api/roles?page=1&page_size=10'],
   ['/api/roles/{id}', (f) => `/api/roles/${f.role}`],
+  ['/api/roles/{id}/scopes', (f) => `/api/roles/${f.role}/scopes`],
   ['/api/resources', () => '/api/resources?includeScopes=true'],
   [
     '/api/resources/{id}',

@@ -1436,3 +1436,28 @@ describe('API resources, scopes and roles created over the API (BEHAVIOUR.md "AP
     expect((await api.request('POST', '/api/roles', { body: role })).status).toBe(422);
   });
 });
+
+describe('Role scopes (GET /api/roles/{id}/scopes, as the document describes it)', () => {
+  it("lists the built-in Management API role's `all` scope with its resource", async () => {
+    const roles = await api.request('GET', '/api/roles', {
+      query: { 'search.name': 'Logto Management API access', 'mode.name': 'exact', page: 1, page_size: 20 },
+    });
+    const role = (roles.body as { id: string; type: string }[])[0]!;
+    expect(role.type).toBe('MachineToMachine');
+    const scopes = await api.request('GET', `/api/roles/${role.id}/scopes`);
+    expect(scopes.status).toBe(200);
+    expect(scopes.body).toEqual([
+      expect.objectContaining({
+        name: 'all',
+        resource: expect.objectContaining({ indicator: emulator.resourceIndicator }),
+      }),
+    ]);
+    expect(scopes.body[0].resourceId).toBe(scopes.body[0].resource.id);
+  });
+
+  it('answers 404 for an unknown role and [] for a role without scopes', async () => {
+    expect((await api.request('GET', '/api/roles/doesnotexist/scopes')).status).toBe(404);
+    const role = m2mRole('scopeless');
+    expect((await api.request('GET', `/api/roles/${role.id}/scopes`)).body).toEqual([]);
+  });
+});

@@ -280,14 +280,20 @@ describe('Helm chart', () => {
     expect(where('Role')).toEqual([release, teamA, teamB].sort());
     expect(where('RoleBinding')).toEqual([release, teamA, teamB].sort());
     // Cluster-scoped: the aggregated user-facing roles and the metrics reader (which grant the
-    // operator nothing), and the reviews of /metrics scrapes, the one cluster-wide binding.
+    // operator nothing), the reviews of /metrics scrapes, and the cluster-scoped ClusterLogtoConnections
+    // (with namespace labels for their selectors): the operator's only cluster-wide bindings.
     const names = (kind: string) =>
       objects
         .filter((o) => o.kind === kind)
         .map((o) => o.metadata.name)
         .sort();
-    expect(names('ClusterRoleBinding')).toEqual(['logto-operator-metrics-auth']);
+    expect(names('ClusterRoleBinding')).toEqual([
+      'logto-operator-connections',
+      'logto-operator-metrics-auth',
+    ]);
     expect(names('ClusterRole')).toEqual([
+      'logto-operator-connections',
+      'logto-operator-connections-view',
       'logto-operator-edit',
       'logto-operator-metrics-auth',
       'logto-operator-metrics-reader',

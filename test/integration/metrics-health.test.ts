@@ -178,17 +178,25 @@ describe('metrics and health endpoints', () => {
     expect(s.get(`workqueue_work_duration_seconds_count{${q}}`)).toBeGreaterThanOrEqual(2);
     expect(s.get(`workqueue_unfinished_work_seconds{${q}}`)).toBe(0);
     expect(s.get('leader_election_master_status{name="metrics-test-leader"}')).toBe(1);
-    expect(s.get('logto_api_requests_total{operation="create_application",method="POST",code="500"}')).toBe(
-      1,
-    );
-    expect(s.get('logto_api_requests_total{operation="create_application",method="POST",code="200"}')).toBe(
-      1,
-    );
     expect(
-      [...s].some(([name, value]) => /^logto_api_requests_total\{.*code="error"\}$/.test(name) && value >= 1),
+      s.get(
+        'logto_api_requests_total{operation="create_application",method="POST",code="500",connection="flags"}',
+      ),
+    ).toBe(1);
+    expect(
+      s.get(
+        'logto_api_requests_total{operation="create_application",method="POST",code="200",connection="flags"}',
+      ),
+    ).toBe(1);
+    expect(
+      [...s].some(
+        ([name, value]) => /^logto_api_requests_total\{.*code="error".*\}$/.test(name) && value >= 1,
+      ),
     ).toBe(true);
     expect(
-      s.get('logto_api_request_duration_seconds_count{operation="create_application",method="POST"}'),
+      s.get(
+        'logto_api_request_duration_seconds_count{operation="create_application",method="POST",connection="flags"}',
+      ),
     ).toBe(2);
     for (const informer of [
       `logtoapplications.logto.io in ${ns}`,

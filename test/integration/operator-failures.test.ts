@@ -113,7 +113,10 @@ describe('admission: the apiserver refuses invalid specs', () => {
 });
 
 describe('failures the controller reports', () => {
-  const env = operatorEnvironment('failures');
+  const env = operatorEnvironment('failures', {
+    // Adoption is off by default; these tests adopt applications made in the "Console".
+    config: { flagPolicy: { adoption: { namePatterns: ['*'] } } },
+  });
   let emulator: LogtoEmulator, operator: TestOperator, cluster: TestCluster, ns: string;
   beforeAll(() => void ({ emulator, operator, cluster, ns } = env));
 

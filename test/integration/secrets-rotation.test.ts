@@ -10,7 +10,10 @@ import { eventually } from '../support/eventually.js';
 import { decodeSecret, operatorEnvironment, syncNow, type TestCluster } from '../support/operator.js';
 
 describe('client secrets', () => {
-  const env = operatorEnvironment('secrets');
+  const env = operatorEnvironment('secrets', {
+    // Adoption is off by default; these tests adopt applications made in the "Console".
+    config: { flagPolicy: { adoption: { namePatterns: ['*'] } } },
+  });
   let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
   beforeAll(() => void ({ emulator, cluster, ns } = env));
 

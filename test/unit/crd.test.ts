@@ -2,7 +2,11 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderCrdFiles } from '../../src/crd/render.js';
-import { logtoApplicationCrd } from '../../src/crd/manifest.js';
+import {
+  clusterLogtoConnectionCrd,
+  logtoApplicationCrd,
+  logtoConnectionCrd,
+} from '../../src/crd/manifest.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -15,10 +19,15 @@ function walk(node: Node, at: string, visit: (node: Node, at: string) => void): 
   if (node.items) walk(node.items as Node, `${at}[]`, visit);
 }
 
-const schema = () => {
-  const versions = (logtoApplicationCrd().spec as { versions: { schema: { openAPIV3Schema: Node } }[] })
-    .versions;
+const schemaOf = (crd: Record<string, unknown>) => {
+  const versions = (crd.spec as { versions: { schema: { openAPIV3Schema: Node } }[] }).versions;
   return versions[0]!.schema.openAPIV3Schema;
+};
+const schema = () => schemaOf(logtoApplicationCrd());
+const CRDS = {
+  LogtoApplication: logtoApplicationCrd,
+  ClusterLogtoConnection: clusterLogtoConnectionCrd,
+  LogtoConnection: logtoConnectionCrd,
 };
 
 describe('crds/', () => {
@@ -33,9 +42,9 @@ describe('crds/', () => {
     }
   });
 
-  it('documents every field for kubectl explain', () => {
+  it.each(Object.entries(CRDS))('%s documents every field for kubectl explain', (_, crd) => {
     const undocumented: string[] = [];
-    walk(schema(), '', (node, at) => {
+    walk(schemaOf(crd()), '', (node, at) => {
       const isListItem = at.endsWith('[]');
       if (!isListItem && at !== '.metadata' && typeof node.description !== 'string')
         undocumented.push(at || '<root>');
@@ -43,23 +52,52 @@ describe('crds/', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('is a structural schema: every node has a type, no TypeBox leftovers', () => {
-    const problems: string[] = [];
-    walk(schema(), '', (node, at) => {
-      if (typeof node.type !== 'string') problems.push(`${at}: no type`);
-      for (const key of ['anyOf', 'oneOf', 'allOf', 'const', '$id', 'patternProperties']) {
-        if (key in node) problems.push(`${at}: ${key}`);
-      }
-      if (node.properties && node.additionalProperties !== undefined)
-        problems.push(`${at}: additionalProperties`);
-    });
-    expect(problems).toEqual([]);
-  });
+  it.each(Object.entries(CRDS))(
+    '%s is a structural schema: every node has a type, no TypeBox leftovers',
+    (_, crd) => {
+      const problems: string[] = [];
+      walk(schemaOf(crd()), '', (node, at) => {
+        if (typeof node.type !== 'string') problems.push(`${at}: no type`);
+        for (const key of ['anyOf', 'oneOf', 'allOf', 'const', '$id', 'patternProperties']) {
+          if (key in node) problems.push(`${at}: ${key}`);
+        }
+        if (node.properties && node.additionalProperties !== undefined)
+          problems.push(`${at}: additionalProperties`);
+      });
+      expect(problems).toEqual([]);
+    },
+  );
 
   it('bounds every list and string that a CEL rule iterates, so the apiserver can estimate its cost', () => {
     const uris = (schema().properties as Record<string, Node>).spec!.properties as Record<string, Node>;
     const redirect = (uris.oidcClientMetadata!.properties as Record<string, Node>).redirectUris!;
     expect(redirect.maxItems).toBeTypeOf('number');
     expect((redirect.items as Node).maxLength).toBeTypeOf('number');
+  });
+});
+
+describe('connections', () => {
+  it('the cluster kind is cluster-scoped and names the namespaces of its Secrets; the namespaced kind does not', () => {
+    const cluster = clusterLogtoConnectionCrd().spec as { scope: string };
+    const namespaced = logtoConnectionCrd().spec as { scope: string };
+    expect(cluster.scope).toBe('Cluster');
+    expect(namespaced.scope).toBe('Namespaced');
+    const ref = (crd: Record<string, unknown>) =>
+      ((schemaOf(crd).properties as Record<string, Node>).spec!.properties as Record<string, Node>)
+        .credentialsSecretRef!.properties as Record<string, Node>;
+    expect(Object.keys(ref(clusterLogtoConnectionCrd()))).toContain('namespace');
+    expect(Object.keys(ref(logtoConnectionCrd()))).not.toContain('namespace');
+    const policy = (crd: Record<string, unknown>) =>
+      ((schemaOf(crd).properties as Record<string, Node>).spec!.properties as Record<string, Node>).policy!
+        .properties as Record<string, Node>;
+    expect(Object.keys(policy(clusterLogtoConnectionCrd()))).toContain('namespaceSelector');
+    expect(Object.keys(policy(logtoConnectionCrd()))).not.toContain('namespaceSelector');
+  });
+
+  it("LogtoApplication's connectionRef is fixed once the resource exists (a transition rule)", () => {
+    const spec = (schema().properties as Record<string, Node>).spec!;
+    const rules = spec['x-kubernetes-validations'] as { rule: string; fieldPath?: string }[];
+    const rule = rules.find((r) => r.fieldPath === '.connectionRef');
+    expect(rule?.rule).toContain('oldSelf.connectionRef');
   });
 });

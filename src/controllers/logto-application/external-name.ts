@@ -4,6 +4,8 @@
  * restore, a re-apply or a lost status write does not bring back:
  *
  * - `logto.io/external-name`: the Logto application id, written as soon as a create answers;
+ * - `logto.io/connection`: the connection a resource without `spec.connectionRef` was first
+ *   reconciled through, so that a later default connection does not move it to another tenant;
  * - `logto.io/external-create-pending`: written before a create is sent, and replaced by
  *   `-succeeded` or `-failed` once it answered. A pending create may have reached Logto without the
  *   operator learning its id; only then (or when the recorded application is gone) does a pass look
@@ -16,6 +18,8 @@ export const EXTERNAL_NAME_ANNOTATION = 'logto.io/external-name';
 export const CREATE_PENDING_ANNOTATION = 'logto.io/external-create-pending';
 export const CREATE_SUCCEEDED_ANNOTATION = 'logto.io/external-create-succeeded';
 export const CREATE_FAILED_ANNOTATION = 'logto.io/external-create-failed';
+/** The connection a resource without spec.connectionRef was first reconciled through (see src/connections). */
+export const CONNECTION_ANNOTATION = 'logto.io/connection';
 
 /** The annotations the operator owns on a LogtoApplication (applied together, see ownAnnotations). */
 const OWN_ANNOTATIONS = [
@@ -23,6 +27,7 @@ const OWN_ANNOTATIONS = [
   CREATE_PENDING_ANNOTATION,
   CREATE_SUCCEEDED_ANNOTATION,
   CREATE_FAILED_ANNOTATION,
+  CONNECTION_ANNOTATION,
 ] as const;
 
 type Annotated = Pick<LogtoApplication, 'metadata'>;

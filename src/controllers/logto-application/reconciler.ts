@@ -39,6 +39,7 @@ import {
   EXTERNAL_NAME_ANNOTATION,
   externalName,
   ownAnnotations,
+  CONNECTION_ANNOTATION,
 } from './external-name.js';
 import {
   findByMarker,
@@ -51,6 +52,7 @@ import {
 import { withoutMarker } from './ownership-marker.js';
 import { ReconcileStop, stopFromLogtoError, toReconcileStop } from './outcome.js';
 import type { EventRecorder, KubeOperations, LogtoApplicationsApi } from './ports.js';
+import { checkLocated, checkSpec, type ConnectionResolver, type PassConnection } from './policy.js';
 import { validateSpec } from './validate-spec.js';
 
 /** Status fields that describe the converged state (all but ids, generation and conditions). */
@@ -78,6 +80,9 @@ const UNAVAILABLE_REASONS: ReadonlySet<string> = new Set([
   'ApplicationNotFound',
   'AdoptionRefused',
   'SecretConflict',
+  'PolicyDenied',
+  'ConnectionNotFound',
+  'ConnectionNotReady',
 ]);
 /** Longest message of an unexpected error kept in status and events. */
 const MAX_ERROR_MESSAGE = 1024;
@@ -109,6 +114,8 @@ export interface ReconcilerDependencies {
   ownedSecrets: { get(namespace: string, name: string): V1Secret | undefined };
   kube: KubeOperations;
   logto: LogtoApplicationsApi;
+  /** Which connection (tenant, credentials, policy) each resource goes through; default: `logto`, no policy. */
+  connections?: ConnectionResolver;
   events: EventRecorder;
   logger: Logger;
   settings: ReconcilerSettings;
@@ -130,6 +137,8 @@ export class LogtoApplicationReconciler implements Reconciler {
   private readonly random: () => number;
   /** The application id each pass's working copy was verified to manage (created or located). */
   private readonly verifiedIds = new WeakMap<LogtoApplication, string>();
+  /** The connection each pass's working copy goes through. */
+  private readonly passConnections = new WeakMap<LogtoApplication, PassConnection>();
 
   constructor(private readonly deps: ReconcilerDependencies) {
     this.now = deps.now ?? (() => new Date());
@@ -146,7 +155,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     // The cache's objects are shared: work on a copy.
     const cached = structuredClone(fromCache);
     const started = performance.now();
-    const { api: logto, calls } = recordingCalls(this.deps.logto);
+    const calls: string[] = [];
     const log = this.deps.logger.child({
       resource: `${key.namespace}/${key.name}`,
       generation: cached.metadata.generation,
@@ -154,6 +163,9 @@ export class LogtoApplicationReconciler implements Reconciler {
     let result: ReconcileResult | void;
     let outcome = 'synced';
     try {
+      // The one place the pass learns its connection: its Logto client, endpoint and policy.
+      const connection = await this.connectionOf(cached);
+      const logto = recordingCalls(connection.logto, calls);
       if (cached.metadata.deletionTimestamp) {
         outcome = 'finalized';
         await this.finalize(cached, logto);
@@ -183,6 +195,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     // The finalizer is applied with the first annotation the pass records, before any Logto write.
     const problems = validateSpec(resource);
     if (problems.length > 0) throw new ReconcileStop('InvalidSpec', problems.join('; '));
+    await checkSpec(resource, this.passConnections.get(resource)!, logto);
     const existingSecret = await this.checkSecretOwnership(resource);
     await this.recordIntent(resource);
 
@@ -213,6 +226,7 @@ export class LogtoApplicationReconciler implements Reconciler {
   ): Promise<PassResult> {
     const { clusterName } = this.deps.settings;
     const located = await locateApplication(logto, resource, clusterName);
+    await checkLocated(located, this.passConnections.get(resource)!, logto);
     let application: Application;
     if (located.found === 'none') {
       application = await this.createApplication(resource, logto);
@@ -302,7 +316,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       changes.push(...secrets.changes);
     }
     const manifest = desiredSecret(resource, {
-      endpoint: this.deps.settings.publicEndpoint,
+      endpoint: this.passConnections.get(resource)?.publicEndpoint ?? this.deps.settings.publicEndpoint,
       appId: application.id,
       ...(secrets ? { appSecret: secrets.published.value } : {}),
       ...(await this.resourceIndicators(resource, context.directory)),
@@ -396,6 +410,24 @@ export class LogtoApplicationReconciler implements Reconciler {
     return application;
   }
 
+  /** The resource's connection, kept for the rest of the pass; without a resolver, `deps.logto`. */
+  private async connectionOf(resource: LogtoApplication): Promise<PassConnection> {
+    const { connections, logto, settings } = this.deps;
+    const connection = connections
+      ? await connections.resolve(resource)
+      : {
+          key: 'flags',
+          logto,
+          publicEndpoint: settings.publicEndpoint,
+          managementApiResource: '',
+          policy: undefined,
+          applicationId: () => Promise.resolve(''),
+          unrestricted: true,
+        };
+    this.passConnections.set(resource, connection);
+    return connection;
+  }
+
   /**
    * Applies the finalizer and the operator's annotations with `changes`, unless the resource already
    * carries exactly that; keeps the working copy in step.
@@ -404,7 +436,14 @@ export class LogtoApplicationReconciler implements Reconciler {
     resource: LogtoApplication,
     changes: Parameters<typeof ownAnnotations>[1],
   ): Promise<void> {
-    const annotations = ownAnnotations(resource, changes);
+    // A resource without connectionRef is pinned to its connection with its first record.
+    const pin = this.passConnections.get(resource)?.pin;
+    const annotations = ownAnnotations(
+      resource,
+      pin && !resource.metadata.annotations?.[CONNECTION_ANNOTATION]
+        ? { [CONNECTION_ANNOTATION]: pin, ...changes }
+        : changes,
+    );
     const current = ownAnnotations(resource);
     const hasFinalizer = resource.metadata.finalizers?.includes(FINALIZER) ?? false;
     if (hasFinalizer && deepEqual(annotations, current)) return;

@@ -213,6 +213,28 @@ export const managementRoutes: RouteDef[] = [
     },
   },
   {
+    // Scopes carry their resource, as the server answers them.
+    method: 'GET',
+    path: '/api/roles/{id}/scopes',
+    auth: true,
+    handle: ({ core, params, query }) => {
+      const role = core.state.requireRole(params.id ?? '');
+      const scopes = [...role.scopeIds].flatMap((id) => {
+        const scope = core.state.scopes.get(id);
+        return scope ? [scope] : [];
+      });
+      const page = paginate(scopes, query, { optional: true });
+      return {
+        status: 200,
+        body: page.items.map((scope) => ({
+          ...presentScope(core.state, scope),
+          resource: presentResource(core.state, core.state.requireResource(scope.resourceId)),
+        })),
+        headers: page.headers,
+      };
+    },
+  },
+  {
     method: 'GET',
     path: '/api/resources/{id}',
     auth: true,

@@ -175,3 +175,29 @@ describe('--sweep-period', () => {
     expect(() => load([`--sweep-period=${value}`])).toThrow(ConfigError);
   });
 });
+
+describe("the flag-configured connection's policy", () => {
+  it('is secure by default: no Management API roles, no adoption', () => {
+    expect(load().flagPolicy).toEqual({
+      roles: { allowManagementApiRoles: false },
+      adoption: { applicationIds: [], namePatterns: [], allowManagementApiApplications: false },
+    });
+  });
+
+  it('is loosened by flags or the environment', () => {
+    expect(
+      load(['--allow-management-api-roles', '--adoption-name-patterns', 'legacy-*, old-*'], {
+        ADOPTION_APPLICATION_IDS: 'a1,a2',
+        ALLOW_MANAGEMENT_API_APPLICATION_ADOPTION: 'true',
+      }).flagPolicy,
+    ).toEqual({
+      roles: { allowManagementApiRoles: true },
+      adoption: {
+        applicationIds: ['a1', 'a2'],
+        namePatterns: ['legacy-*', 'old-*'],
+        allowManagementApiApplications: true,
+      },
+    });
+    expect(() => load(['--allow-management-api-roles=maybe'])).toThrow(ConfigError);
+  });
+});

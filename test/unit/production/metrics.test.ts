@@ -61,12 +61,20 @@ describe('OperatorMetrics', () => {
     expect(s.get('workqueue_unfinished_work_seconds{name="logtoapplication"}')).toBe(2.5);
     expect(s.get('workqueue_longest_running_processor_seconds{name="logtoapplication"}')).toBe(2.5);
     expect(s.get('leader_election_master_status{name="logto-operator-leader"}')).toBe(1);
-    expect(s.get('logto_api_requests_total{operation="create_application",method="POST",code="200"}')).toBe(
-      1,
-    );
-    expect(s.get('logto_api_requests_total{operation="get_application",method="GET",code="error"}')).toBe(1);
     expect(
-      s.get('logto_api_request_duration_seconds_bucket{le="5",operation="get_application",method="GET"}'),
+      s.get(
+        'logto_api_requests_total{operation="create_application",method="POST",code="200",connection="flags"}',
+      ),
+    ).toBe(1);
+    expect(
+      s.get(
+        'logto_api_requests_total{operation="get_application",method="GET",code="error",connection="flags"}',
+      ),
+    ).toBe(1);
+    expect(
+      s.get(
+        'logto_api_request_duration_seconds_bucket{le="5",operation="get_application",method="GET",connection="flags"}',
+      ),
     ).toBe(1);
     expect(
       s.get('logto_operator_watch_restarts_total{informer="secrets in all namespaces",reason="gone"}'),

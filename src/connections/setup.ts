@@ -1,0 +1,186 @@
+/**
+ * Wires the connections into the operator: informers on both connection kinds, the registry of
+ * per-connection runtimes (with the flag-configured connection), the resolver the LogtoApplication
+ * reconciler asks at the start of each pass, and the connection controller. Changes flow both ways:
+ * an application added, changed or deleted brings its connection back (its count, a deletion that
+ * waits), and a connection whose Ready condition changes brings back the applications using it.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { RequestEvent } from '../api/transport.js';
+import type { LogtoApplication } from '../crd/logto-application.js';
+import { GROUP, VERSION } from '../crd/logto-application.js';
+import {
+  CLUSTER_CONNECTION_KIND,
+  CLUSTER_CONNECTION_PLURAL,
+  CONNECTION_KIND,
+  CONNECTION_PLURAL,
+  type LogtoConnectionObject,
+} from '../crd/logto-connection.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Logger } from '../log.js';
+import {
+  Controller,
+  DEFAULT_PAGE_SIZE,
+  Informer,
+  KubernetesListWatch,
+  enqueueHandlers,
+  stripWriteBookkeeping,
+  type InformerMetrics,
+  type ObjectKey,
+} from '../runtime/index.js';
+import { KubernetesConnectionOperations } from '../controllers/logto-connection/kube-operations.js';
+import { LogtoConnectionReconciler } from '../controllers/logto-connection/reconciler.js';
+import type { ConnectionResolver, PassConnection } from '../controllers/logto-application/policy.js';
+import { ConnectionRegistry, keyOfObject, type ConnectionKey } from './registry.js';
+import type { ConnectionRuntime } from './runtime.js';
+
+export const CONNECTION_CONTROLLER_NAME = 'logtoconnection';
+
+export interface ConnectionsOptions {
+  kube: KubeClient;
+  logger: Logger;
+  /** Namespaces whose LogtoConnections are watched; empty: all. */
+  watchNamespaces: readonly string[];
+  listPageSize?: number;
+  flagConnection: ConnectionRuntime | undefined;
+  /** Every LogtoApplication in the caches. */
+  applications: () => LogtoApplication[];
+  /** Queues a LogtoApplication. */
+  enqueueApplication: (key: ObjectKey) => void;
+  defaultRequestTimeoutMs: number;
+  recheckMs: number;
+  informerMetrics?: InformerMetrics;
+  onLogtoRequest?: (event: RequestEvent) => void;
+}
+
+export interface Connections {
+  registry: ConnectionRegistry;
+  resolver: ConnectionResolver;
+  controller: Controller;
+  informers: Informer<KubernetesObject>[];
+  /** Handlers for the LogtoApplication informers: each change brings its connection back. */
+  onApplicationChange(application: LogtoApplication): void;
+  /** Registers the handlers that queue work (once this replica reconciles) and starts the controller. */
+  startReconciling(): void;
+  stop(): Promise<void>;
+}
+
+function toObjectKey(key: ConnectionKey): ObjectKey | undefined {
+  const [kind, a = '', b] = key.split('/');
+  if (kind === CLUSTER_CONNECTION_KIND) return { namespace: '', name: a };
+  if (kind === CONNECTION_KIND && b) return { namespace: a, name: b };
+  return undefined;
+}
+
+const readyOf = (obj: KubernetesObject) =>
+  JSON.stringify((obj as LogtoConnectionObject).status?.conditions?.find((c) => c.type === 'Ready') ?? null);
+
+export function setUpConnections(options: ConnectionsOptions): Connections {
+  const { kube, logger } = options;
+  const informer = (plural: string, namespace?: string) =>
+    new Informer<KubernetesObject>({
+      source: new KubernetesListWatch<KubernetesObject>(kube, {
+        resource: { group: GROUP, version: VERSION, plural },
+        ...(namespace ? { namespace } : {}),
+        pageSize: options.listPageSize ?? DEFAULT_PAGE_SIZE,
+      }),
+      logger,
+      transform: stripWriteBookkeeping,
+      ...(options.informerMetrics ? { metrics: options.informerMetrics } : {}),
+    });
+  const cluster = informer(CLUSTER_CONNECTION_PLURAL);
+  const namespaced = options.watchNamespaces.length
+    ? new Map(options.watchNamespaces.map((ns) => [ns, informer(CONNECTION_PLURAL, ns)]))
+    : new Map([['', informer(CONNECTION_PLURAL)]]);
+  const namespacedGet = (namespace: string, name: string) =>
+    (namespaced.get(namespace) ?? namespaced.get(''))?.get(namespace, name) as
+      LogtoConnectionObject | undefined;
+
+  const queue: { controller?: Controller; reconciler?: LogtoConnectionReconciler } = {};
+  const registry: ConnectionRegistry = new ConnectionRegistry({
+    kube,
+    logger,
+    caches: {
+      cluster: {
+        get: (_, name) => cluster.get('', name) as LogtoConnectionObject | undefined,
+        list: () => cluster.list() as unknown as LogtoConnectionObject[],
+      },
+      namespaced: { get: namespacedGet },
+    },
+    flagConnection: options.flagConnection,
+    defaultRequestTimeoutMs: options.defaultRequestTimeoutMs,
+    onCredentialsChanged: (key) => {
+      const objectKey = toObjectKey(key);
+      queue.reconciler?.invalidate(key);
+      if (objectKey) queue.controller?.enqueue(objectKey);
+    },
+    ...(options.onLogtoRequest ? { onLogtoRequest: options.onLogtoRequest } : {}),
+  });
+  const usersOf = (key: ConnectionKey) =>
+    options.applications().filter((app) => registry.keyOf(app).key === key);
+
+  const reconciler = new LogtoConnectionReconciler({
+    connections: { get: (key) => registry.lookup(key) },
+    registry,
+    users: (key) => usersOf(key).length,
+    kube: new KubernetesConnectionOperations(kube),
+    logger: logger.child({ controller: CONNECTION_CONTROLLER_NAME }),
+    recheckMs: options.recheckMs,
+    retryMs: 10_000,
+  });
+  queue.reconciler = reconciler;
+  const controller = new Controller({ name: CONNECTION_CONTROLLER_NAME, logger, concurrency: 1, reconciler });
+
+  queue.controller = controller;
+
+  const resolver: ConnectionResolver = {
+    async resolve(resource): Promise<PassConnection> {
+      const { key, runtime, pin } = await registry.resolve(resource);
+      return {
+        key,
+        logto: runtime.logto,
+        publicEndpoint: runtime.settings.publicEndpoint,
+        managementApiResource: runtime.settings.managementApiResource,
+        policy: runtime.policy,
+        applicationId: () => runtime.applicationId(),
+        ...(pin ? { pin } : {}),
+      };
+    },
+  };
+
+  const connectionInformers = [cluster, ...namespaced.values()];
+  let reconciling = false;
+  return {
+    registry,
+    resolver,
+    controller,
+    informers: connectionInformers,
+    onApplicationChange(application) {
+      if (!reconciling) return;
+      const key = toObjectKey(registry.keyOf(application).key);
+      if (key) controller.enqueue(key);
+    },
+    startReconciling() {
+      reconciling = true;
+      const applicationsOf = (obj: KubernetesObject): ObjectKey[] =>
+        usersOf(keyOfObject(obj)).map((app) => ({
+          namespace: app.metadata.namespace,
+          name: app.metadata.name,
+        }));
+      for (const source of connectionInformers) {
+        source.addHandlers(enqueueHandlers(controller, {}));
+        // Applications wait for their connection to be Ready, and see it go.
+        source.addHandlers({
+          onUpdate: (before, after) => {
+            if (readyOf(before) !== readyOf(after)) applicationsOf(after).forEach(options.enqueueApplication);
+          },
+          onDelete: (obj) => applicationsOf(obj).forEach(options.enqueueApplication),
+        });
+      }
+      controller.start();
+    },
+    async stop() {
+      await registry.stop();
+    },
+  };
+}
