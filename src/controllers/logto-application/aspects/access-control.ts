@@ -5,7 +5,8 @@
 import { LogtoApiError } from '../../../api/errors.js';
 import type { AccessControl } from '../../../api/schemas.js';
 import { sameSet } from '../../../util/json.js';
-import { ReconcileStop, stopFromLogtoError } from '../outcome.js';
+import { stopFromLogtoError } from '../logto-errors.js';
+import { ReconcileStop } from '../outcome.js';
 import type { Aspect, AspectContext } from './aspect.js';
 
 function sameRules(a: AccessControl, b: AccessControl): boolean {

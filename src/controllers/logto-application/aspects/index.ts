@@ -1,4 +1,6 @@
-import type { Aspect } from './aspect.js';
+import type { Application } from '../../../api/schemas.js';
+import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
+import type { Aspect, AspectContext } from './aspect.js';
 import { accessControlAspect } from './access-control.js';
 import { consentOrganizationsAspect } from './consent-organizations.js';
 import { consentScopesAspect } from './consent-scopes.js';
@@ -20,3 +22,32 @@ export const ASPECTS: readonly Aspect[] = [
   customDomainsAspect,
   organizationsAspect,
 ];
+
+export interface AspectsOutcome {
+  /** The application as the last write answered it. */
+  application: Application;
+  status: Partial<LogtoApplicationStatus>;
+  changes: string[];
+}
+
+/**
+ * Converges every declared aspect, and resets once each one the operator managed before
+ * (status.managedAspects) that the spec no longer declares.
+ */
+export async function convergeAspects(context: AspectContext): Promise<AspectsOutcome> {
+  const { resource } = context;
+  const status: Partial<LogtoApplicationStatus> = {};
+  const changes: string[] = [];
+  const previouslyManaged = new Set(resource.status?.managedAspects ?? []);
+  const managed: string[] = [];
+  for (const aspect of ASPECTS) {
+    const declared = aspect.declared(resource);
+    if (!declared && !(aspect.reset && previouslyManaged.has(aspect.name))) continue;
+    const result = declared ? await aspect.sync(context) : await aspect.reset!(context);
+    Object.assign(status, result.status);
+    changes.push(...(result.changes ?? []));
+    if (declared && aspect.reset) managed.push(aspect.name);
+  }
+  status.managedAspects = managed.length ? managed.sort() : undefined;
+  return { application: context.application, status, changes };
+}
