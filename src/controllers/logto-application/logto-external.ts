@@ -94,7 +94,7 @@ class LogtoExternal implements ExternalClient {
   intent(): ExternalIntent {
     const { spec } = this.resource;
     return {
-      managedAspects: ASPECTS.filter((a) => a.reset && a.declared(this.resource)).map((a) => a.name),
+      managedAspects: ASPECTS.filter((a) => a.resettable && a.declared(this.resource)).map((a) => a.name),
       managedSecrets: (spec.secrets ?? []).map((s) => s.name),
       managedCustomDataKeys: Object.keys(spec.customData ?? {}),
       consentOrganizationUsers: (spec.userConsentOrganizations ?? []).map((u) => u.userId),

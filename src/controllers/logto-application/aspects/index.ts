@@ -9,7 +9,7 @@ import { organizationsAspect } from './organizations.js';
 import { rolesAspect } from './roles.js';
 import { signInExperienceAspect } from './sign-in-experience.js';
 
-export type { Aspect, AspectContext, AspectResult } from './aspect.js';
+export type { Aspect, AspectContext, AspectDefinition, AspectResult } from './aspect.js';
 export { removeCustomDomains } from './custom-domains.js';
 
 /** In the order they are converged, after the application's own fields. */
@@ -42,11 +42,11 @@ export async function convergeAspects(context: AspectContext): Promise<AspectsOu
   const managed: string[] = [];
   for (const aspect of ASPECTS) {
     const declared = aspect.declared(resource);
-    if (!declared && !(aspect.reset && previouslyManaged.has(aspect.name))) continue;
-    const result = declared ? await aspect.sync(context) : await aspect.reset!(context);
+    if (!declared && !(aspect.resettable && previouslyManaged.has(aspect.name))) continue;
+    const result = await aspect.converge(context, declared);
     Object.assign(status, result.status);
     changes.push(...(result.changes ?? []));
-    if (declared && aspect.reset) managed.push(aspect.name);
+    if (declared && aspect.resettable) managed.push(aspect.name);
   }
   status.managedAspects = managed.length ? managed.sort() : undefined;
   return { application: context.application, status, changes };
