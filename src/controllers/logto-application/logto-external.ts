@@ -66,6 +66,10 @@ export class LogtoConnector implements ExternalConnector {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /**
+   * The client of one pass. Runs before any Logto call of the pass: the place to resolve which Logto
+   * the resource uses and whether it may (a stop thrown here is reported like any other).
+   */
   connect(resource: LogtoApplication): Promise<ExternalClient> {
     return Promise.resolve(new LogtoExternal(resource, this.deps, this.now));
   }

@@ -1,3 +1,4 @@
+/** The aspects, in the order a pass converges them, and the loop that does (see aspect.ts). */
 import type { Application } from '../../../api/schemas.js';
 import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import type { Aspect, AspectContext } from './aspect.js';
