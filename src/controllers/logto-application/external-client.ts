@@ -19,6 +19,8 @@ export interface ExternalCreation {
 }
 
 export interface ExternalUpdate {
+  /** The external resource as messages name it. */
+  title: string;
   /** The connection details to publish in the Secret. */
   credentials: PublishedCredentials;
   /** Status fields describing the converged state. */

@@ -194,6 +194,7 @@ class LogtoExternal implements ExternalClient {
         ...(await resourceIndicators(resource, directory)),
       };
       return {
+        title: `Logto application ${application.id}`,
         credentials,
         status,
         ...(secrets?.dueInMs !== undefined ? { dueInMs: secrets.dueInMs } : {}),

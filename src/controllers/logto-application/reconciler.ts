@@ -152,20 +152,15 @@ export class LogtoApplicationReconciler implements Reconciler {
     await this.secrets.removeStale(resource, secretName);
     if (update.changes) this.deps.events.record(resource, 'Normal', 'Updated', update.changes);
 
-    const { appId } = update.credentials;
     await this.status.write(resource, {
-      applicationId: appId,
+      applicationId: update.credentials.appId,
       secretName,
       converged: update.status,
-      synced: {
-        status: 'True',
-        reason: 'ReconcileSuccess',
-        message: `Logto application ${appId} matches the spec`,
-      },
+      synced: { status: 'True', reason: 'ReconcileSuccess', message: `${update.title} matches the spec` },
       ready: {
         status: 'True',
         reason: 'Available',
-        message: `credentials of Logto application ${appId} are in Secret ${secretName}`,
+        message: `credentials of ${update.title} are in Secret ${secretName}`,
       },
     });
     const resync = this.jitteredResync();

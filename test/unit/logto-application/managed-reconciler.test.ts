@@ -65,6 +65,7 @@ function setup(fake: Fake, options: { foreignSecret?: boolean } = {}) {
     update: () => {
       log.push('update');
       return Promise.resolve({
+        title: 'app app-new',
         credentials: { endpoint: 'https://logto.test', appId: 'app-new', appSecret: 's3cret' },
         status: { publishedSecret: 'Default secret' },
         afterPublish: () => {
@@ -122,8 +123,16 @@ describe('managed reconciler', () => {
       secretName: 'web',
       publishedSecret: 'Default secret',
     });
-    expect(condition(last, 'Synced')).toMatchObject({ status: 'True', reason: 'ReconcileSuccess' });
-    expect(condition(last, 'Ready')).toMatchObject({ status: 'True', reason: 'Available' });
+    expect(condition(last, 'Synced')).toMatchObject({
+      status: 'True',
+      reason: 'ReconcileSuccess',
+      message: 'app app-new matches the spec',
+    });
+    expect(condition(last, 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Available',
+      message: 'credentials of app app-new are in Secret web',
+    });
   });
 
   it('records the external name of an observed resource before updating it', async () => {
