@@ -17,6 +17,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-applicat
 import { FIELD_MANAGER, FINALIZER } from './controllers/logto-application/constants.js';
 import { isOwnAnnotation } from './controllers/logto-application/external-name.js';
 import { KubernetesOperations } from './controllers/logto-application/kube-operations.js';
+import { LogtoConnector } from './controllers/logto-application/logto-external.js';
 import {
   DEFAULT_RECONCILER_SETTINGS,
   LogtoApplicationReconciler,
@@ -272,18 +273,20 @@ export async function startOperator(
     },
     ownedSecrets: secrets,
     kube: onKubeCall ? observeCalls(kubeOperations, onKubeCall) : kubeOperations,
-    logto,
-    connections: connections.resolver,
+    external: new LogtoConnector({
+      logto,
+      connections: connections.resolver,
+      events,
+      settings: {
+        publicEndpoint: config.logtoPublicEndpoint,
+        clusterName: config.clusterName ?? '',
+        // By then a create whose answer was lost has finished or been given up on by Logto.
+        ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
+      },
+    }),
     events,
     logger: logger.child({ controller: CONTROLLER_NAME }),
-    settings: {
-      ...DEFAULT_RECONCILER_SETTINGS,
-      publicEndpoint: config.logtoPublicEndpoint,
-      clusterName: config.clusterName ?? '',
-      resyncPeriodMs: config.resyncPeriodMs,
-      // By then a create whose answer was lost has finished or been given up on by Logto.
-      ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
-    },
+    settings: { ...DEFAULT_RECONCILER_SETTINGS, resyncPeriodMs: config.resyncPeriodMs },
   });
   const controller = new Controller({
     name: CONTROLLER_NAME,

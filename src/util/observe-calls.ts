@@ -13,11 +13,7 @@ export function observeCalls<T extends object>(target: T, observe: (method: stri
 }
 
 /** `api`, and the names of the methods called on it so far, in order. */
-export function recordingCalls<T extends object>(api: T): { api: T; calls: string[] };
-/** Records into `calls` (kept by the caller), answering the wrapped api. */
-export function recordingCalls<T extends object>(api: T, calls: string[]): T;
-export function recordingCalls<T extends object>(api: T, into?: string[]): T | { api: T; calls: string[] } {
-  const calls = into ?? [];
-  const wrapped = observeCalls(api, (method) => calls.push(method));
-  return into ? wrapped : { api: wrapped, calls };
+export function recordingCalls<T extends object>(api: T): { api: T; calls: string[] } {
+  const calls: string[] = [];
+  return { api: observeCalls(api, (method) => calls.push(method)), calls };
 }

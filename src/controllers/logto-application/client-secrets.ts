@@ -151,50 +151,69 @@ async function ignoreGone(call: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export async function convergeClientSecrets(
-  logto: LogtoApplicationsApi,
-  resource: LogtoApplication,
-  application: Application,
-  now: Date,
-): Promise<SecretsOutcome> {
-  const id = application.id;
-  const nowMs = now.getTime();
-  const changes: string[] = [];
-  let secrets = await logto.listApplicationSecrets(id);
+interface RotationSettings {
+  everyMs?: number;
+  graceMs: number;
+}
 
-  // Declared secrets: create the missing ones, delete the ones dropped from the spec.
-  const declared = resource.spec.secrets ?? [];
-  const declaredNames = new Set(declared.map((s) => s.name));
-  let listChanged = false;
-  for (const secret of declared) {
-    const existing = secrets.find((s) => s.name === secret.name);
-    const wantedExpiry = secret.expiresAt ? Date.parse(secret.expiresAt) : null;
-    if (existing && existing.expiresAt === wantedExpiry && usable(existing, nowMs)) continue;
-    if (existing) {
-      // Logto cannot change a secret's expiry, and an expired one is useless: replace it.
-      await ignoreGone(() => logto.deleteApplicationSecret(id, secret.name));
-      changes.push(`secret "${secret.name}" replaced`);
-    }
-    await logto.createApplicationSecret(id, {
-      name: secret.name,
-      ...(secret.expiresAt ? { expiresAt: Date.parse(secret.expiresAt) } : {}),
-    });
-    if (!existing) changes.push(`secret "${secret.name}" created`);
-    listChanged = true;
-  }
-  const previous = resource.status?.publishedSecret;
-  for (const name of resource.status?.managedSecrets ?? []) {
-    if (declaredNames.has(name) || name === previous || !secrets.some((s) => s.name === name)) continue;
-    await ignoreGone(() => logto.deleteApplicationSecret(id, name));
-    changes.push(`secret "${name}" deleted`);
-    listChanged = true;
-  }
-  if (listChanged) secrets = await logto.listApplicationSecrets(id);
-
+function rotationSettings(resource: LogtoApplication): RotationSettings {
   const rotation = resource.spec.rotation ?? {};
   const everyMs = rotation.every ? parseDurationMs(rotation.every) : undefined;
   const graceMs =
     (rotation.gracePeriod ? parseDurationMs(rotation.gracePeriod) : undefined) ?? DEFAULT_GRACE_PERIOD_MS;
+  return { ...(everyMs !== undefined ? { everyMs } : {}), graceMs };
+}
+
+export interface DeclaredSecretsPlan {
+  /** Declared secrets to create; `replace`: one of that name exists (Logto cannot change its expiry). */
+  create: { name: string; expiresAt?: number; replace: boolean }[];
+  /** Secrets the operator made for an earlier spec that no longer declares them. */
+  delete: string[];
+}
+
+/** Declared secrets: create the missing ones, replace the expired or changed ones, delete the dropped ones. */
+export function planDeclaredSecrets(
+  resource: LogtoApplication,
+  secrets: readonly ApplicationSecret[],
+  nowMs: number,
+): DeclaredSecretsPlan {
+  const declared = resource.spec.secrets ?? [];
+  const declaredNames = new Set(declared.map((s) => s.name));
+  const create = declared.flatMap((secret) => {
+    const existing = secrets.find((s) => s.name === secret.name);
+    const expiresAt = secret.expiresAt ? Date.parse(secret.expiresAt) : undefined;
+    if (existing && existing.expiresAt === (expiresAt ?? null) && usable(existing, nowMs)) return [];
+    return [
+      { name: secret.name, ...(expiresAt !== undefined ? { expiresAt } : {}), replace: Boolean(existing) },
+    ];
+  });
+  const previous = resource.status?.publishedSecret;
+  const dropped = (resource.status?.managedSecrets ?? []).filter(
+    (name) => !declaredNames.has(name) && name !== previous && secrets.some((s) => s.name === name),
+  );
+  return { create, delete: dropped };
+}
+
+export interface RotationPlan {
+  /** The secret to publish when nothing asks for a rotation; undefined when none is usable. */
+  current?: Candidate;
+  /**
+   * Set when this pass rotates: why, and what to publish instead: `next`, made by an earlier
+   * rotation interrupted after its create, or a new secret named `create`.
+   */
+  rotate?: { reasons: string[] } & ({ next: Candidate } | { create: string });
+}
+
+/** Which secret is published, and whether (and why) this pass rotates. */
+export function planRotation(
+  resource: LogtoApplication,
+  secrets: readonly ApplicationSecret[],
+  application: Application,
+  now: Date,
+): RotationPlan {
+  const nowMs = now.getTime();
+  const { everyMs, graceMs } = rotationSettings(resource);
+  const declaredNames = new Set((resource.spec.secrets ?? []).map((s) => s.name));
   const previousRotation: RotationStatus = resource.status?.rotation ?? {};
   const token = resource.metadata.annotations?.[ROTATE_NOW_ANNOTATION] || undefined;
   // A rotate-now token is acted on once: the secret it made carries its tag in its name, so that
@@ -206,73 +225,84 @@ export async function convergeClientSecrets(
     token !== previousRotation.lastRotateNowToken &&
     !(newestMade && newestMade.name.endsWith(tag));
 
-  let published = choosePublished(secrets, application, previous, declaredNames, nowMs);
+  const published = choosePublished(
+    secrets,
+    application,
+    resource.status?.publishedSecret,
+    declaredNames,
+    nowMs,
+  );
   const reasons = [
     !published && 'no usable secret',
     rotateNow && 'requested',
     published && everyMs !== undefined && nowMs - published.createdAt >= everyMs && 'scheduled',
     published?.expiresAt != null && published.expiresAt - nowMs < graceMs && 'expiring',
-    published?.name === LEGACY_SECRET && rotation.migrateLegacySecret && 'legacy secret migration',
-  ].filter(Boolean);
+    published?.name === LEGACY_SECRET &&
+      resource.spec.rotation?.migrateLegacySecret &&
+      'legacy secret migration',
+  ].filter((reason): reason is string => Boolean(reason));
+  const current = published ? { current: published } : {};
+  if (reasons.length === 0) return current;
 
-  let rotated: SecretsOutcome['rotation'];
-  /** The secret this pass made, not yet in `secrets`. */
-  let made: Candidate | undefined;
-  if (reasons.length > 0) {
-    const after = published?.createdAt ?? 0;
-    let next: Candidate | undefined = secrets
-      .filter(
-        (s) => s.name.startsWith(OPERATOR_SECRET_PREFIX) && s.createdAt > after && s.name !== published?.name,
-      )
-      .filter((s) => usable(s, nowMs))
-      .sort((a, b) => b.createdAt - a.createdAt)[0];
-    if (!next) {
-      const name = `${OPERATOR_SECRET_PREFIX}${compactTimestamp(now)}${tag}`;
-      try {
-        next = await logto.createApplicationSecret(id, { name });
-      } catch (error) {
-        if (!(error instanceof LogtoApiError && error.code === 'application.secret_name_exists')) throw error;
-        next = (await logto.listApplicationSecrets(id)).find((s) => s.name === name);
-        if (!next) throw error;
-      }
-      made = next;
-    }
-    if (published) {
-      rotated = { from: published.name, to: next.name, reasons: reasons.map(String) };
-    }
-    published = next;
-  }
-  const current = published as Candidate;
+  const after = published?.createdAt ?? 0;
+  const next = secrets
+    .filter(
+      (s) => s.name.startsWith(OPERATOR_SECRET_PREFIX) && s.createdAt > after && s.name !== published?.name,
+    )
+    .filter((s) => usable(s, nowMs))
+    .sort((a, b) => b.createdAt - a.createdAt)[0];
+  return {
+    ...current,
+    rotate: next
+      ? { reasons, next }
+      : { reasons, create: `${OPERATOR_SECRET_PREFIX}${compactTimestamp(now)}${tag}` },
+  };
+}
+
+export interface PublicationPlan {
+  status: SecretsOutcome['status'];
+  /** Secrets past their grace period: deleted once the Kubernetes Secret holds the published one. */
+  retire: string[];
+  dueInMs?: number;
+}
+
+/**
+ * What follows from publishing `published` among `secrets` (all of them, including one this pass
+ * made): the status, the secrets to retire now, and when to look again.
+ */
+export function planPublication(
+  resource: LogtoApplication,
+  secrets: readonly Candidate[],
+  application: Application,
+  published: Candidate,
+  now: Date,
+): PublicationPlan {
+  const nowMs = now.getTime();
+  const { everyMs, graceMs } = rotationSettings(resource);
+  const declared = resource.spec.secrets ?? [];
+  const declaredNames = new Set(declared.map((s) => s.name));
+  const previousRotation: RotationStatus = resource.status?.rotation ?? {};
   // Every rotation publishes the secret it makes: the published secret's age tells when it was.
-  const lastRotationTime = current.name.startsWith(OPERATOR_SECRET_PREFIX)
-    ? rfc3339(current.createdAt)
+  const lastRotationTime = published.name.startsWith(OPERATOR_SECRET_PREFIX)
+    ? rfc3339(published.createdAt)
     : previousRotation.lastRotationTime;
 
   // Secrets past their grace period go, but never the one being published.
-  const afterPublish: (() => Promise<void>)[] = [];
-  const known: Candidate[] = made ? [...secrets, made] : secrets;
-  const retiring = retiringSecrets(known, application, current.name, declaredNames, graceMs);
-  const stillRetiring = retiring.flatMap((r) => {
-    if (r.deleteAfterMs > nowMs) return [{ name: r.name, deleteAfter: rfc3339(r.deleteAfterMs) }];
-    afterPublish.push(() =>
-      ignoreGone(() =>
-        r.name === LEGACY_SECRET
-          ? logto.deleteApplicationLegacySecret(id)
-          : logto.deleteApplicationSecret(id, r.name),
-      ),
-    );
-    changes.push(`retired secret "${r.name}"`);
-    return [];
-  });
+  const retiring = retiringSecrets(secrets, application, published.name, declaredNames, graceMs);
+  const retire = retiring.filter((r) => r.deleteAfterMs <= nowMs).map((r) => r.name);
+  const stillRetiring = retiring
+    .filter((r) => r.deleteAfterMs > nowMs)
+    .map((r) => ({ name: r.name, deleteAfter: rfc3339(r.deleteAfterMs) }));
 
-  const nextRotationMs = everyMs !== undefined ? current.createdAt + everyMs : undefined;
+  const nextRotationMs = everyMs !== undefined ? published.createdAt + everyMs : undefined;
   const dueTimes = [
     ...stillRetiring.map((r) => Date.parse(r.deleteAfter)),
     ...(nextRotationMs !== undefined ? [nextRotationMs] : []),
-    ...(current.expiresAt !== null ? [current.expiresAt - graceMs] : []),
+    ...(published.expiresAt !== null ? [published.expiresAt - graceMs] : []),
   ].map((t) => Math.max(1000, t - nowMs));
 
   // After this pass a present token has been acted on, now or before.
+  const token = resource.metadata.annotations?.[ROTATE_NOW_ANNOTATION] || undefined;
   const lastRotateNowToken = token ?? previousRotation.lastRotateNowToken;
   const rotationStatus: RotationStatus = {
     ...(lastRotationTime ? { lastRotationTime } : {}),
@@ -281,15 +311,98 @@ export async function convergeClientSecrets(
     ...(stillRetiring.length ? { retiringSecrets: stillRetiring } : {}),
   };
   return {
-    published: { name: current.name, value: current.value },
     status: {
-      publishedSecret: current.name,
+      publishedSecret: published.name,
       ...(Object.keys(rotationStatus).length ? { rotation: rotationStatus } : {}),
       ...(declared.length ? { managedSecrets: [...declaredNames].sort() } : {}),
     },
-    afterPublish,
+    retire,
     ...(dueTimes.length ? { dueInMs: Math.min(...dueTimes) } : {}),
+  };
+}
+
+/** Makes a rotation's new secret; one already made by that name (an answer lost) is found again. */
+async function createRotatedSecret(
+  logto: LogtoApplicationsApi,
+  id: string,
+  name: string,
+): Promise<Candidate> {
+  try {
+    return await logto.createApplicationSecret(id, { name });
+  } catch (error) {
+    if (!(error instanceof LogtoApiError && error.code === 'application.secret_name_exists')) throw error;
+    const found = (await logto.listApplicationSecrets(id)).find((s) => s.name === name);
+    if (!found) throw error;
+    return found;
+  }
+}
+
+/** Observe (list the secrets) → plan → act, twice: the declared secrets, then the rotation. */
+export async function convergeClientSecrets(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  application: Application,
+  now: Date,
+): Promise<SecretsOutcome> {
+  const id = application.id;
+  const changes: string[] = [];
+  let secrets = await logto.listApplicationSecrets(id);
+
+  const declared = planDeclaredSecrets(resource, secrets, now.getTime());
+  for (const secret of declared.create) {
+    if (secret.replace) await ignoreGone(() => logto.deleteApplicationSecret(id, secret.name));
+    await logto.createApplicationSecret(id, {
+      name: secret.name,
+      ...(secret.expiresAt !== undefined ? { expiresAt: secret.expiresAt } : {}),
+    });
+    changes.push(`secret "${secret.name}" ${secret.replace ? 'replaced' : 'created'}`);
+  }
+  for (const name of declared.delete) {
+    await ignoreGone(() => logto.deleteApplicationSecret(id, name));
+    changes.push(`secret "${name}" deleted`);
+  }
+  if (declared.create.length > 0 || declared.delete.length > 0) {
+    secrets = await logto.listApplicationSecrets(id);
+  }
+
+  const rotation = planRotation(resource, secrets, application, now);
+  let published = rotation.current;
+  /** The secret this pass made, not yet in `secrets`. */
+  let made: Candidate | undefined;
+  if (rotation.rotate) {
+    const next =
+      'next' in rotation.rotate
+        ? rotation.rotate.next
+        : (made = await createRotatedSecret(logto, id, rotation.rotate.create));
+    published = next;
+  }
+  const current = published as Candidate;
+
+  const publication = planPublication(
+    resource,
+    made ? [...secrets, made] : secrets,
+    application,
+    current,
+    now,
+  );
+  changes.push(...publication.retire.map((name) => `retired secret "${name}"`));
+  const afterPublish = publication.retire.map(
+    (name) => () =>
+      ignoreGone(() =>
+        name === LEGACY_SECRET
+          ? logto.deleteApplicationLegacySecret(id)
+          : logto.deleteApplicationSecret(id, name),
+      ),
+  );
+  const from = rotation.current?.name;
+  return {
+    published: { name: current.name, value: current.value },
+    status: publication.status,
+    afterPublish,
+    ...(publication.dueInMs !== undefined ? { dueInMs: publication.dueInMs } : {}),
     changes,
-    ...(rotated ? { rotation: rotated } : {}),
+    ...(rotation.rotate && from !== undefined
+      ? { rotation: { from, to: current.name, reasons: rotation.rotate.reasons } }
+      : {}),
   };
 }

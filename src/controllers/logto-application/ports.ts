@@ -1,6 +1,8 @@
 /**
- * What the LogtoApplication reconciler needs from the world, as narrow interfaces: the Logto client
- * and the Kubernetes writes. Tests and the wiring in src/operator.ts provide the implementations.
+ * What the LogtoApplication controller needs from the world, as narrow interfaces: the Logto client
+ * (used only by the Logto external client, logto-external.ts), the Kubernetes writes and events
+ * (used by the generic reconciler). Tests and the wiring in src/operator.ts provide the
+ * implementations.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoClient } from '../../api/client.js';

@@ -18,7 +18,7 @@ import type { Logger } from '../../log.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/index.js';
 import { deepEqual } from '../../util/json.js';
 import { setCondition } from '../logto-application/conditions.js';
-import { stopFromLogtoError } from '../logto-application/outcome.js';
+import { stopFromLogtoError } from '../logto-application/logto-errors.js';
 
 /** Held on a connection while LogtoApplications use it. */
 export const CONNECTION_FINALIZER = 'logto.io/connection-in-use';

@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import type { Application, ApplicationSecret } from '../../../src/api/schemas.js';
 import {
   convergeClientSecrets,
+  OPERATOR_SECRET_PREFIX,
+  planDeclaredSecrets,
+  planPublication,
+  planRotation,
   ROTATE_NOW_ANNOTATION,
 } from '../../../src/controllers/logto-application/client-secrets.js';
 import type { LogtoApplicationsApi } from '../../../src/controllers/logto-application/ports.js';
@@ -148,5 +152,66 @@ describe('a pass on a stale cached resource', () => {
     );
     expect(stale.published).toEqual(rotated.published);
     expect(logto.writes.filter((w) => w.startsWith('create'))).toHaveLength(1);
+  });
+});
+
+describe('client secret plans (pure)', () => {
+  it('declared secrets: creates the missing, replaces the expired or changed, deletes the dropped', () => {
+    const r = withState({ managedSecrets: ['ci', 'dropped', 'gone'] });
+    r.spec.secrets = [{ name: 'ci' }, { name: 'deploy', expiresAt: '2027-01-01T00:00:00Z' }, { name: 'ok' }];
+    const expired = { ...secret('ci', T0 - HOUR), expiresAt: T0 - 1 };
+    const plan = planDeclaredSecrets(r, [expired, secret('ok', T0), secret('dropped', T0)], T0);
+    expect(plan).toEqual({
+      create: [
+        { name: 'ci', replace: true },
+        { name: 'deploy', expiresAt: Date.parse('2027-01-01T00:00:00Z'), replace: false },
+      ],
+      // 'gone' no longer exists in Logto: nothing to delete.
+      delete: ['dropped'],
+    });
+  });
+
+  it('rotation: nothing to do for a fresh published secret; a rotate-now names a tagged new secret', () => {
+    const secrets = [secret('Default secret', T0 - HOUR)];
+    const now = new Date(T0);
+    expect(planRotation(withState(), secrets, application, now)).toEqual({
+      current: { ...secrets[0] },
+    });
+    const requested = planRotation(
+      withState(undefined, { [ROTATE_NOW_ANNOTATION]: 'ticket-1' }),
+      secrets,
+      application,
+      now,
+    );
+    expect(requested.rotate).toMatchObject({
+      reasons: ['requested'],
+      create: expect.stringMatching(new RegExp(`^${OPERATOR_SECRET_PREFIX}20261129t100000z-r[0-9a-f]{10}$`)),
+    });
+  });
+
+  it('rotation: a secret an interrupted rotation made is published, not made again', () => {
+    const r = withState({ publishedSecret: 'Default secret' });
+    r.spec.rotation = { every: '1h', gracePeriod: '1h' };
+    const made = secret(`${OPERATOR_SECRET_PREFIX}x`, T0 - HOUR / 2);
+    const old = secret('Default secret', T0 - 2 * HOUR);
+    // The newest operator-made secret is published first; it is not yet due.
+    expect(planRotation(r, [old, made], application, new Date(T0)).rotate).toBeUndefined();
+  });
+
+  it('publication: retires what its grace period has passed, reports the rest with deadlines', () => {
+    const successor = secret(`${OPERATOR_SECRET_PREFIX}b`, T0);
+    const secrets = [secret('Default secret', T0 - HOUR), successor];
+    const during = planPublication(withState(), secrets, application, successor, new Date(T0 + HOUR / 2));
+    expect(during.retire).toEqual([]);
+    expect(during.status.rotation?.retiringSecrets).toEqual([
+      { name: 'Default secret', deleteAfter: '2026-11-29T11:00:00Z' },
+    ]);
+    expect(during.dueInMs).toBe(HOUR / 2);
+    const after = planPublication(withState(), secrets, application, successor, new Date(T0 + 2 * HOUR));
+    expect(after.retire).toEqual(['Default secret']);
+    expect(after.status).toEqual({
+      publishedSecret: successor.name,
+      rotation: { lastRotationTime: '2026-11-29T10:00:00Z' },
+    });
   });
 });

@@ -11,6 +11,7 @@ import type {
   KubeOperations,
   LogtoApplicationsApi,
 } from '../../../src/controllers/logto-application/ports.js';
+import { LogtoConnector } from '../../../src/controllers/logto-application/logto-external.js';
 import { LogtoApplicationReconciler } from '../../../src/controllers/logto-application/reconciler.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../../src/crd/logto-application.js';
 import { LogtoApiError } from '../../../src/api/errors.js';
@@ -49,16 +50,14 @@ function setup(error: unknown, status?: LogtoApplicationStatus) {
     resources: { get: () => object },
     ownedSecrets: { get: () => undefined },
     kube,
-    logto: failingLogto(error),
+    external: new LogtoConnector({
+      logto: failingLogto(error),
+      events: recorder,
+      settings: { publicEndpoint: 'https://logto.test', ambiguousCreateRecheckMs: 30_000 },
+    }),
     events: recorder,
     logger: pino({ level: 'silent' }),
-    settings: {
-      publicEndpoint: 'https://logto.test',
-      resyncPeriodMs: 600_000,
-      resyncJitter: 0,
-      recheckAfterMs: 300_000,
-      ambiguousCreateRecheckMs: 30_000,
-    },
+    settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000 },
   });
   const key = { namespace: object.metadata.namespace, name: object.metadata.name };
   return { reconciler, key, statuses, events };

@@ -5,9 +5,11 @@
 import { LogtoApiError } from '../../../api/errors.js';
 import type { EntityKind } from '../../../api/directory.js';
 import type { AccessControl } from '../../../api/schemas.js';
+import type { LogtoApplicationSpec } from '../../../crd/logto-application.js';
 import { sameSet } from '../../../util/json.js';
-import { ReconcileStop, stopFromLogtoError } from '../outcome.js';
-import type { Aspect, AspectContext } from './aspect.js';
+import { stopFromLogtoError } from '../logto-errors.js';
+import { ReconcileStop } from '../outcome.js';
+import { aspect, type AspectContext, type AspectDefinition } from './aspect.js';
 
 function sameRules(a: AccessControl, b: AccessControl): boolean {
   const rules = (x: AccessControl) =>
@@ -90,37 +92,61 @@ async function replaceRules(context: AspectContext, desired: AccessControl): Pro
   }
 }
 
-async function setEnabled(context: AspectContext, enabled: boolean): Promise<boolean> {
-  if (context.application.appLevelAccessControlEnabled === enabled) return false;
-  context.application = await context.logto.updateApplication(context.application.id, {
-    appLevelAccessControlEnabled: enabled,
-  });
-  return true;
+type AccessControlSpec = LogtoApplicationSpec['accessControl'];
+
+function desiredRules(spec: AccessControlSpec | undefined): AccessControl {
+  return {
+    userIds: spec?.userIds ?? [],
+    userRoleIds: spec?.userRoleIds ?? [],
+    organizationIds: spec?.organizationIds ?? [],
+    organizationRoleRules: spec?.organizationRoleRules ?? [],
+  };
 }
 
-export const accessControlAspect: Aspect = {
+export interface AccessControlObserved {
+  enabled: boolean | undefined;
+  /** The rules in Logto and the declared ones; not read when resetting (only the flag goes off). */
+  rules?: { current: AccessControl; desired: AccessControl };
+}
+
+export interface AccessControlPlan {
+  replaceRules?: AccessControl;
+  setEnabled?: boolean;
+}
+
+export const accessControl: AspectDefinition<AccessControlObserved, AccessControlPlan> = {
   name: 'accessControl',
   declared: (resource) => resource.spec.accessControl !== undefined,
+  resettable: true,
 
-  async sync(context) {
-    const spec = context.resource.spec.accessControl ?? {};
-    const desired: AccessControl = {
-      userIds: spec.userIds ?? [],
-      userRoleIds: spec.userRoleIds ?? [],
-      organizationIds: spec.organizationIds ?? [],
-      organizationRoleRules: spec.organizationRoleRules ?? [],
+  async observe(context, declared) {
+    const enabled = context.application.appLevelAccessControlEnabled;
+    if (!declared) return { enabled };
+    const current = await context.logto.getApplicationAccessControl(context.application.id);
+    return { enabled, rules: { current, desired: desiredRules(context.resource.spec.accessControl) } };
+  },
+
+  plan({ enabled, rules }, declared) {
+    return {
+      ...(rules && !sameRules(rules.current, rules.desired) ? { replaceRules: rules.desired } : {}),
+      ...(enabled !== declared ? { setEnabled: declared } : {}),
     };
+  },
+
+  async apply(context, plan) {
     const changes: string[] = [];
-    const existing = await context.logto.getApplicationAccessControl(context.application.id);
-    if (!sameRules(existing, desired)) {
-      await replaceRules(context, desired);
+    if (plan.replaceRules) {
+      await replaceRules(context, plan.replaceRules);
       changes.push('access control rules');
     }
-    if (await setEnabled(context, true)) changes.push('access control enabled');
+    if (plan.setEnabled !== undefined) {
+      context.application = await context.logto.updateApplication(context.application.id, {
+        appLevelAccessControlEnabled: plan.setEnabled,
+      });
+      changes.push(plan.setEnabled ? 'access control enabled' : 'access control disabled');
+    }
     return { changes };
   },
-
-  async reset(context) {
-    return { changes: (await setEnabled(context, false)) ? ['access control disabled'] : [] };
-  },
 };
+
+export const accessControlAspect = aspect(accessControl);

@@ -4,6 +4,10 @@
  * is converged; one the operator managed before (status.managedAspects) but the spec no longer
  * declares is reset once; any other is left alone, so that adopting an application does not wipe
  * what the spec does not mention.
+ *
+ * Each aspect converges in three steps: observe (the reads: the current state, and the desired one
+ * resolved against Logto's names), plan (pure: the writes that differ, and the status to report) and
+ * apply (the writes).
  */
 import type { LogtoClient } from '../../../api/client.js';
 import type { DirectoryPass } from '../../../api/directory.js';
@@ -28,12 +32,37 @@ export interface AspectResult {
   changes?: string[];
 }
 
-export interface Aspect {
+/**
+ * `declared` false: the aspect is being reset (the desired state is the operator's default).
+ */
+export interface AspectDefinition<Observed, Plan> {
   /** Name recorded in status.managedAspects. */
   name: string;
   declared(resource: LogtoApplication): boolean;
-  /** Converges Logto to the declared state. */
-  sync(context: AspectContext): Promise<AspectResult>;
-  /** Undoes what the operator set, after the spec stopped declaring it. */
-  reset?(context: AspectContext): Promise<AspectResult>;
+  /** Whether the operator undoes it once the spec stops declaring it; false: it is only reported. */
+  resettable: boolean;
+  observe(context: AspectContext, declared: boolean): Promise<Observed>;
+  plan(observed: Observed, declared: boolean): Plan;
+  apply(context: AspectContext, plan: Plan): Promise<AspectResult>;
+}
+
+export interface Aspect {
+  name: string;
+  declared(resource: LogtoApplication): boolean;
+  resettable: boolean;
+  /** observe → plan → apply. */
+  converge(context: AspectContext, declared: boolean): Promise<AspectResult>;
+}
+
+export function aspect<Observed, Plan>(definition: AspectDefinition<Observed, Plan>): Aspect {
+  const { name, declared, resettable } = definition;
+  return {
+    name,
+    declared,
+    resettable,
+    async converge(context, isDeclared) {
+      const observed = await definition.observe(context, isDeclared);
+      return definition.apply(context, definition.plan(observed, isDeclared));
+    },
+  };
 }

@@ -6,8 +6,8 @@ import { ignoreNotFound } from '../../../api/errors.js';
 import type { UserConsentScopes, UserScope } from '../../../api/schemas.js';
 import type { UserConsentScopesSpec } from '../../../crd/logto-application.js';
 import { ReconcileStop } from '../outcome.js';
-import type { Aspect, AspectContext } from './aspect.js';
-import { planConsentScopes, type ConsentScopeSets } from './consent-scope-plan.js';
+import { aspect, type AspectContext, type AspectDefinition } from './aspect.js';
+import { planConsentScopes, type ConsentScopePlan, type ConsentScopeSets } from './consent-scope-plan.js';
 
 function observedSets(current: UserConsentScopes): ConsentScopeSets {
   const ids = (groups: UserConsentScopes['resourceScopes']) =>
@@ -69,24 +69,6 @@ async function desiredSets(context: AspectContext, spec: UserConsentScopesSpec):
   };
 }
 
-async function converge(context: AspectContext, desired: ConsentScopeSets): Promise<string[]> {
-  const id = context.application.id;
-  const plan = planConsentScopes(
-    observedSets(await context.logto.listApplicationUserConsentScopes(id)),
-    desired,
-  );
-  const changes: string[] = [];
-  if (plan.add) {
-    await context.logto.createApplicationUserConsentScope(id, plan.add);
-    changes.push('user consent scopes (added)');
-  }
-  for (const { scopeType, scopeId } of plan.remove) {
-    await ignoreNotFound(() => context.logto.deleteApplicationUserConsentScope(id, scopeType, scopeId));
-  }
-  if (plan.remove.length > 0) changes.push('user consent scopes (removed)');
-  return changes;
-}
-
 const nothing = (): ConsentScopeSets => ({
   organizationScopes: new Set(),
   resourceScopes: new Set(),
@@ -94,14 +76,42 @@ const nothing = (): ConsentScopeSets => ({
   userScopes: new Set(),
 });
 
-export const consentScopesAspect: Aspect = {
+export interface ConsentScopesObserved {
+  current: ConsentScopeSets;
+  /** The declared scopes resolved to ids; none when resetting. */
+  desired: ConsentScopeSets;
+}
+
+export const consentScopes: AspectDefinition<ConsentScopesObserved, ConsentScopePlan> = {
   name: 'userConsentScopes',
   declared: (resource) => resource.spec.userConsentScopes !== undefined,
-  async sync(context) {
-    const desired = await desiredSets(context, context.resource.spec.userConsentScopes ?? {});
-    return { changes: await converge(context, desired) };
+  resettable: true,
+
+  async observe(context, declared) {
+    const desired = declared
+      ? await desiredSets(context, context.resource.spec.userConsentScopes ?? {})
+      : nothing();
+    const current = observedSets(
+      await context.logto.listApplicationUserConsentScopes(context.application.id),
+    );
+    return { current, desired };
   },
-  async reset(context) {
-    return { changes: await converge(context, nothing()) };
+
+  plan: ({ current, desired }) => planConsentScopes(current, desired),
+
+  async apply(context, plan) {
+    const id = context.application.id;
+    const changes: string[] = [];
+    if (plan.add) {
+      await context.logto.createApplicationUserConsentScope(id, plan.add);
+      changes.push('user consent scopes (added)');
+    }
+    for (const { scopeType, scopeId } of plan.remove) {
+      await ignoreNotFound(() => context.logto.deleteApplicationUserConsentScope(id, scopeType, scopeId));
+    }
+    if (plan.remove.length > 0) changes.push('user consent scopes (removed)');
+    return { changes };
   },
 };
+
+export const consentScopesAspect = aspect(consentScopes);

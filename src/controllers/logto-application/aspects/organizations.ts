@@ -1,20 +1,33 @@
 /** Reports the organizations the application belongs to (read only: membership is managed elsewhere). */
-import type { Aspect } from './aspect.js';
+import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
+import { aspect, type AspectDefinition } from './aspect.js';
 
-export const organizationsAspect: Aspect = {
+type Organization = { id: string; name: string };
+
+export const organizations: AspectDefinition<
+  Organization[],
+  Pick<LogtoApplicationStatus, 'organizations'>
+> = {
   name: 'organizations',
   // Machine-to-machine apps are the ones Logto lets join organizations.
   declared: (resource) => resource.spec.type === 'MachineToMachine',
-  async sync(context) {
-    const organizations: { id: string; name: string }[] = [];
+  resettable: false,
+
+  async observe(context) {
+    const found: Organization[] = [];
     for (let page = 1; ; page++) {
       const { items, total } = await context.logto.listApplicationOrganizations(context.application.id, {
         page,
         page_size: 100,
       });
-      organizations.push(...items.map(({ id, name }) => ({ id, name })));
-      if (items.length < 100 || organizations.length >= total) break;
+      found.push(...items.map(({ id, name }) => ({ id, name })));
+      if (items.length < 100 || found.length >= total) return found;
     }
-    return { status: { organizations: organizations.length ? organizations : undefined } };
   },
+
+  plan: (found) => ({ organizations: found.length ? found : undefined }),
+
+  apply: (_context, status) => Promise.resolve({ status }),
 };
+
+export const organizationsAspect = aspect(organizations);

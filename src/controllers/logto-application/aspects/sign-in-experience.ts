@@ -9,7 +9,7 @@ import type {
 } from '../../../api/schemas.js';
 import type { SignInExperienceSpec } from '../../../crd/logto-application.js';
 import { deepEqual } from '../../../util/json.js';
-import type { Aspect, AspectContext } from './aspect.js';
+import { aspect, type AspectContext, type AspectDefinition } from './aspect.js';
 
 export function signInExperienceBody(
   spec: SignInExperienceSpec | undefined,
@@ -36,7 +36,9 @@ function comparable(value: ApplicationSignInExperience | ReplaceApplicationSignI
   };
 }
 
-async function current(context: AspectContext): Promise<ApplicationSignInExperience | undefined> {
+async function currentSignInExperience(
+  context: AspectContext,
+): Promise<ApplicationSignInExperience | undefined> {
   try {
     return await context.logto.getApplicationSignInExperience(context.application.id);
   } catch (error) {
@@ -45,21 +47,38 @@ async function current(context: AspectContext): Promise<ApplicationSignInExperie
   }
 }
 
-async function putIfDifferent(
-  context: AspectContext,
-  body: ReplaceApplicationSignInExperienceRequest,
-  resetting: boolean,
-) {
-  const existing = await current(context);
-  if (existing ? deepEqual(comparable(existing), comparable(body)) : resetting) return { changes: [] };
-  await context.logto.replaceApplicationSignInExperience(context.application.id, body);
-  return { changes: ['sign-in experience'] };
+export interface SignInExperienceObserved {
+  /** Undefined: the application has none (Logto answers 404). */
+  current?: ApplicationSignInExperience;
+  desired: ReplaceApplicationSignInExperienceRequest;
 }
 
-export const signInExperienceAspect: Aspect = {
+/** The body to put; undefined when nothing differs (or when resetting one that does not exist). */
+export interface SignInExperiencePlan {
+  put?: ReplaceApplicationSignInExperienceRequest;
+}
+
+export const signInExperience: AspectDefinition<SignInExperienceObserved, SignInExperiencePlan> = {
   name: 'signInExperience',
   declared: (resource) => resource.spec.signInExperience !== undefined,
-  sync: (context) =>
-    putIfDifferent(context, signInExperienceBody(context.resource.spec.signInExperience), false),
-  reset: (context) => putIfDifferent(context, signInExperienceBody(undefined), true),
+  resettable: true,
+
+  async observe(context, declared) {
+    const current = await currentSignInExperience(context);
+    const desired = signInExperienceBody(declared ? context.resource.spec.signInExperience : undefined);
+    return { ...(current ? { current } : {}), desired };
+  },
+
+  plan({ current, desired }, declared) {
+    const same = current ? deepEqual(comparable(current), comparable(desired)) : !declared;
+    return same ? {} : { put: desired };
+  },
+
+  async apply(context, plan) {
+    if (!plan.put) return { changes: [] };
+    await context.logto.replaceApplicationSignInExperience(context.application.id, plan.put);
+    return { changes: ['sign-in experience'] };
+  },
 };
+
+export const signInExperienceAspect = aspect(signInExperience);

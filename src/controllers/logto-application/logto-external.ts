@@ -1,0 +1,344 @@
+/**
+ * The Logto side of one LogtoApplication, behind the managed reconciler's ExternalClient
+ * (external-client.ts): every Logto call of a pass goes through it. observe locates the application
+ * (locate-application.ts); create makes it with its ownership marker; update converges it in
+ * observe → plan → act steps (the application's own fields, then each aspect, then the client
+ * secrets); delete deletes or orphans it per spec.deletionPolicy. Every LogtoApiError leaves it as a
+ * ReconcileStop (logto-errors.ts).
+ */
+import { LogtoApiError, ignoreNotFound } from '../../api/errors.js';
+import type { DirectoryPass } from '../../api/directory.js';
+import type { Application } from '../../api/schemas.js';
+import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
+import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
+import { recordingCalls } from '../../util/observe-calls.js';
+import { planApplication } from './application-plan.js';
+import { ASPECTS, convergeAspects, removeCustomDomains } from './aspects/index.js';
+import { convergeClientSecrets } from './client-secrets.js';
+import type { PublishedCredentials } from './credentials-secret.js';
+import { createApplicationBody, desiredApplication } from './desired-application.js';
+import { deleteDuplicates } from './duplicates.js';
+import {
+  CreateRefused,
+  type ExternalClient,
+  type ExternalConnector,
+  type ExternalCreation,
+  type ExternalIntent,
+  type ExternalObservation,
+  type ExternalUpdate,
+} from './external-client.js';
+import { CONNECTION_ANNOTATION, externalName } from './external-name.js';
+import {
+  findByMarker,
+  getOrUndefined,
+  locateApplication,
+  mayHaveLostCreate,
+  mayManage,
+  ownership,
+  type Located,
+} from './locate-application.js';
+import { fromLogto, stopFromLogtoError } from './logto-errors.js';
+import { ReconcileStop } from './outcome.js';
+import { withoutMarker } from './ownership-marker.js';
+import { checkLocated, checkSpec, type ConnectionResolver, type PassConnection } from './policy.js';
+import type { EventRecorder, LogtoApplicationsApi } from './ports.js';
+import type { AnnotationChanges } from './resource-metadata.js';
+import { templateReferences } from './secret-template.js';
+
+export interface LogtoConnectorSettings {
+  /** Logto's URL as applications reach it: LOGTO_ENDPOINT in the published Secrets. */
+  publicEndpoint: string;
+  /** This cluster's name in ownership markers (`--cluster-name`); '' when it has none. */
+  clusterName?: string;
+  /** After a create whose outcome is unknown: long enough for a pending create to have finished. */
+  ambiguousCreateRecheckMs: number;
+}
+
+export interface LogtoConnectorDependencies {
+  /** The client of the flag-configured connection, used when no resolver is given. */
+  logto: LogtoApplicationsApi;
+  /** Which connection (tenant, credentials, policy) each resource goes through; default: `logto`, no policy. */
+  connections?: ConnectionResolver;
+  events: EventRecorder;
+  settings: LogtoConnectorSettings;
+  now?: () => Date;
+}
+
+export class LogtoConnector implements ExternalConnector {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: LogtoConnectorDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * The client of one pass. Runs before any Logto call of the pass: resolves which Logto the resource
+   * uses (ConnectionNotFound / ConnectionNotReady otherwise) and, for a resource that is not being
+   * deleted, checks its spec against that connection's policy (PolicyDenied), reading only.
+   */
+  connect(resource: LogtoApplication): Promise<ExternalClient> {
+    return mapped(async () => {
+      const connection = await this.connectionOf(resource);
+      const client = new LogtoExternal(resource, this.deps, connection, this.now);
+      if (!resource.metadata.deletionTimestamp) await checkSpec(resource, connection, client.api);
+      return client;
+    });
+  }
+
+  private async connectionOf(resource: LogtoApplication): Promise<PassConnection> {
+    const { connections, logto, settings } = this.deps;
+    if (connections) return connections.resolve(resource);
+    return {
+      key: 'flags',
+      logto,
+      publicEndpoint: settings.publicEndpoint,
+      managementApiResource: '',
+      policy: undefined,
+      applicationId: () => Promise.resolve(''),
+      unrestricted: true,
+    };
+  }
+}
+
+class LogtoExternal implements ExternalClient {
+  readonly calls: readonly string[];
+  readonly annotations: AnnotationChanges;
+  /** The pass's Logto client (the connection's, recording the calls). */
+  readonly api: LogtoApplicationsApi;
+  private readonly logto: LogtoApplicationsApi;
+  private readonly cluster: string;
+  /** What observe found (or create made); update works on it. */
+  private located: Located | undefined;
+  private application: Application | undefined;
+
+  constructor(
+    /** The pass's working copy: the reconciler keeps its annotations and status current. */
+    private readonly resource: LogtoApplication,
+    private readonly deps: LogtoConnectorDependencies,
+    private readonly connection: PassConnection,
+    private readonly now: () => Date,
+  ) {
+    const { api, calls } = recordingCalls(connection.logto);
+    this.api = this.logto = api;
+    this.calls = calls;
+    // A resource without connectionRef is pinned to its connection with its first record.
+    this.annotations = connection.pin ? { [CONNECTION_ANNOTATION]: connection.pin } : {};
+    this.cluster = deps.settings.clusterName ?? '';
+  }
+
+  intent(): ExternalIntent {
+    const { spec } = this.resource;
+    return {
+      managedAspects: ASPECTS.filter((a) => a.resettable && a.declared(this.resource)).map((a) => a.name),
+      managedSecrets: (spec.secrets ?? []).map((s) => s.name),
+      managedCustomDataKeys: Object.keys(spec.customData ?? {}),
+      consentOrganizationUsers: (spec.userConsentOrganizations ?? []).map((u) => u.userId),
+    };
+  }
+
+  observe(): Promise<ExternalObservation> {
+    return mapped(async () => {
+      this.located = await locateApplication(this.logto, this.resource, this.cluster);
+      await checkLocated(this.located, this.connection, this.logto);
+      if (this.located.found === 'none') return { exists: false };
+      this.application = this.located.application;
+      return { exists: true, id: this.application.id };
+    });
+  }
+
+  /** Only a 429 says for sure that nothing was created. */
+  create(): Promise<ExternalCreation> {
+    return mapped(async () => {
+      let application: Application;
+      try {
+        application = await this.logto.createApplication(
+          createApplicationBody(desiredApplication(this.resource, undefined, [], this.cluster)),
+        );
+      } catch (error) {
+        if (!(error instanceof LogtoApiError)) throw error;
+        // After a timeout, a reset or a 5xx the create may still be committing: looking for it by
+        // marker at once could miss it and create another.
+        if (error.kind === 'Unavailable' && error.status !== 429) {
+          throw new ReconcileStop(
+            'LogtoUnavailable',
+            `${stopFromLogtoError(error).message}. The application may have been created; the operator looks ` +
+              'for it again once any pending create has finished, rather than risk a duplicate.',
+            { recheckAfterMs: this.deps.settings.ambiguousCreateRecheckMs },
+          );
+        }
+        throw new CreateRefused(stopFromLogtoError(error));
+      }
+      const lost = this.located?.found === 'none' ? this.located.lostApplicationId : undefined;
+      this.application = application;
+      return {
+        id: application.id,
+        message: lost
+          ? `Logto application ${lost} was gone; created ${application.id}`
+          : `created Logto application ${application.id}`,
+      };
+    });
+  }
+
+  update(): Promise<ExternalUpdate> {
+    return mapped(async () => {
+      const { resource, located } = this;
+      if (!this.application || !located) throw new Error('update before observe or create');
+      if (located.found === 'marker') {
+        await deleteDuplicates(this.logto, this.deps.events, resource, located.duplicates);
+      }
+      // isAdmin (Management API access without a role) shows only in a read of the application, not
+      // in a create's answer or a list; the operator never sets it.
+      const isAdmin = 'isAdmin' in this.application && this.application.isAdmin === true;
+      const changes: string[] = [];
+      const adopting = located.found !== 'none' && located.found !== 'recorded';
+      const plan = planApplication(resource, this.application, adopting, this.cluster);
+      if ('refusal' in plan) throw new ReconcileStop(plan.refusal.reason, plan.refusal.message);
+      if (adopting) this.deps.events.record(resource, 'Normal', 'Adopted', adoptedMessage(located));
+      if (Object.keys(plan.patch).length > 0) {
+        this.application = await this.logto.updateApplication(this.application.id, plan.patch);
+        changes.push(...Object.keys(plan.patch));
+      }
+
+      const directory = this.logto.directory.forPass();
+      const aspects = await convergeAspects({
+        resource,
+        application: this.application,
+        logto: this.logto,
+        directory,
+        events: this.deps.events,
+        now: this.now(),
+      });
+      this.application = aspects.application;
+      changes.push(...aspects.changes);
+      const status: Partial<LogtoApplicationStatus> = {
+        ...aspects.status,
+        ...(isAdmin ? { isAdmin: true } : {}),
+      };
+
+      const application = this.application;
+      const secrets = TYPES_WITH_SECRETS.includes(resource.spec.type)
+        ? await convergeClientSecrets(this.logto, resource, application, this.now())
+        : undefined;
+      if (secrets) {
+        Object.assign(status, secrets.status);
+        changes.push(...secrets.changes);
+      }
+      const managedKeys = Object.keys(resource.spec.customData ?? {}).sort();
+      status.managedCustomDataKeys = managedKeys.length ? managedKeys : undefined;
+      const credentials: PublishedCredentials = {
+        endpoint: this.connection.publicEndpoint,
+        appId: application.id,
+        ...(secrets ? { appSecret: secrets.published.value } : {}),
+        ...(await resourceIndicators(resource, directory)),
+      };
+      return {
+        title: `Logto application ${application.id}`,
+        credentials,
+        status,
+        ...(secrets?.dueInMs !== undefined ? { dueInMs: secrets.dueInMs } : {}),
+        ...(changes.length > 0
+          ? { changes: `Logto application ${application.id}: ${changes.join(', ')}` }
+          : {}),
+        afterPublish: () =>
+          mapped(async () => {
+            if (secrets?.rotation) {
+              const { from, to, reasons } = secrets.rotation;
+              this.deps.events.record(
+                resource,
+                'Normal',
+                'Rotated',
+                `published client secret "${to}" in place of "${from}" (${reasons.join(', ')})`,
+              );
+            }
+            // Only now that the Secret holds the new value may replaced secrets go.
+            for (const retire of secrets?.afterPublish ?? []) await retire();
+          }),
+      };
+    });
+  }
+
+  delete(): Promise<void> {
+    return mapped(async () => {
+      const { resource, logto } = this;
+      const policy = resource.spec.deletionPolicy ?? 'Delete';
+      for (const application of await this.managedApplications()) {
+        if (policy === 'Delete') {
+          // Logto refuses to delete a Protected app that still has a custom domain.
+          if (application.type === 'Protected') await removeCustomDomains({ logto, application });
+          if (await ignoreNotFound(() => logto.deleteApplication(application.id))) {
+            this.deps.events.record(
+              resource,
+              'Normal',
+              'Deleted',
+              `deleted Logto application ${application.id}`,
+            );
+          }
+        } else if (['ours', 'replaced'].includes(ownership(application, resource, this.cluster))) {
+          await logto.updateApplication(application.id, {
+            customData: withoutMarker(application.customData),
+          });
+          this.deps.events.record(
+            resource,
+            'Normal',
+            'Orphaned',
+            `left Logto application ${application.id} in place`,
+          );
+        }
+      }
+    });
+  }
+
+  /** The applications this resource manages that still exist; never one owned by another resource. */
+  private async managedApplications(): Promise<Application[]> {
+    const { resource } = this;
+    const id = externalName(resource);
+    if (id) {
+      const application = await getOrUndefined(this.logto, id);
+      return application && mayManage(application, resource, id, this.cluster) ? [application] : [];
+    }
+    // No id recorded: an app created just before a crash still carries our marker. An app named in
+    // adoptApplicationId but never recorded was never adopted, so it is not touched.
+    return mayHaveLostCreate(resource) ? findByMarker(this.logto, resource) : [];
+  }
+}
+
+/** Runs `action`, answering Logto's failures as stops. */
+async function mapped<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw fromLogto(error);
+  }
+}
+
+function adoptedMessage(located: Located): string {
+  if (located.found === 'none') return '';
+  const id = located.application.id;
+  if (located.found === 'adopted') return `adopted Logto application ${id}`;
+  if (located.found === 'restored') {
+    return (
+      `took back Logto application ${id}, recorded on this resource and marked for ` +
+      'this namespace and name by the object it replaced'
+    );
+  }
+  return `found Logto application ${id} created by an earlier, interrupted attempt`;
+}
+
+/** `resourceIndicators` for Secret templates, looked up (through the pass's reads) only when used. */
+async function resourceIndicators(
+  resource: LogtoApplication,
+  directory: DirectoryPass,
+): Promise<{ resourceIndicators?: string }> {
+  const templates = Object.values(resource.spec.secret?.templates ?? {});
+  if (!templates.some((t) => templateReferences(t).includes('resourceIndicators'))) return {};
+  const consent = resource.spec.userConsentScopes;
+  const refs = [...(consent?.resourceScopes ?? []), ...(consent?.organizationResourceScopes ?? [])].map(
+    (g) => g.resource,
+  );
+  const indicators = new Set<string>();
+  for (const ref of refs) {
+    const found = (await directory.findResourceScopes(ref)).resource;
+    if (found) indicators.add(found.indicator);
+  }
+  return { resourceIndicators: [...indicators].join(',') };
+}

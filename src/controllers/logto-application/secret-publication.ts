@@ -1,0 +1,77 @@
+/**
+ * The Kubernetes Secret that publishes the connection details: who owns its name, writing it only
+ * when it differs, and removing the one published under a previous name.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import type { LogtoApplication } from '../../crd/logto-application.js';
+import { FIELD_MANAGER } from './constants.js';
+import {
+  desiredSecret,
+  isOwnedBy,
+  secretName,
+  secretUpToDate,
+  type PublishedCredentials,
+} from './credentials-secret.js';
+import { ReconcileStop } from './outcome.js';
+import type { EventRecorder, KubeOperations } from './ports.js';
+
+export interface SecretPublisherDependencies {
+  /** The informer cache of the Secrets the operator owns. */
+  ownedSecrets: { get(namespace: string, name: string): V1Secret | undefined };
+  kube: Pick<KubeOperations, 'readSecret' | 'applySecret' | 'deleteSecret'>;
+  events: EventRecorder;
+}
+
+export class SecretPublisher {
+  constructor(private readonly deps: SecretPublisherDependencies) {}
+
+  /** The target Secret, if it exists and this resource owns it; stops on a Secret owned by others. */
+  async ownedSecret(resource: LogtoApplication): Promise<V1Secret | undefined> {
+    const name = secretName(resource);
+    const { namespace } = resource.metadata;
+    const cached = this.deps.ownedSecrets.get(namespace, name);
+    const existing =
+      cached && isOwnedBy(cached, resource) ? cached : await this.deps.kube.readSecret(namespace, name);
+    if (existing && !isOwnedBy(existing, resource)) {
+      throw new ReconcileStop(
+        'SecretConflict',
+        `Secret ${namespace}/${name} exists and is not owned by this LogtoApplication; it is left untouched. ` +
+          'Set spec.secret.name to another name, or delete that Secret.',
+        { recheckAfterMs: 60_000 },
+      );
+    }
+    return existing;
+  }
+
+  /** Writes the Secret unless `existing` already holds it; answers its name. */
+  async publish(
+    resource: LogtoApplication,
+    credentials: PublishedCredentials,
+    existing: V1Secret | undefined,
+  ): Promise<string> {
+    const manifest = desiredSecret(resource, credentials);
+    if (!existing || !secretUpToDate(existing, manifest, FIELD_MANAGER)) {
+      await this.deps.kube.applySecret(manifest);
+      if (existing) {
+        this.deps.events.record(
+          resource,
+          'Normal',
+          'SecretUpdated',
+          `rewrote Secret ${manifest.metadata.name}`,
+        );
+      }
+    }
+    return manifest.metadata.name;
+  }
+
+  /** After spec.secret.name changed, the Secret published under the old name goes. */
+  async removeStale(resource: LogtoApplication, currentName: string): Promise<void> {
+    const previous = resource.status?.secretName;
+    if (!previous || previous === currentName) return;
+    const { namespace } = resource.metadata;
+    const old =
+      this.deps.ownedSecrets.get(namespace, previous) ??
+      (await this.deps.kube.readSecret(namespace, previous));
+    if (old && isOwnedBy(old, resource)) await this.deps.kube.deleteSecret(namespace, previous);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The generic managed reconciler against a fake ExternalClient, without Logto: the order of the
+ * records a crash must not lose around a create, and what reaches the Secret and status.
+ */
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import type { V1Secret } from '@kubernetes/client-node';
+import {
+  CreateRefused,
+  type ExternalClient,
+  type ExternalObservation,
+} from '../../../src/controllers/logto-application/external-client.js';
+import {
+  CREATE_FAILED_ANNOTATION,
+  CREATE_PENDING_ANNOTATION,
+  CREATE_SUCCEEDED_ANNOTATION,
+  EXTERNAL_NAME_ANNOTATION,
+} from '../../../src/controllers/logto-application/external-name.js';
+import { ReconcileStop } from '../../../src/controllers/logto-application/outcome.js';
+import type { KubeOperations } from '../../../src/controllers/logto-application/ports.js';
+import { LogtoApplicationReconciler } from '../../../src/controllers/logto-application/reconciler.js';
+import type { LogtoApplication, LogtoApplicationStatus } from '../../../src/crd/logto-application.js';
+import { resource as fixture } from './fixtures.js';
+
+interface Fake {
+  observation: ExternalObservation;
+  create?: () => Promise<{ id: string; message: string }>;
+}
+
+function setup(fake: Fake, options: { foreignSecret?: boolean } = {}) {
+  const object: LogtoApplication = fixture({ type: 'Traditional' });
+  const log: string[] = [];
+  const statuses: LogtoApplicationStatus[] = [];
+  const kube: KubeOperations = {
+    applyMetadata: (_resource, annotations) => {
+      log.push(`metadata ${JSON.stringify(annotations)}`);
+      return Promise.resolve(undefined);
+    },
+    removeFinalizer: () => Promise.resolve(),
+    applyStatus: (_resource, next) => {
+      statuses.push(structuredClone(next));
+      return Promise.resolve(undefined);
+    },
+    readSecret: () =>
+      Promise.resolve(
+        options.foreignSecret ? ({ metadata: { name: 'web', namespace: 'team-a' } } as V1Secret) : undefined,
+      ),
+    applySecret: (secret) => {
+      log.push(`secret ${Buffer.from(secret.data.LOGTO_APP_SECRET ?? '', 'base64').toString()}`);
+      return Promise.resolve();
+    },
+    deleteSecret: () => Promise.resolve(),
+  };
+  const external: ExternalClient = {
+    calls: [],
+    intent: () => ({ managedSecrets: [] }),
+    observe: () => {
+      log.push('observe');
+      return Promise.resolve(fake.observation);
+    },
+    create: () => {
+      log.push('create');
+      return fake.create ? fake.create() : Promise.resolve({ id: 'app-new', message: 'created app-new' });
+    },
+    update: () => {
+      log.push('update');
+      return Promise.resolve({
+        title: 'app app-new',
+        credentials: { endpoint: 'https://logto.test', appId: 'app-new', appSecret: 's3cret' },
+        status: { publishedSecret: 'Default secret' },
+        afterPublish: () => {
+          log.push('afterPublish');
+          return Promise.resolve();
+        },
+      });
+    },
+    delete: () => Promise.resolve(),
+  };
+  let connected = 0;
+  const reconciler = new LogtoApplicationReconciler({
+    resources: { get: () => object },
+    ownedSecrets: { get: () => undefined },
+    kube,
+    external: {
+      connect: () => {
+        connected++;
+        return Promise.resolve(external);
+      },
+    },
+    events: { record: (_r, type, reason) => void log.push(`event ${type} ${reason}`) },
+    logger: pino({ level: 'silent' }),
+    now: () => new Date('2026-11-29T10:00:00Z'),
+    settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000 },
+  });
+  const key = { namespace: object.metadata.namespace, name: object.metadata.name };
+  return { reconciler, key, log, statuses, connections: () => connected };
+}
+
+const pending = { [CREATE_PENDING_ANNOTATION]: '2026-11-29T10:00:00Z' };
+const condition = (status: LogtoApplicationStatus | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type);
+
+describe('managed reconciler', () => {
+  it('brackets a create with create-pending before and the external name right after', async () => {
+    const { reconciler, key, log, statuses } = setup({ observation: { exists: false } });
+    await expect(reconciler.reconcile(key)).resolves.toEqual({ requeueAfterMs: 600_000 });
+    expect(log).toEqual([
+      'observe',
+      `metadata ${JSON.stringify(pending)}`,
+      'create',
+      `metadata ${JSON.stringify({
+        [EXTERNAL_NAME_ANNOTATION]: 'app-new',
+        [CREATE_SUCCEEDED_ANNOTATION]: '2026-11-29T10:00:00Z',
+      })}`,
+      'event Normal Created',
+      'update',
+      'secret s3cret',
+      'afterPublish',
+    ]);
+    const last = statuses.at(-1);
+    expect(last).toMatchObject({
+      applicationId: 'app-new',
+      secretName: 'web',
+      publishedSecret: 'Default secret',
+    });
+    expect(condition(last, 'Synced')).toMatchObject({
+      status: 'True',
+      reason: 'ReconcileSuccess',
+      message: 'app app-new matches the spec',
+    });
+    expect(condition(last, 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Available',
+      message: 'credentials of app app-new are in Secret web',
+    });
+  });
+
+  it('records the external name of an observed resource before updating it', async () => {
+    const { reconciler, key, log } = setup({ observation: { exists: true, id: 'app-1' } });
+    await reconciler.reconcile(key);
+    expect(log.slice(0, 3)).toEqual([
+      'observe',
+      `metadata ${JSON.stringify({ [EXTERNAL_NAME_ANNOTATION]: 'app-1' })}`,
+      'update',
+    ]);
+  });
+
+  it('a refused create is recorded as failed: the next pass creates without searching', async () => {
+    const refused = new ReconcileStop('LogtoRejected', 'bad request');
+    const { reconciler, key, log, statuses } = setup({
+      observation: { exists: false },
+      create: () => Promise.reject(new CreateRefused(refused)),
+    });
+    await expect(reconciler.reconcile(key)).rejects.toBe(refused);
+    expect(log).toContain(
+      `metadata ${JSON.stringify({ [CREATE_FAILED_ANNOTATION]: '2026-11-29T10:00:00Z' })}`,
+    );
+    expect(condition(statuses.at(-1), 'Synced')).toMatchObject({ status: 'False', reason: 'LogtoRejected' });
+  });
+
+  it('a create of unknown outcome stays pending, so that the next pass looks for it', async () => {
+    const unknown = new ReconcileStop('LogtoUnavailable', 'no answer', { recheckAfterMs: 30_000 });
+    const { reconciler, key, log, statuses } = setup({
+      observation: { exists: false },
+      create: () => Promise.reject(unknown),
+    });
+    await expect(reconciler.reconcile(key)).rejects.toMatchObject({ requeueAfterMs: 30_000 });
+    expect(log.filter((line) => line.startsWith('metadata'))).toEqual([
+      `metadata ${JSON.stringify(pending)}`,
+    ]);
+    expect(statuses.at(-1)?.applicationId).toBeUndefined();
+  });
+
+  it("stops on someone else's Secret before connecting to the external system", async () => {
+    const { reconciler, key, log, statuses, connections } = setup(
+      { observation: { exists: true, id: 'app-1' } },
+      { foreignSecret: true },
+    );
+    await expect(reconciler.reconcile(key)).rejects.toMatchObject({ reason: 'SecretConflict' });
+    expect(connections()).toBe(0);
+    expect(log).toEqual(['event Warning SecretConflict']);
+    expect(condition(statuses.at(-1), 'Ready')).toMatchObject({ status: 'False', reason: 'SecretConflict' });
+  });
+});
