@@ -29,7 +29,10 @@ import {
   type ObjectKey,
 } from '../runtime/index.js';
 import { KubernetesConnectionOperations } from '../controllers/logto-connection/kube-operations.js';
-import { LogtoConnectionReconciler } from '../controllers/logto-connection/reconciler.js';
+import {
+  connectionFinalizer,
+  LogtoConnectionReconciler,
+} from '../controllers/logto-connection/reconciler.js';
 import type { ConnectionResolver, PassConnection } from '../controllers/logto-application/policy.js';
 import { ConnectionRegistry, keyOfObject, type ConnectionKey } from './registry.js';
 import type { ConnectionRuntime } from './runtime.js';
@@ -127,6 +130,7 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     logger: logger.child({ controller: CONNECTION_CONTROLLER_NAME }),
     recheckMs: options.recheckMs,
     retryMs: 10_000,
+    finalizer: connectionFinalizer(options.watchNamespaces),
   });
   queue.reconciler = reconciler;
   const controller = new Controller({ name: CONNECTION_CONTROLLER_NAME, logger, concurrency: 1, reconciler });

@@ -218,6 +218,28 @@ describe('tenancy', () => {
     });
   });
 
+  it('adopts an application with isAdmin only through a connection that allows it, and reports isAdmin', async () => {
+    const permissive = `permissive-${suffix}`;
+    await createClusterConnection(permissive, {
+      ...connectionSpec(tenantB, { name: 'tenant-b-credentials', namespace: nsA }),
+      policy: { adoption: { namePatterns: ['admin *'], allowManagementApiApplications: true } },
+    });
+    await waitConnectionReady(permissive);
+    const admin = tenantB.seed.application({ name: 'admin tool', type: 'MachineToMachine', isAdmin: true });
+    await cluster.create(nsB, 'admin-tool', {
+      type: 'MachineToMachine',
+      adoptApplicationId: admin.id,
+      connectionRef: { kind: 'ClusterLogtoConnection', name: permissive },
+    });
+    const adopted = await cluster.waitReady(nsB, 'admin-tool');
+    expect(adopted.status!.isAdmin).toBe(true);
+    expect(tenantB.state.applications.get(admin.id)!.isAdmin).toBe(true);
+    await cluster.delete(nsB, 'admin-tool');
+    await eventually(async () => (await cluster.get(nsB, 'admin-tool')) === undefined, {
+      what: 'admin-tool deleted',
+    });
+  });
+
   it('two tenants: applications converge into different tenants through different connections', async () => {
     await cluster.create(nsA, 'on-a', { type: 'SPA' });
     await cluster.create(nsB, 'on-b', {

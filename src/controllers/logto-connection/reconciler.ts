@@ -5,6 +5,7 @@
  * how many applications use it, and holds the connection's deletion with a finalizer while any
  * application still uses it (they need it to delete their Logto applications).
  */
+import { createHash } from 'node:crypto';
 import { LogtoApiError } from '../../api/errors.js';
 import { managementApiAccessRoleName } from '../../api/schemas.js';
 import {
@@ -20,8 +21,20 @@ import { deepEqual } from '../../util/json.js';
 import { setCondition } from '../logto-application/conditions.js';
 import { stopFromLogtoError } from '../logto-application/logto-errors.js';
 
-/** Held on a connection while LogtoApplications use it. */
+/** Held on a connection while LogtoApplications use it (by an operator that watches every namespace). */
 export const CONNECTION_FINALIZER = 'logto.io/connection-in-use';
+
+/**
+ * The finalizer this operator holds on the connections its applications use. An operator watching
+ * only some namespaces sees only their applications, so it holds a finalizer of its own (named after
+ * those namespaces): two such operators sharing a ClusterLogtoConnection never release each other's
+ * hold.
+ */
+export function connectionFinalizer(watchNamespaces: readonly string[]): string {
+  if (watchNamespaces.length === 0) return CONNECTION_FINALIZER;
+  const scope = [...new Set(watchNamespaces)].sort().join(',');
+  return `${CONNECTION_FINALIZER}-${createHash('sha256').update(scope).digest('hex').slice(0, 10)}`;
+}
 
 /** The Kubernetes writes of the connection reconciler. */
 export interface ConnectionKubeOperations {
@@ -41,6 +54,8 @@ export interface ConnectionReconcilerDependencies {
   recheckMs: number;
   /** How soon a connection that is not Ready (or waits for its applications) is looked at again. */
   retryMs: number;
+  /** This operator's hold on connections in use (connectionFinalizer); default CONNECTION_FINALIZER. */
+  finalizer?: string;
   now?: () => Date;
 }
 
@@ -80,8 +95,9 @@ export class LogtoConnectionReconciler implements Reconciler {
     const connection = structuredClone(cached);
     const users = this.deps.users(connectionKeyOf);
     const finalizers = connection.metadata.finalizers ?? [];
+    const hold = this.deps.finalizer ?? CONNECTION_FINALIZER;
     if (connection.metadata.deletionTimestamp) {
-      if (!finalizers.includes(CONNECTION_FINALIZER)) return;
+      if (!finalizers.includes(hold)) return;
       if (users > 0) {
         await this.writeStatus(connection, { ...connection.status, applicationCount: users });
         this.deps.logger.info(
@@ -92,14 +108,21 @@ export class LogtoConnectionReconciler implements Reconciler {
       }
       await this.deps.kube.setFinalizers(
         connection,
-        finalizers.filter((f) => f !== CONNECTION_FINALIZER),
+        finalizers.filter((f) => f !== hold),
       );
       this.probes.delete(connectionKeyOf);
       await this.deps.registry.forget(connectionKeyOf);
       return;
     }
-    if (!finalizers.includes(CONNECTION_FINALIZER)) {
-      await this.deps.kube.setFinalizers(connection, [...finalizers, CONNECTION_FINALIZER]);
+    // Held only while in use, so that an unused connection (or one used only through other operators)
+    // can go at once.
+    if (users > 0 && !finalizers.includes(hold)) {
+      await this.deps.kube.setFinalizers(connection, [...finalizers, hold]);
+    } else if (users === 0 && finalizers.includes(hold)) {
+      await this.deps.kube.setFinalizers(
+        connection,
+        finalizers.filter((f) => f !== hold),
+      );
     }
     const generation = connection.metadata.generation ?? 0;
     const { probe, dueInMs } = await this.freshProbe(connectionKeyOf, connection, generation);

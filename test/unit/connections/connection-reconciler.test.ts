@@ -4,6 +4,7 @@ import type { ConnectionRuntime } from '../../../src/connections/runtime.js';
 import type { LogtoConnectionObject, LogtoConnectionStatus } from '../../../src/crd/logto-connection.js';
 import {
   CONNECTION_FINALIZER,
+  connectionFinalizer,
   LogtoConnectionReconciler,
 } from '../../../src/controllers/logto-connection/reconciler.js';
 import { silentLogger } from '../runtime/helpers.js';
@@ -25,7 +26,7 @@ const base = (overrides: Partial<LogtoConnectionObject['metadata']> = {}): Logto
 
 function setup(
   object: LogtoConnectionObject | undefined,
-  options: { users?: number; failure?: unknown } = {},
+  options: { users?: number; failure?: unknown; finalizer?: string } = {},
 ) {
   const writes: {
     finalizers: string[][];
@@ -75,6 +76,7 @@ function setup(
     logger: silentLogger(),
     recheckMs: 600_000,
     retryMs: 10_000,
+    ...(options.finalizer ? { finalizer: options.finalizer } : {}),
     now: () => new Date('2026-11-29T00:00:00Z'),
   });
   return { reconciler, writes };
@@ -104,7 +106,7 @@ describe('LogtoConnectionReconciler', () => {
       status: 401,
       detail: 'invalid client',
     });
-    const { reconciler, writes } = setup(base({ finalizers: [CONNECTION_FINALIZER] }), { failure });
+    const { reconciler, writes } = setup(base({ finalizers: [CONNECTION_FINALIZER] }), { failure, users: 1 });
     expect(await reconciler.reconcile({ namespace: '', name: 'shared' })).toEqual({ requeueAfterMs: 10_000 });
     expect(writes.finalizers).toEqual([]);
     expect(writes.statuses[0]!.conditions![0]).toMatchObject({ status: 'False', reason: 'Unauthorized' });
@@ -115,6 +117,30 @@ describe('LogtoConnectionReconciler', () => {
       reason: 'ConfigurationError',
       message: 'credentials Secret ops/s has no key "clientId"',
     });
+  });
+
+  it('holds the connection only while its applications use it', async () => {
+    const unused = setup(base({ finalizers: ['other', CONNECTION_FINALIZER] }), { users: 0 });
+    await unused.reconciler.reconcile({ namespace: '', name: 'shared' });
+    expect(unused.writes.finalizers).toEqual([['other']]);
+    const never = setup(base({ finalizers: ['other'] }), { users: 0 });
+    await never.reconciler.reconcile({ namespace: '', name: 'shared' });
+    expect(never.writes.finalizers).toEqual([]);
+  });
+
+  it("holds its own finalizer per watched scope, and never releases another operator's", async () => {
+    const mine = connectionFinalizer(['team-b', 'team-a']);
+    expect(mine).toBe(connectionFinalizer(['team-a', 'team-b']));
+    expect(mine).not.toBe(connectionFinalizer(['team-c']));
+    expect(mine).toMatch(/^logto\.io\/connection-in-use-[0-9a-f]{10}$/);
+    expect(connectionFinalizer([])).toBe(CONNECTION_FINALIZER);
+    const deleting = base({
+      finalizers: [CONNECTION_FINALIZER, mine],
+      deletionTimestamp: '2026-11-29T00:00:00Z',
+    });
+    const other = setup(deleting, { users: 0, finalizer: connectionFinalizer(['team-c']) });
+    await other.reconciler.reconcile({ namespace: '', name: 'shared' });
+    expect(other.writes.finalizers).toEqual([]);
   });
 
   it('holds a deletion while applications use the connection, then lets it go', async () => {
@@ -138,7 +164,7 @@ describe('LogtoConnectionReconciler', () => {
 
   it('reuses a fresh check when only the count changed; checks again after invalidate or a new generation', async () => {
     const object = base({ finalizers: [CONNECTION_FINALIZER] });
-    const { reconciler, writes } = setup(object);
+    const { reconciler, writes } = setup(object, { users: 1 });
     await reconciler.reconcile({ namespace: '', name: 'shared' });
     await reconciler.reconcile({ namespace: '', name: 'shared' });
     expect(writes.calls).toEqual(['token', 'list']);
