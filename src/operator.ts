@@ -282,6 +282,8 @@ export async function startOperator(
         clusterName: config.clusterName ?? '',
         // By then a create whose answer was lost has finished or been given up on by Logto.
         ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
+        // Periodic passes observe their applications from one list per half resync period.
+        listMaxAgeMs: config.resyncPeriodMs / 2,
       },
     }),
     events,

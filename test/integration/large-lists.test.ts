@@ -34,6 +34,8 @@ describe('lists larger than one page', () => {
         listPageSize: PAGE_SIZE,
         concurrency: 4,
         logLevel: 'info',
+        // The sweep lists the tenant on its own schedule; these tests count the passes' lists.
+        sweepPeriodMs: 0,
       }),
     );
 
@@ -52,6 +54,10 @@ describe('lists larger than one page', () => {
   });
 
   it('after a restart, reconciles every resource from its caches: every LogtoApplication and Secret was listed', async () => {
+    // Drift made while the operator was away: the restart's passes see it in the list and fix it.
+    const drifted = (await cluster.get(ns, names[7]!))!.status!.applicationId!;
+    emulator.state.applications.get(drifted)!.name = 'renamed in the Console';
+    const since = emulator.calls.count();
     operator = await start();
     const current = operator;
     // At start-up every cached LogtoApplication is queued once: all 23, not the first page's 5.
@@ -69,6 +75,14 @@ describe('lists larger than one page', () => {
     // server), and each was found up to date: nothing written.
     expect(current.kubeCalls.filter((call) => call === 'readSecret')).toEqual([]);
     expect(current.kubeCalls.filter((call) => call === 'applySecret')).toEqual([]);
+    // Each periodic pass observed its application from one shared list of the tenant, and only the
+    // drifted one was read again, to patch what Logto holds rather than the listed copy.
+    const calls = emulator.calls.list().slice(since);
+    expect(calls.filter((c) => c.operation === 'list_applications')).toHaveLength(1);
+    expect(calls.filter((c) => c.operation === 'get_application').map((c) => c.path)).toEqual([
+      `/api/applications/${drifted}`,
+    ]);
+    expect(emulator.state.applications.get(drifted)!.name).toBe(names[7]);
   });
 
   it('reverts a hand edit of a Secret that was on the last page (the lean Secret cache still detects drift)', async () => {

@@ -145,15 +145,20 @@ async function locateByMarker(
   return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
 }
 
+/**
+ * `listed`: a copy of a recorded application from a recent list of the tenant, when the pass may
+ * trust one (see SharedApplicationList); undefined sends the pass to Logto for it.
+ */
 export async function locateApplication(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
   cluster = '',
+  listed?: (id: string) => Promise<Application | undefined>,
 ): Promise<Located> {
   const recordedId = externalName(resource);
   const adoptId = resource.spec.adoptApplicationId;
   if (recordedId) {
-    const application = await getOrUndefined(logto, recordedId);
+    const application = (await listed?.(recordedId)) ?? (await getOrUndefined(logto, recordedId));
     if (application) {
       const owner = ownership(application, resource, cluster);
       if (owner === 'replaced') return { found: 'restored', application };

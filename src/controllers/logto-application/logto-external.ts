@@ -11,6 +11,7 @@ import type { DirectoryPass } from '../../api/directory.js';
 import type { Application } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
+import { SharedApplicationList } from '../../api/application-list.js';
 import { recordingCalls } from '../../util/observe-calls.js';
 import { planApplication } from './application-plan.js';
 import { ASPECTS, convergeAspects, removeCustomDomains } from './aspects/index.js';
@@ -52,6 +53,11 @@ export interface LogtoConnectorSettings {
   clusterName?: string;
   /** After a create whose outcome is unknown: long enough for a pending create to have finished. */
   ambiguousCreateRecheckMs: number;
+  /**
+   * How long one list of a connection's applications serves the periodic passes (the resync
+   * period); unset: every pass reads its application.
+   */
+  listMaxAgeMs?: number;
 }
 
 export interface LogtoConnectorDependencies {
@@ -66,6 +72,8 @@ export interface LogtoConnectorDependencies {
 
 export class LogtoConnector implements ExternalConnector {
   private readonly now: () => Date;
+  /** One shared list per connection (and per Logto client of it: new credentials, new client). */
+  private readonly lists = new Map<string, { logto: LogtoApplicationsApi; list: SharedApplicationList }>();
 
   constructor(private readonly deps: LogtoConnectorDependencies) {
     this.now = deps.now ?? (() => new Date());
@@ -79,10 +87,24 @@ export class LogtoConnector implements ExternalConnector {
   connect(resource: LogtoApplication): Promise<ExternalClient> {
     return mapped(async () => {
       const connection = await this.connectionOf(resource);
-      const client = new LogtoExternal(resource, this.deps, connection, this.now);
+      const client = new LogtoExternal(resource, this.deps, connection, this.listOf(connection), this.now);
       if (!resource.metadata.deletionTimestamp) await checkSpec(resource, connection, client.api);
       return client;
     });
+  }
+
+  private listOf(connection: PassConnection): SharedApplicationList | undefined {
+    const maxAgeMs = this.deps.settings.listMaxAgeMs;
+    if (!maxAgeMs) return undefined;
+    const known = this.lists.get(connection.key);
+    if (known?.logto === connection.logto) return known.list;
+    const { logto } = connection;
+    const list = new SharedApplicationList({
+      maxAgeMs,
+      readPage: (page, pageSize) => logto.listApplicationsPage({ page, page_size: pageSize }),
+    });
+    this.lists.set(connection.key, { logto, list });
+    return list;
   }
 
   private async connectionOf(resource: LogtoApplication): Promise<PassConnection> {
@@ -110,12 +132,16 @@ class LogtoExternal implements ExternalClient {
   /** What observe found (or create made); update works on it. */
   private located: Located | undefined;
   private application: Application | undefined;
+  /** The application was observed from the shared list, not read from Logto in this pass. */
+  private fromList = false;
 
   constructor(
     /** The pass's working copy: the reconciler keeps its annotations and status current. */
     private readonly resource: LogtoApplication,
     private readonly deps: LogtoConnectorDependencies,
     private readonly connection: PassConnection,
+    /** The connection's shared list of applications, which periodic passes observe from. */
+    private readonly list: SharedApplicationList | undefined,
     private readonly now: () => Date,
   ) {
     const { api, calls } = recordingCalls(connection.logto);
@@ -138,7 +164,16 @@ class LogtoExternal implements ExternalClient {
 
   observe(): Promise<ExternalObservation> {
     return mapped(async () => {
-      this.located = await locateApplication(this.logto, this.resource, this.cluster);
+      const { list } = this;
+      const listed =
+        list && isPeriodicPass(this.resource)
+          ? async (id: string) => {
+              const copy = await list.lookup(id);
+              this.fromList = copy !== undefined;
+              return copy;
+            }
+          : undefined;
+      this.located = await locateApplication(this.logto, this.resource, this.cluster, listed);
       await checkLocated(this.located, this.connection, this.logto);
       if (this.located.found === 'none') return { exists: false };
       this.application = this.located.application;
@@ -148,7 +183,7 @@ class LogtoExternal implements ExternalClient {
 
   /** Only a 429 says for sure that nothing was created. */
   create(): Promise<ExternalCreation> {
-    return mapped(async () => {
+    return this.writing(async () => {
       let application: Application;
       try {
         application = await this.logto.createApplication(
@@ -180,18 +215,28 @@ class LogtoExternal implements ExternalClient {
   }
 
   update(): Promise<ExternalUpdate> {
-    return mapped(async () => {
+    return this.writing(async () => {
       const { resource, located } = this;
       if (!this.application || !located) throw new Error('update before observe or create');
       if (located.found === 'marker') {
         await deleteDuplicates(this.logto, this.deps.events, resource, located.duplicates);
       }
       // isAdmin (Management API access without a role) shows only in a read of the application, not
-      // in a create's answer or a list; the operator never sets it.
-      const isAdmin = 'isAdmin' in this.application && this.application.isAdmin === true;
+      // in a create's answer or a list (a list copy keeps what status says); the operator never sets it.
+      const isAdmin =
+        'isAdmin' in this.application
+          ? this.application.isAdmin === true
+          : this.resource.status?.isAdmin === true;
       const changes: string[] = [];
       const adopting = located.found !== 'none' && located.found !== 'recorded';
-      const plan = planApplication(resource, this.application, adopting, this.cluster);
+      let plan = planApplication(resource, this.application, adopting, this.cluster);
+      if (this.fromList && !('refusal' in plan) && Object.keys(plan.patch).length > 0) {
+        // Drift seen in a listed copy: patch what Logto holds now (whole fields are replaced, e.g.
+        // customData with keys others wrote since the list), not the copy.
+        this.application = await this.logto.getApplication(this.application.id);
+        this.fromList = false;
+        plan = planApplication(resource, this.application, adopting, this.cluster);
+      }
       if ('refusal' in plan) throw new ReconcileStop(plan.refusal.reason, plan.refusal.message);
       if (adopting) this.deps.events.record(resource, 'Normal', 'Adopted', adoptedMessage(located));
       if (Object.keys(plan.patch).length > 0) {
@@ -258,7 +303,7 @@ class LogtoExternal implements ExternalClient {
   }
 
   delete(): Promise<void> {
-    return mapped(async () => {
+    return this.writing(async () => {
       const { resource, logto } = this;
       const policy = resource.spec.deletionPolicy ?? 'Delete';
       for (const application of await this.managedApplications()) {
@@ -299,6 +344,19 @@ class LogtoExternal implements ExternalClient {
     // No id recorded: an app created just before a crash still carries our marker. An app named in
     // adoptApplicationId but never recorded was never adopted, so it is not touched.
     return mayHaveLostCreate(resource) ? findByMarker(this.logto, resource) : [];
+  }
+
+  /**
+   * Runs a step that may write to Logto, answering Logto's failures as stops. Once it wrote (even if
+   * it then failed), the application's copy in the shared list no longer counts.
+   */
+  private async writing<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await mapped(action);
+    } finally {
+      const id = this.application?.id;
+      if (id && this.list && wroteToLogto(this.calls)) this.list.invalidate(id);
+    }
   }
 }
 
@@ -341,4 +399,21 @@ async function resourceIndicators(
     if (found) indicators.add(found.indicator);
   }
   return { resourceIndicators: [...indicators].join(',') };
+}
+
+/**
+ * A pass that only checks for drift: the last pass converged this very generation. It may observe
+ * its application from the shared list; any other pass (a spec change, a failure, a first pass)
+ * reads it from Logto.
+ */
+export function isPeriodicPass(resource: LogtoApplication): boolean {
+  const synced = resource.status?.conditions?.find((c) => c.type === 'Synced');
+  return synced?.status === 'True' && synced.observedGeneration === resource.metadata.generation;
+}
+
+const WRITE_CALL = /^(create|update|delete|replace|assign)/;
+
+/** Whether the pass wrote to Logto (its listed copies of the application are then stale). */
+export function wroteToLogto(calls: readonly string[]): boolean {
+  return calls.some((call) => WRITE_CALL.test(call));
 }
