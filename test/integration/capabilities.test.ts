@@ -293,7 +293,9 @@ describe('capabilities', () => {
       const applicationId = resource.status!.applicationId!;
       const applications = emulator.state.applications.size;
       expect(syncedMessage(resource)).toContain('entity.relation_foreign_key_not_found');
-      expect(syncedMessage(resource)).toContain('does not exist in Logto');
+      expect(syncedMessage(resource)).toContain(
+        'spec.accessControl.userIds names ids that do not exist in Logto: user-nobody',
+      );
       expect(app(resource).accessControl).toBeNull();
 
       await cluster.patch(ns, 'unknown-guard', {
@@ -301,6 +303,9 @@ describe('capabilities', () => {
       });
       resource = await cluster.waitReady(ns, 'unknown-guard', 'False', 'LogtoRejected');
       expect(syncedMessage(resource)).toContain('entity.db_constraint_violated');
+      expect(syncedMessage(resource)).toContain(
+        `spec.accessControl.userRoleIds names MachineToMachine roles, not User roles: ${roleId('orders-reader')}`,
+      );
 
       await cluster.patch(ns, 'unknown-guard', {
         spec: { accessControl: { userIds: ['user-alice'], userRoleIds: [roleId('human-admin')] } },

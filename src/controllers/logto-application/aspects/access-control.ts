@@ -88,7 +88,7 @@ async function replaceRules(context: AspectContext, desired: AccessControl): Pro
     const hint = problems.length
       ? problems.join('; ')
       : 'spec.accessControl names a user, role, organization or organization role that Logto refused';
-    throw new ReconcileStop(stop.reason, `${stop.message}. ${hint}`, stop.options);
+    throw new ReconcileStop(stop.reason, `${stop.message.replace(/\.+$/, '')}. ${hint}`, stop.options);
   }
 }
 
