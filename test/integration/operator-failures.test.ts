@@ -247,6 +247,52 @@ describe('failures the controller reports', () => {
     expect(emulator.state.applications.get(console.id)).toEqual(before);
   });
 
+  it("never takes the operator's own application through an annotation that repeats spec.adoptApplicationId", async () => {
+    // Both are the user's words: together they are an adoption, judged by the policy (never the
+    // connection's own application), not a record of the operator's.
+    const own = emulator.credentials.clientId;
+    const before = structuredClone(emulator.state.applications.get(own)!);
+    const calls = emulator.calls.count();
+    await cluster.create(
+      ns,
+      'hijack',
+      { type: 'MachineToMachine', adoptApplicationId: own },
+      { 'logto.io/external-name': own },
+    );
+    const refused = await cluster.waitReady(ns, 'hijack', 'False', 'PolicyDenied');
+    expect(syncedMessage(refused)).toContain('ownApplication');
+    expect(refused.status?.applicationId).toBeUndefined();
+    expect(await cluster.secret(ns, 'hijack')).toBeUndefined();
+
+    // A finalizer set by hand, then deletion: the application stays as it was.
+    await cluster.patch(ns, 'hijack', { metadata: { finalizers: ['logto.io/finalizer'] } });
+    await cluster.delete(ns, 'hijack');
+    await eventually(async () => (await cluster.get(ns, 'hijack')) === undefined, { what: 'resource gone' });
+    const writes = emulator.calls
+      .list()
+      .slice(calls)
+      .filter((c) => c.method !== 'GET' && c.route !== '/oidc/token');
+    expect(writes).toEqual([]);
+    expect(emulator.state.applications.get(own)).toEqual(before);
+  });
+
+  it('refuses an adoption whose type does not fit without recording the application as its own', async () => {
+    const other = emulator.seed.application({ name: 'a traditional app', type: 'Traditional' });
+    await cluster.create(
+      ns,
+      'wrong-type',
+      { type: 'SPA', adoptApplicationId: other.id },
+      { 'logto.io/external-name': other.id },
+    );
+    const refused = await cluster.waitReady(ns, 'wrong-type', 'False', 'AdoptionRefused');
+    expect(refused.status?.applicationId).toBeUndefined();
+    await cluster.delete(ns, 'wrong-type');
+    await eventually(async () => (await cluster.get(ns, 'wrong-type')) === undefined, {
+      what: 'resource gone',
+    });
+    expect(emulator.state.applications.has(other.id)).toBe(true);
+  });
+
   it('looks for its own application by marker before creating when the recorded id names none', async () => {
     await cluster.create(ns, 'misnamed', { type: 'SPA' });
     const id = (await cluster.waitReady(ns, 'misnamed')).status!.applicationId!;

@@ -65,12 +65,13 @@ export function assertNotForeign(application: Application, resource: LogtoApplic
 }
 
 /**
- * Whether the operator itself chose `id` for this resource: the application it was asked to adopt, or
- * the id it wrote to status (which users cannot write). Annotations can be set by anyone who may edit
- * the resource, so an id found only there must be backed by the application's ownership marker.
+ * Whether the operator itself recorded `id` for this resource: the id it wrote to status after
+ * checking it (users cannot write status). Annotations and spec.adoptApplicationId are the user's
+ * words: an id found only there must be backed by the application's ownership marker, or be adopted
+ * (and so pass the connection's adoption policy) before the resource may manage it.
  */
 export function operatorRecorded(resource: LogtoApplication, id: string): boolean {
-  return id === resource.spec.adoptApplicationId || id === resource.status?.applicationId;
+  return id === resource.status?.applicationId;
 }
 
 /** Whether the resource may manage (update, delete, orphan) the application recorded under `id`. */
@@ -163,6 +164,9 @@ export async function locateApplication(
       const owner = ownership(application, resource, cluster);
       if (owner === 'replaced') return { found: 'restored', application };
       if (owner === 'unmarked' && !operatorRecorded(resource, recordedId)) {
+        // Recorded but never confirmed: an adoption interrupted before the marker was written, or a
+        // forged annotation; either way it is an adoption, judged as one.
+        if (recordedId === adoptId) return { found: 'adopted', application };
         throw new ReconcileStop(
           'AdoptionRefused',
           `annotation ${EXTERNAL_NAME_ANNOTATION} names Logto application ${recordedId}, which carries no ` +

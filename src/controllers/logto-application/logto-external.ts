@@ -177,6 +177,12 @@ class LogtoExternal implements ExternalClient {
       await checkLocated(this.located, this.connection, this.logto);
       if (this.located.found === 'none') return { exists: false };
       this.application = this.located.application;
+      if (this.located.found !== 'recorded') {
+        // An application to take over must fit the spec before the pass records it as this
+        // resource's (the recorded id is what later passes, and deletion, trust).
+        const plan = planApplication(this.resource, this.application, true, this.cluster);
+        if ('refusal' in plan) throw new ReconcileStop(plan.refusal.reason, plan.refusal.message);
+      }
       return { exists: true, id: this.application.id };
     });
   }
