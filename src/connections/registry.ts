@@ -19,10 +19,7 @@ import {
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { Informer, KubernetesListWatch } from '../runtime/index.js';
-import {
-  CONNECTION_ANNOTATION,
-  EXTERNAL_NAME_ANNOTATION,
-} from '../controllers/logto-application/external-name.js';
+import { CONNECTION_ANNOTATION } from '../controllers/logto-application/external-name.js';
 import { ReconcileStop } from '../controllers/logto-application/outcome.js';
 import { parseDurationMs } from '../util/duration.js';
 import { isPlainHttpOffCluster } from '../util/plain-http.js';
@@ -31,6 +28,8 @@ import { ConnectionRuntime, type ConnectionSettings } from './runtime.js';
 
 /** The key of the connection the flags configure. */
 export const FLAG_CONNECTION = 'flags';
+/** The key of a pin that names no connection kind (never resolved, never counted as a user). */
+const UNKNOWN_PIN = 'unknown-pin';
 
 /** A connection's identity: `flags`, `ClusterLogtoConnection/<name>` or `LogtoConnection/<namespace>/<name>`. */
 export type ConnectionKey = string;
@@ -105,8 +104,9 @@ export class ConnectionRegistry {
     if (ref) return { key: connectionKey(ref.kind, ref.name, namespace), pinned: true };
     const pin = resource.metadata.annotations?.[CONNECTION_ANNOTATION];
     if (pin) return { key: fromPin(pin, namespace), pinned: true };
-    if (resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION] || resource.status?.applicationId)
-      return { key: FLAG_CONNECTION, pinned: false };
+    // Status, which only the operator writes (not the external-name annotation, which anyone who may
+    // edit the resource can set), says the resource predates connections.
+    if (resource.status?.applicationId) return { key: FLAG_CONNECTION, pinned: false };
     const fallback = this.defaultConnection();
     return {
       key: fallback ? connectionKey(CLUSTER_CONNECTION_KIND, fallback.metadata.name) : FLAG_CONNECTION,
@@ -122,6 +122,13 @@ export class ConnectionRegistry {
     const { key, pinned } = this.keyOf(resource);
     // The flags' connection needs no pin: a resource that records an application and no pin uses it.
     const pin = pinned || key === FLAG_CONNECTION ? undefined : toPin(key);
+    if (key === UNKNOWN_PIN) {
+      throw new ReconcileStop(
+        'ConnectionNotFound',
+        `annotation ${CONNECTION_ANNOTATION} names no connection the operator pins resources to; remove it`,
+        { recheckAfterMs: 60_000 },
+      );
+    }
     const what = describeConnection(key);
     if (key === FLAG_CONNECTION) {
       const runtime = this.options.flagConnection;
@@ -151,8 +158,7 @@ export class ConnectionRegistry {
       );
     }
     // A connection being deleted serves only the applications it already holds, to clean them up.
-    const holds =
-      resource.metadata.deletionTimestamp || resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION];
+    const holds = resource.metadata.deletionTimestamp || resource.status?.applicationId;
     if (deleting && !holds) {
       throw new ReconcileStop('ConnectionNotReady', `${what} is being deleted`, { recheckAfterMs: 30_000 });
     }
@@ -313,11 +319,17 @@ function toPin(key: ConnectionKey): string {
   return `${kind}/${name}`;
 }
 
+/**
+ * The connection a pin names. The operator pins only to connection objects, never to the flags'
+ * connection: anything else is a hand-made pin, which must not open a way around the default
+ * connection's policy.
+ */
 function fromPin(pin: string, namespace: string): ConnectionKey {
-  const [kind, name = ''] = pin.split('/');
+  const [kind, name = '', ...rest] = pin.split('/');
+  if (!name || rest.length > 0) return UNKNOWN_PIN;
   if (kind === CONNECTION_KIND) return connectionKey(CONNECTION_KIND, name, namespace);
   if (kind === CLUSTER_CONNECTION_KIND) return connectionKey(CLUSTER_CONNECTION_KIND, name);
-  return FLAG_CONNECTION;
+  return UNKNOWN_PIN;
 }
 
 /** A refusal by a connection's policy: Ready=False, reason PolicyDenied, naming the rule and the connection. */

@@ -119,8 +119,10 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     },
     ...(options.onLogtoRequest ? { onLogtoRequest: options.onLogtoRequest } : {}),
   });
+  // Users are applications that have one in Logto through the connection (status, written only by the
+  // operator): a resource that was refused, or merely names the connection, holds nothing.
   const usersOf = (key: ConnectionKey) =>
-    options.applications().filter((app) => registry.keyOf(app).key === key);
+    options.applications().filter((app) => app.status?.applicationId && registry.keyOf(app).key === key);
 
   const reconciler = new LogtoConnectionReconciler({
     connections: { get: (key) => registry.lookup(key) },

@@ -21,6 +21,12 @@ const app = (
     spec: { type: 'SPA', ...spec },
   }) as LogtoApplication;
 
+/** The resource as the operator leaves it once it recorded an application (status is operator-only). */
+const recorded = (resource: LogtoApplication): LogtoApplication => ({
+  ...resource,
+  status: { applicationId: 'app1' },
+});
+
 const connection = (
   name: string,
   options: {
@@ -140,7 +146,11 @@ describe('ConnectionRegistry.keyOf', () => {
     expect(r.keyOf(app({}, { 'logto.io/connection': 'LogtoConnection/own' })).key).toBe(
       'LogtoConnection/team-a/own',
     );
-    expect(r.keyOf(app({}, { 'logto.io/external-name': 'app1' })).key).toBe(FLAG_CONNECTION);
+    // Only status (the operator's) says a resource predates connections; an annotation anyone can set
+    // does not take it past the default connection's policy to the flags.
+    expect(recorded(app()).status).toBeDefined();
+    expect(r.keyOf(recorded(app())).key).toBe(FLAG_CONNECTION);
+    expect(r.keyOf(app({}, { 'logto.io/external-name': 'app1' })).key).toBe('ClusterLogtoConnection/a');
     expect(r.keyOf(app())).toEqual({ key: 'ClusterLogtoConnection/a', pinned: false });
     expect(registry([connection('b')]).registry.keyOf(app()).key).toBe(FLAG_CONNECTION);
   });
@@ -172,6 +182,14 @@ describe('ConnectionRegistry.resolve', () => {
     expect(own.key).toBe('LogtoConnection/team-b/own');
   });
 
+  it('ConnectionNotFound for a hand-made pin that names no connection kind (never the flags)', async () => {
+    const { registry: r } = registry([connection('a', { isDefault: true })]);
+    for (const pin of ['flags', 'x', 'ClusterLogtoConnection', 'ClusterLogtoConnection/a/b']) {
+      const stop = await stopOf(r.resolve(app({}, { 'logto.io/connection': pin })));
+      expect(stop.reason, pin).toBe('ConnectionNotFound');
+    }
+  });
+
   it('ConnectionNotFound without flags and without a default', async () => {
     const stop = await stopOf(registry([], { flags: false }).registry.resolve(app()));
     expect(stop.reason).toBe('ConnectionNotFound');
@@ -193,8 +211,10 @@ describe('ConnectionRegistry.resolve', () => {
     // The deletion moved the generation; the last check still counts.
     const { registry: r } = registry([connection('c', { deleting: true, generation: 2, observed: 1 })]);
     expect((await stopOf(r.resolve(app(ref)))).message).toContain('being deleted');
-    expect((await r.resolve(app(ref, { 'logto.io/external-name': 'app1' }))).key).toBe(
-      'ClusterLogtoConnection/c',
+    expect((await r.resolve(recorded(app(ref)))).key).toBe('ClusterLogtoConnection/c');
+    // An annotation anyone can set does not count as holding an application.
+    expect((await stopOf(r.resolve(app(ref, { 'logto.io/external-name': 'app1' })))).message).toContain(
+      'being deleted',
     );
   });
 
