@@ -60,6 +60,22 @@ export interface CallArguments<N extends OperationName> {
   body?: OperationRequest<N>;
 }
 
+/**
+ * The most pages any list is followed through (Logto's pages hold at most 100). A server whose
+ * `Total-Number` keeps growing, or lies, must not keep a worker listing forever.
+ */
+export const MAX_LIST_PAGES = 1_000;
+
+/** Throws once a list has gone past MAX_LIST_PAGES pages. */
+export function checkPageLimit(operation: string, page: number): void {
+  if (page <= MAX_LIST_PAGES) return;
+  throw new LogtoApiError({
+    operation,
+    code: 'operator.unexpected_response',
+    detail: `the list did not end within ${MAX_LIST_PAGES} pages`,
+  });
+}
+
 export interface Page<T> {
   items: T[];
   /** The Total-Number header: all items over all pages. */

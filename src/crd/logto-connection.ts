@@ -233,8 +233,9 @@ const specFields = (namespaced: boolean) => ({
   requestTimeout: Type.String({
     default: '15s',
     maxLength: 16,
-    pattern: '^[0-9]+(ms|s|m)$',
-    description: 'Timeout of one Logto HTTP request, e.g. 15s, 500ms, 1m. Default 15s.',
+    // At most a minute: a slow or hostile endpoint must not hold the operator's workers for long.
+    pattern: '^([1-9][0-9]{0,4}ms|([1-9]|[1-5][0-9]|60)s|1m)$',
+    description: 'Timeout of one Logto HTTP request, e.g. 15s, 500ms, 1m; at most 60s. Default 15s.',
   }),
 });
 

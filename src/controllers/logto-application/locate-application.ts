@@ -16,6 +16,7 @@ import {
 import { readMarker } from './ownership-marker.js';
 import { ReconcileStop } from './outcome.js';
 import type { LogtoApplicationsApi } from './ports.js';
+import { checkPageLimit } from '../../api/client.js';
 
 export type Located =
   | { found: 'recorded'; application: Application }
@@ -119,6 +120,7 @@ export async function findByMarker(
 ): Promise<Application[]> {
   const matches: Application[] = [];
   for (let page = 1; ; page++) {
+    checkPageLimit('list_applications', page);
     const { items, total } = await logto.listApplicationsPage({
       types: [resource.spec.type],
       page,

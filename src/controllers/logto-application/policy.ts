@@ -11,6 +11,7 @@ import { checkDeclaration, checkExisting, checkRole, type FoundBy } from '../../
 import { policyDenied } from '../../connections/registry.js';
 import type { Located } from './locate-application.js';
 import type { LogtoApplicationsApi } from './ports.js';
+import { checkPageLimit } from '../../api/client.js';
 
 /** The connection a pass goes through, as the reconciler sees it. */
 export interface PassConnection {
@@ -81,6 +82,7 @@ async function managementApiRoles(
   if (application.type !== 'MachineToMachine') return [];
   const names: string[] = [];
   for (let page = 1; ; page++) {
+    checkPageLimit('list_application_roles', page);
     const { items, total } = await logto.listApplicationRoles(application.id, { page, page_size: PAGE_SIZE });
     for (const role of items) {
       if (await grantsManagementApi(logto, connection, role)) names.push(role.name);

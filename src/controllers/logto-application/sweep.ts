@@ -25,6 +25,7 @@ import {
   type SweepCandidate,
   type SweepScope,
 } from './sweep-plan.js';
+import { checkPageLimit } from '../../api/client.js';
 
 /** Logto's largest page. */
 const PAGE_SIZE = 100;
@@ -152,6 +153,7 @@ export class ApplicationSweep {
   private async listAll(): Promise<{ applications: SweepApplication[]; pages: number }> {
     const applications: SweepApplication[] = [];
     for (let page = 1; ; page++) {
+      checkPageLimit('list_applications', page);
       const { items, total } = await this.deps.logto.listApplicationsPage({ page, page_size: PAGE_SIZE });
       applications.push(...items);
       if (items.length < PAGE_SIZE || page * PAGE_SIZE >= total) return { applications, pages: page };

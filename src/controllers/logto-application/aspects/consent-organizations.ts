@@ -5,6 +5,7 @@
 import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import { sameSet } from '../../../util/json.js';
 import { aspect, type AspectContext, type AspectDefinition } from './aspect.js';
+import { checkPageLimit } from '../../../api/client.js';
 
 export interface UserGrants {
   userId: string;
@@ -26,6 +27,7 @@ export interface ConsentOrganizationsPlan {
 async function grantedOrganizationIds(context: AspectContext, userId: string): Promise<string[]> {
   const ids: string[] = [];
   for (let page = 1; ; page++) {
+    checkPageLimit('list_application_user_consent_organizations', page);
     const { organizations } = await context.logto.listApplicationUserConsentOrganizations(
       context.application.id,
       userId,

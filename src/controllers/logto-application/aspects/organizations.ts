@@ -1,6 +1,7 @@
 /** Reports the organizations the application belongs to (read only: membership is managed elsewhere). */
 import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import { aspect, type AspectDefinition } from './aspect.js';
+import { checkPageLimit } from '../../../api/client.js';
 
 type Organization = { id: string; name: string };
 
@@ -16,6 +17,7 @@ export const organizations: AspectDefinition<
   async observe(context) {
     const found: Organization[] = [];
     for (let page = 1; ; page++) {
+      checkPageLimit('list_application_organizations', page);
       const { items, total } = await context.logto.listApplicationOrganizations(context.application.id, {
         page,
         page_size: 100,
