@@ -34,6 +34,8 @@ export interface OperatorConfig {
    * resync period; 0: no sweep.
    */
   sweepPeriodMs?: number;
+  /** Shortest spec.rotation.every a resource may ask for (a rotation writes to Logto and Kubernetes). */
+  minRotationPeriodMs?: number;
   logLevel: string;
   requestTimeoutMs: number;
   /** Bound on one Kubernetes request (watches excluded); default 30 s. */
@@ -190,6 +192,13 @@ export const SETTINGS = {
     default: '',
     description:
       "How often one list of all the tenant's applications finds duplicates and applications of deleted resources (also once shortly after leadership is taken). Default: --resync-period; 0 turns the sweep off.",
+  },
+  minRotationPeriod: {
+    flag: 'min-rotation-period',
+    env: 'MIN_ROTATION_PERIOD',
+    default: '1h',
+    description:
+      'Shortest spec.rotation.every a LogtoApplication may ask for; shorter ones are refused (InvalidSpec), so that no resource can rotate its secret in a loop against a shared tenant.',
   },
   logLevel: {
     flag: 'log-level',
@@ -516,6 +525,11 @@ export function loadConfig(
     concurrency: positiveInteger(get('concurrency')!, 'concurrency'),
     resyncPeriodMs: atLeast(parseDuration(get('resyncPeriod')!, 'resync period'), 1000, 'resync period'),
     ...sweepPeriod(get('sweepPeriod')),
+    minRotationPeriodMs: atLeast(
+      parseDuration(get('minRotationPeriod')!, 'minimum rotation period'),
+      1000,
+      'minimum rotation period',
+    ),
     logLevel: get('logLevel')!,
     requestTimeoutMs: parseDuration(get('requestTimeout')!, 'request timeout'),
     kubeRequestTimeoutMs: atLeast(

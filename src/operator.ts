@@ -284,6 +284,9 @@ export async function startOperator(
         ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
         // Periodic passes observe their applications from one list per half resync period.
         listMaxAgeMs: config.resyncPeriodMs / 2,
+        ...(config.minRotationPeriodMs !== undefined
+          ? { minRotationPeriodMs: config.minRotationPeriodMs }
+          : {}),
       },
     }),
     events,

@@ -12,6 +12,7 @@ import type { Application } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import { SharedApplicationList } from '../../api/application-list.js';
+import { parseDurationMs } from '../../util/duration.js';
 import { recordingCalls } from '../../util/observe-calls.js';
 import { planApplication } from './application-plan.js';
 import { ASPECTS, convergeAspects, removeCustomDomains } from './aspects/index.js';
@@ -58,6 +59,8 @@ export interface LogtoConnectorSettings {
    * period); unset: every pass reads its application.
    */
   listMaxAgeMs?: number;
+  /** Shortest spec.rotation.every allowed (--min-rotation-period); unset: no minimum. */
+  minRotationPeriodMs?: number;
 }
 
 export interface LogtoConnectorDependencies {
@@ -88,9 +91,26 @@ export class LogtoConnector implements ExternalConnector {
     return mapped(async () => {
       const connection = await this.connectionOf(resource);
       const client = new LogtoExternal(resource, this.deps, connection, this.listOf(connection), this.now);
-      if (!resource.metadata.deletionTimestamp) await checkSpec(resource, connection, client.api);
+      if (!resource.metadata.deletionTimestamp) {
+        this.checkRotationPeriod(resource);
+        await checkSpec(resource, connection, client.api);
+      }
       return client;
     });
+  }
+
+  /** Each rotation writes to Logto and Kubernetes: no resource may ask for them in a tight loop. */
+  private checkRotationPeriod(resource: LogtoApplication): void {
+    const minimum = this.deps.settings.minRotationPeriodMs;
+    const every = resource.spec.rotation?.every;
+    if (!minimum || !every) return;
+    const ms = parseDurationMs(every);
+    if (ms !== undefined && ms < minimum) {
+      throw new ReconcileStop(
+        'InvalidSpec',
+        `rotation.every: "${every}" is shorter than this operator's minimum of ${Math.round(minimum / 1000)}s (--min-rotation-period)`,
+      );
+    }
   }
 
   private listOf(connection: PassConnection): SharedApplicationList | undefined {
