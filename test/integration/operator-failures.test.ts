@@ -481,3 +481,34 @@ describe('an operator whose own credentials Logto refuses', () => {
     expect(message).not.toContain(secret);
   });
 });
+
+describe('an unexpected error in a pass', () => {
+  it('shows as Synced=False ReconcileError with its message, and the pass is retried until it converges', async () => {
+    const kc = testKubeConfig();
+    const cluster = new TestCluster(kc);
+    const ns = await createTestNamespace(kc, 'unexpected');
+    const emulator = await startLogtoEmulator();
+    let failing = true;
+    let operator: Awaited<ReturnType<typeof startTestOperator>> | undefined;
+    try {
+      operator = await startTestOperator(kc, testOperatorConfig(emulator, { watchNamespaces: [ns] }), {
+        // Not a planned stop: a bug-like error thrown in the middle of the pass.
+        onKubeCall: (operation) => {
+          if (failing && operation === 'applySecret')
+            throw new TypeError('injected failure before the Secret');
+        },
+      });
+      await cluster.create(ns, 'app', { type: 'SPA' });
+      const failed = await cluster.waitReady(ns, 'app', 'False', 'ReconcileError');
+      expect(syncedMessage(failed)).toBe('TypeError: injected failure before the Secret');
+      failing = false;
+      const converged = await cluster.waitReady(ns, 'app');
+      // The same application: the failed pass had recorded it.
+      expect(converged.status!.applicationId).toBe(failed.status!.applicationId);
+      expect(emulator.state.applications.size).toBe(2); // the operator's own and this one
+    } finally {
+      await operator?.stop();
+      await emulator.close();
+    }
+  });
+});
