@@ -119,10 +119,12 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     },
     ...(options.onLogtoRequest ? { onLogtoRequest: options.onLogtoRequest } : {}),
   });
-  // Users are applications that have one in Logto through the connection (status, written only by the
-  // operator): a resource that was refused, or merely names the connection, holds nothing.
-  const usersOf = (key: ConnectionKey) =>
-    options.applications().filter((app) => app.status?.applicationId && registry.keyOf(app).key === key);
+  // Every LogtoApplication that goes through the connection: woken when it turns Ready or goes.
+  const dependentsOf = (key: ConnectionKey) =>
+    options.applications().filter((app) => registry.keyOf(app).key === key);
+  // Users hold the connection: those with an application in Logto through it (status, written only
+  // by the operator). A resource that was refused, or merely names the connection, holds nothing.
+  const usersOf = (key: ConnectionKey) => dependentsOf(key).filter((app) => app.status?.applicationId);
 
   const reconciler = new LogtoConnectionReconciler({
     connections: { get: (key) => registry.lookup(key) },
@@ -169,7 +171,7 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     startReconciling() {
       reconciling = true;
       const applicationsOf = (obj: KubernetesObject): ObjectKey[] =>
-        usersOf(keyOfObject(obj)).map((app) => ({
+        dependentsOf(keyOfObject(obj)).map((app) => ({
           namespace: app.metadata.namespace,
           name: app.metadata.name,
         }));
