@@ -27,6 +27,8 @@ export interface OperatorConfig {
   flagPolicy?: ConnectionPolicy;
   /** Empty: all namespaces. */
   watchNamespaces: string[];
+  /** Label selector of the ClusterLogtoConnections this operator serves; empty: all. */
+  clusterConnectionSelector?: string;
   concurrency: number;
   resyncPeriodMs: number;
   /**
@@ -192,6 +194,13 @@ export const SETTINGS = {
     default: '',
     description:
       "How often one list of all the tenant's applications finds duplicates and applications of deleted resources (also once shortly after leadership is taken). Default: --resync-period; 0 turns the sweep off.",
+  },
+  clusterConnectionSelector: {
+    flag: 'cluster-connection-selector',
+    env: 'CLUSTER_CONNECTION_SELECTOR',
+    default: '',
+    description:
+      'Label selector of the ClusterLogtoConnections this operator serves (checks, reports, holds), e.g. operator=team-x; empty: all. Give each operator sharing a cluster its own.',
   },
   minRotationPeriod: {
     flag: 'min-rotation-period',
@@ -525,6 +534,9 @@ export function loadConfig(
     concurrency: positiveInteger(get('concurrency')!, 'concurrency'),
     resyncPeriodMs: atLeast(parseDuration(get('resyncPeriod')!, 'resync period'), 1000, 'resync period'),
     ...sweepPeriod(get('sweepPeriod')),
+    ...(get('clusterConnectionSelector')
+      ? { clusterConnectionSelector: get('clusterConnectionSelector')! }
+      : {}),
     minRotationPeriodMs: atLeast(
       parseDuration(get('minRotationPeriod')!, 'minimum rotation period'),
       1000,

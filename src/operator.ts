@@ -46,8 +46,7 @@ import { observeCalls } from './util/observe-calls.js';
 import { isPlainHttpOffCluster } from './util/plain-http.js';
 
 export const CONTROLLER_NAME = 'logtoapplication';
-/** Changing this annotation (any value, e.g. a timestamp) makes the operator sync the resource at once. */
-export const FORCE_SYNC_ANNOTATION = 'logto.io/force-sync';
+export { FORCE_SYNC_ANNOTATION } from './controllers/logto-application/constants.js';
 
 const LOGTO_APPLICATIONS: ResourceType = { group: GROUP, version: VERSION, plural: PLURAL };
 const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
@@ -248,6 +247,9 @@ export async function startOperator(
     kube,
     logger,
     watchNamespaces: config.watchNamespaces,
+    ...(config.clusterConnectionSelector
+      ? { clusterConnectionSelector: config.clusterConnectionSelector }
+      : {}),
     ...(config.listPageSize ? { listPageSize: config.listPageSize } : {}),
     flagConnection,
     applications: () => applications.all().flatMap((informer) => informer.list() as LogtoApplication[]),

@@ -44,6 +44,8 @@ export interface ConnectionsOptions {
   logger: Logger;
   /** Namespaces whose LogtoConnections are watched; empty: all. */
   watchNamespaces: readonly string[];
+  /** Label selector of the ClusterLogtoConnections this operator serves; empty: all. */
+  clusterConnectionSelector?: string;
   listPageSize?: number;
   flagConnection: ConnectionRuntime | undefined;
   /** Every LogtoApplication in the caches. */
@@ -80,18 +82,21 @@ const readyOf = (obj: KubernetesObject) =>
 
 export function setUpConnections(options: ConnectionsOptions): Connections {
   const { kube, logger } = options;
-  const informer = (plural: string, namespace?: string) =>
+  const informer = (plural: string, namespace?: string, labelSelector?: string) =>
     new Informer<KubernetesObject>({
       source: new KubernetesListWatch<KubernetesObject>(kube, {
         resource: { group: GROUP, version: VERSION, plural },
         ...(namespace ? { namespace } : {}),
+        ...(labelSelector ? { labelSelector } : {}),
         pageSize: options.listPageSize ?? DEFAULT_PAGE_SIZE,
       }),
       logger,
       transform: stripWriteBookkeeping,
       ...(options.informerMetrics ? { metrics: options.informerMetrics } : {}),
     });
-  const cluster = informer(CLUSTER_CONNECTION_PLURAL);
+  // Operators sharing a cluster each serve their own ClusterLogtoConnections (as ingress controllers
+  // serve their own class): one that saw them all would check and report every one of them.
+  const cluster = informer(CLUSTER_CONNECTION_PLURAL, undefined, options.clusterConnectionSelector);
   const namespaced = options.watchNamespaces.length
     ? new Map(options.watchNamespaces.map((ns) => [ns, informer(CONNECTION_PLURAL, ns)]))
     : new Map([['', informer(CONNECTION_PLURAL)]]);

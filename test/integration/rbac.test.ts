@@ -24,7 +24,13 @@ import { OperatorMetrics } from '../../src/runtime/metrics.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { apiStatus, applyYaml, createTestNamespace, impersonate, testKubeConfig } from '../support/kube.js';
-import { decodeSecret, startTestOperator, TestCluster, type TestOperator } from '../support/operator.js';
+import {
+  decodeSecret,
+  startTestOperator,
+  TestCluster,
+  testConnectionSelector,
+  type TestOperator,
+} from '../support/operator.js';
 import { serviceAccountToken } from '../support/metrics-access.js';
 import { can, chartConfig, renderChart, serviceAccountUser, whoAmI } from '../support/packaging.js';
 import { scrape } from '../support/scrape.js';
@@ -134,7 +140,12 @@ describe('RBAC of the chart (namespaced mode)', () => {
 
   it('runs the whole lifecycle in both watched namespaces as the ServiceAccount', async () => {
     // Debug: a refused event write is only logged at debug level.
-    operator = await startTestOperator(asOperator, { ...config, logLevel: 'debug' });
+    // Other test files' operators share this apiserver: this one serves only its file's cluster connections.
+    operator = await startTestOperator(asOperator, {
+      ...config,
+      logLevel: 'debug',
+      clusterConnectionSelector: testConnectionSelector,
+    });
 
     for (const namespace of [teamA, teamB]) {
       // Create: finalizer, Logto application, status, Secret, event.

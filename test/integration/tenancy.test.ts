@@ -17,11 +17,13 @@ import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
+  TEST_CONNECTION_LABEL,
   TestCluster,
   emulatorSecrets,
   startTestOperator,
   syncNow,
   syncedMessage,
+  testFileId,
   testOperatorConfig,
   type TestOperator,
 } from '../support/operator.js';
@@ -80,7 +82,11 @@ describe('tenancy', () => {
       body: {
         apiVersion: `${GROUP}/${VERSION}`,
         kind: 'ClusterLogtoConnection',
-        metadata: { name, ...(annotations ? { annotations } : {}) },
+        metadata: {
+          name,
+          labels: { [TEST_CONNECTION_LABEL]: testFileId },
+          ...(annotations ? { annotations } : {}),
+        },
         spec,
       },
     });

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import type { LogtoEmulator } from '../emulator/index.js';
+import { testConnectionSelector } from './operator.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -34,6 +35,7 @@ export function startOperatorProcess(
       LOGTO_CLIENT_ID: emulator.credentials.clientId,
       LOGTO_CLIENT_SECRET: emulator.credentials.clientSecret,
       LOG_LEVEL: 'debug',
+      CLUSTER_CONNECTION_SELECTOR: testConnectionSelector,
       // Everything the process serves stays on loopback.
       METRICS_BIND_ADDRESS: '127.0.0.1:0',
       HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:0',

@@ -2,6 +2,7 @@
  * Runs the real operator in the test process against the shared control plane and a Logto emulator,
  * capturing everything it logs (for assertions, and for the scan that no secret is ever logged).
  */
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   CoreV1Api,
@@ -37,6 +38,14 @@ export interface TestOperator {
   stop(): Promise<void>;
 }
 
+/**
+ * Operators of different test files share one apiserver: each serves only the ClusterLogtoConnections
+ * labelled for its file (--cluster-connection-selector), as operators sharing a cluster should.
+ */
+export const TEST_CONNECTION_LABEL = 'logto.io/test-file';
+export const testFileId = randomUUID().slice(0, 8);
+export const testConnectionSelector = `${TEST_CONNECTION_LABEL}=${testFileId}`;
+
 export function testOperatorConfig(
   emulator: LogtoEmulator,
   overrides: Partial<OperatorConfig> = {},
@@ -56,6 +65,7 @@ export function testOperatorConfig(
     logLevel: 'debug',
     requestTimeoutMs: 5_000,
     shutdownTimeoutMs: 10_000,
+    clusterConnectionSelector: testConnectionSelector,
     ...overrides,
   };
 }

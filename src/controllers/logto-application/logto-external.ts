@@ -18,6 +18,7 @@ import { planApplication } from './application-plan.js';
 import { ASPECTS, convergeAspects, removeCustomDomains } from './aspects/index.js';
 import { convergeClientSecrets } from './client-secrets.js';
 import type { PublishedCredentials } from './credentials-secret.js';
+import { FORCE_SYNC_ANNOTATION } from './constants.js';
 import { createApplicationBody, desiredApplication } from './desired-application.js';
 import { deleteDuplicates } from './duplicates.js';
 import {
@@ -77,6 +78,8 @@ export class LogtoConnector implements ExternalConnector {
   private readonly now: () => Date;
   /** One shared list per connection (and per Logto client of it: new credentials, new client). */
   private readonly lists = new Map<string, { logto: LogtoApplicationsApi; list: SharedApplicationList }>();
+  /** The force-sync annotation each resource (by uid) last had: a new value asks for Logto itself. */
+  private readonly forceSyncSeen = new Map<string, string>();
 
   constructor(private readonly deps: LogtoConnectorDependencies) {
     this.now = deps.now ?? (() => new Date());
@@ -90,13 +93,27 @@ export class LogtoConnector implements ExternalConnector {
   connect(resource: LogtoApplication): Promise<ExternalClient> {
     return mapped(async () => {
       const connection = await this.connectionOf(resource);
-      const client = new LogtoExternal(resource, this.deps, connection, this.listOf(connection), this.now);
+      const list = this.forcedSync(resource) ? undefined : this.listOf(connection);
+      const client = new LogtoExternal(resource, this.deps, connection, list, this.now);
       if (!resource.metadata.deletionTimestamp) {
         this.checkRotationPeriod(resource);
         await checkSpec(resource, connection, client.api);
       }
       return client;
     });
+  }
+
+  /** Whether the force-sync annotation changed since this resource's last pass. */
+  private forcedSync(resource: LogtoApplication): boolean {
+    const uid = resource.metadata.uid ?? '';
+    const value = resource.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+    if (resource.metadata.deletionTimestamp || value === undefined) {
+      this.forceSyncSeen.delete(uid);
+      return false;
+    }
+    const changed = this.forceSyncSeen.get(uid) !== value;
+    this.forceSyncSeen.set(uid, value);
+    return changed;
   }
 
   /** Each rotation writes to Logto and Kubernetes: no resource may ask for them in a tight loop. */
