@@ -23,6 +23,9 @@ import {
   LogtoApplicationReconciler,
 } from './controllers/logto-application/reconciler.js';
 import { ApplicationSweep, type SweptAction, type SweptKind } from './controllers/logto-application/sweep.js';
+import { ConnectionSweeps } from './connections/sweeps.js';
+import { CONNECTION_KIND } from './crd/logto-connection.js';
+import type { LogtoApplicationsApi } from './controllers/logto-application/ports.js';
 import {
   Controller,
   DEFAULT_PAGE_SIZE,
@@ -305,23 +308,37 @@ export async function startOperator(
   });
 
   const sweepPeriodMs = config.sweepPeriodMs ?? config.resyncPeriodMs;
-  // One sweep per Logto connection: today the one tenant of the flags.
-  const sweep =
+  // One sweep per Logto connection: the flags' tenant, and each connection object in use. Each judges
+  // against every watched resource, so connections into one tenant never take each other's for orphans.
+  // A LogtoConnection serves its own namespace only: its sweep (through an endpoint a namespace user
+  // chose) never acts on, or reports to, another namespace's resources.
+  const sweepOf = (logto: LogtoApplicationsApi, connection: string, onlyNamespace?: string) =>
+    new ApplicationSweep({
+      logto,
+      clusterName: config.clusterName ?? '',
+      watches: (namespace) =>
+        (onlyNamespace === undefined || namespace === onlyNamespace) &&
+        (config.watchNamespaces.length === 0 || config.watchNamespaces.includes(namespace)),
+      resources: {
+        hasSynced: () => applications.all().every((informer) => informer.hasSynced()),
+        list: () => applications.all().flatMap((informer) => informer.list()) as LogtoApplication[],
+      },
+      readResource: (namespace, name) => kubeOperations.readResource(namespace, name),
+      events,
+      logger: logger.child({ connection }),
+      periodMs: sweepPeriodMs,
+      ...(hooks.onSwept ? { onSwept: hooks.onSwept } : {}),
+    });
+  const sweep = sweepPeriodMs > 0 ? sweepOf(logto, 'flags') : undefined;
+  const connectionSweeps =
     sweepPeriodMs > 0
-      ? new ApplicationSweep({
-          logto,
-          clusterName: config.clusterName ?? '',
-          watches: (namespace) =>
-            config.watchNamespaces.length === 0 || config.watchNamespaces.includes(namespace),
-          resources: {
-            hasSynced: () => applications.all().every((informer) => informer.hasSynced()),
-            list: () => applications.all().flatMap((informer) => informer.list()) as LogtoApplication[],
+      ? new ConnectionSweeps({
+          runtimes: () => connections.registry.builtRuntimes(),
+          sweepOf: (key, runtime) => {
+            const [kind, namespace] = key.split('/');
+            return sweepOf(runtime.logto, key, kind === CONNECTION_KIND ? namespace : undefined);
           },
-          readResource: (namespace, name) => kubeOperations.readResource(namespace, name),
-          events,
-          logger,
-          periodMs: sweepPeriodMs,
-          ...(hooks.onSwept ? { onSwept: hooks.onSwept } : {}),
+          syncEveryMs: Math.min(sweepPeriodMs, 60_000),
         })
       : undefined;
 
@@ -362,6 +379,7 @@ export async function startOperator(
     for (const informer of secrets.all()) informer.addHandlers({ onUpdate, onDelete });
     applicationController.start();
     sweep?.start();
+    connectionSweeps?.start();
   };
 
   for (const informer of informers) informer.start();
@@ -391,7 +409,7 @@ export async function startOperator(
           if (reason !== 'lost') return;
           leadershipWasLost = true;
           // Someone else may take over from now on: abort in-flight reconciles and the sweep at once.
-          Promise.all([controllers.stop({ timeoutMs: 0 }), sweep?.stop()]).then(
+          Promise.all([controllers.stop({ timeoutMs: 0 }), sweep?.stop(), connectionSweeps?.stop()]).then(
             () => lost(),
             () => lost(),
           );
@@ -424,7 +442,7 @@ export async function startOperator(
     stop(timeoutMs = config.shutdownTimeoutMs, options: StopOptions = {}) {
       stopping ??= (async () => {
         // A sweep is recovery work that the next leader repeats: it does not hold up a shutdown.
-        await sweep?.stop();
+        await Promise.all([sweep?.stop(), connectionSweeps?.stop()]);
         const result = await shutDown(
           {
             controller: controllers,

@@ -65,6 +65,8 @@ interface Entry {
   uid: string | undefined;
   generation: number | undefined;
   runtime: Promise<ConnectionRuntime>;
+  /** Set once the runtime was built. */
+  built?: ConnectionRuntime;
   secretWatch?: Informer<V1Secret>;
 }
 
@@ -188,8 +190,10 @@ export class ConnectionRegistry {
     if (current) void this.forget(key);
     const entry: Entry = { uid, generation, runtime: this.build(key, connection) };
     entry.runtime.then(
-      () => {
-        if (this.entries.get(key) === entry) entry.secretWatch = this.watchCredentials(key, connection);
+      (runtime) => {
+        if (this.entries.get(key) !== entry) return;
+        entry.built = runtime;
+        entry.secretWatch = this.watchCredentials(key, connection);
       },
       () => {
         // Built again at the next use (the CA bundle may appear).
@@ -198,6 +202,11 @@ export class ConnectionRegistry {
     );
     this.entries.set(key, entry);
     return entry.runtime;
+  }
+
+  /** The runtimes of the connection objects in use (built by a pass or a check), by key. */
+  builtRuntimes(): Array<{ key: ConnectionKey; runtime: ConnectionRuntime }> {
+    return [...this.entries].flatMap(([key, entry]) => (entry.built ? [{ key, runtime: entry.built }] : []));
   }
 
   /** Drops a connection's runtime and its Secret watch (the connection was deleted or changed). */

@@ -14,6 +14,7 @@ import type { LogtoApplication } from '../../src/crd/logto-application.js';
 import type { LogtoConnectionObject } from '../../src/crd/logto-connection.js';
 import { EmulatorApi } from '../emulator/harness.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
+import { MARKER_KEY } from '../../src/controllers/logto-application/ownership-marker.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import {
@@ -130,7 +131,8 @@ describe('tenancy', () => {
     await credentialsSecret(nsA, 'tenant-b-credentials', tenantB);
     operator = await startTestOperator(
       kc,
-      testOperatorConfig(tenantA, { watchNamespaces: [nsA, nsB, nsOut] }),
+      // A short sweep period: each connection's tenant is swept, not only the flags'.
+      testOperatorConfig(tenantA, { watchNamespaces: [nsA, nsB, nsOut], sweepPeriodMs: 3_000 }),
     );
     await createClusterConnection(
       clusterB,
@@ -269,6 +271,19 @@ describe('tenancy', () => {
     await eventually(async () => (await getClusterConnection(clusterB))?.status?.applicationCount === 1, {
       what: 'applicationCount of the connection',
     });
+  });
+
+  it("sweeps each connection's tenant: a second application marked for a live resource goes", async () => {
+    const onB = (await cluster.get(nsB, 'on-b'))!;
+    const duplicate = tenantB.seed.application({ name: 'on-b', type: 'SPA' });
+    tenantB.state.applications.get(duplicate.id)!.customData = {
+      [MARKER_KEY]: { uid: onB.metadata.uid, namespace: nsB, name: 'on-b', deletionPolicy: 'Delete' },
+    };
+    await eventually(() => !tenantB.state.applications.has(duplicate.id), {
+      what: 'the duplicate swept from the connection tenant',
+      timeoutMs: 30_000,
+    });
+    expect(tenantB.state.applications.has(onB.status!.applicationId!)).toBe(true);
   });
 
   it('a LogtoConnection serves its own namespace and cannot be referenced from another', async () => {
