@@ -80,10 +80,18 @@ export interface ConnectionRegistryOptions {
   /** Called when a connection's credentials Secret changed. */
   onCredentialsChanged?: (key: ConnectionKey) => void;
   defaultRequestTimeoutMs: number;
+  now?: () => number;
 }
+
+/** How long a namespace's labels are trusted for a cluster connection's namespaceSelector. */
+const NAMESPACE_LABELS_TTL_MS = 30_000;
 
 export class ConnectionRegistry {
   private readonly entries = new Map<ConnectionKey, Entry>();
+  private readonly namespaces = new Map<
+    string,
+    { labels: Promise<Record<string, string>>; expiresAt: number }
+  >();
 
   constructor(private readonly options: ConnectionRegistryOptions) {}
 
@@ -166,11 +174,32 @@ export class ConnectionRegistry {
     }
     if (!connection.metadata.namespace && connection.spec.policy?.namespaceSelector) {
       const { namespace } = resource.metadata;
-      const ns = await this.options.kube.api(CoreV1Api).readNamespace({ name: namespace });
-      const denial = checkNamespace(connection.spec.policy, namespace, ns.metadata?.labels ?? {});
+      const labels = await this.namespaceLabels(namespace);
+      const denial = checkNamespace(connection.spec.policy, namespace, labels);
       if (denial) throw policyDenied(key, denial);
     }
     return { key, runtime: await this.runtimeOf(connection), ...(pin ? { pin } : {}) };
+  }
+
+  /**
+   * A namespace's labels, read at most once per NAMESPACE_LABELS_TTL_MS: a resync of every resource
+   * costs one read per namespace, not one per resource. A label change (access granted or revoked by
+   * the cluster admin) takes effect within that time.
+   */
+  private namespaceLabels(namespace: string): Promise<Record<string, string>> {
+    const now = (this.options.now ?? Date.now)();
+    const hit = this.namespaces.get(namespace);
+    if (hit && hit.expiresAt > now) return hit.labels;
+    const labels = this.options.kube
+      .api(CoreV1Api)
+      .readNamespace({ name: namespace })
+      .then((ns) => ns.metadata?.labels ?? {});
+    const entry = { labels, expiresAt: now + NAMESPACE_LABELS_TTL_MS };
+    this.namespaces.set(namespace, entry);
+    labels.catch(() => {
+      if (this.namespaces.get(namespace) === entry) this.namespaces.delete(namespace);
+    });
+    return labels;
   }
 
   /** The connection object of a key, from the caches. */

@@ -57,6 +57,8 @@ describe('recording Management API calls', () => {
     const text = JSON.stringify(recording);
     expect(text).not.toContain(emulator.credentials.clientSecret);
     expect(text).not.toContain(emulator.credentials.clientId);
+    // The run made apps and read their secrets: those answers must not be in the recording either.
+    expect(emulator.state.credentialsAnswered.size).toBeGreaterThan(0);
     for (const value of emulator.state.credentialsAnswered) expect(text).not.toContain(value);
   });
 

@@ -67,6 +67,8 @@ describe('commitLateMs', () => {
     await expect(
       api.request('POST', '/api/applications', { body: { name: 'forgotten', type: 'SPA' } }),
     ).rejects.toThrow();
+    // The reset answer came from the fault: the commit waits.
+    expect(emulator.faults.lateCommits.pending).toBe(1);
     emulator.faults.clear();
     expect(emulator.faults.lateCommits.pending).toBe(0);
     expect(emulator.faults.lateCommits.commitNow()).toBe(0);

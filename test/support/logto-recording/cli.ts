@@ -1,7 +1,8 @@
 // npm run record:logto -- [--endpoint URL --app-id ID] [--resource INDICATOR] [--out FILE]
 //                         [--compare FILE] [--compare-emulator]
 // Records the fixed call sequence against a Logto server (the app secret is read from
-// LOGTO_APP_SECRET, or --app-secret) or, without --endpoint, against an emulator started here.
+// LOGTO_APP_SECRET only, never a flag that
+// would show in the process list and shell history) or, without --endpoint, against an emulator started here.
 // --compare-emulator records the emulator too and lists where it answers otherwise; --compare
 // compares with an earlier recording. Exits 1 when they differ.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,6 @@ const { values } = parseArgs({
   options: {
     endpoint: { type: 'string' },
     'app-id': { type: 'string' },
-    'app-secret': { type: 'string' },
     resource: { type: 'string' },
     out: { type: 'string' },
     compare: { type: 'string' },
@@ -36,9 +36,9 @@ const recordEmulator = async (): Promise<Recording> => {
 
 const recordTarget = async (): Promise<Recording> => {
   if (!values.endpoint) return recordEmulator();
-  const clientSecret = values['app-secret'] ?? process.env.LOGTO_APP_SECRET;
+  const clientSecret = process.env.LOGTO_APP_SECRET;
   if (!values['app-id'] || !clientSecret) {
-    throw new Error('--endpoint needs --app-id and the app secret (LOGTO_APP_SECRET or --app-secret).');
+    throw new Error('--endpoint needs --app-id and the app secret in LOGTO_APP_SECRET.');
   }
   const target: RecordTarget = {
     endpoint: values.endpoint.replace(/\/+$/, ''),

@@ -74,7 +74,7 @@ const connection = (
 
 function registry(
   objects: LogtoConnectionObject[],
-  options: { flags?: boolean; namespaceLabels?: Record<string, string> } = {},
+  options: { flags?: boolean; namespaceLabels?: Record<string, string>; now?: () => number } = {},
 ) {
   const flagConnection = new ConnectionRuntime(
     {
@@ -102,6 +102,7 @@ function registry(
     kube,
     logger: silentLogger(),
     defaultRequestTimeoutMs: 1000,
+    ...(options.now ? { now: options.now } : {}),
     flagConnection: options.flags === false ? undefined : flagConnection,
     caches: {
       cluster: { get: (_, name) => cluster.find((o) => o.metadata.name === name), list: () => cluster },
@@ -233,6 +234,24 @@ describe('ConnectionRegistry.resolve', () => {
     const open = registry([connection('c')]);
     await open.registry.resolve(app(ref));
     expect(open.namespaceReads).toEqual([]);
+  });
+});
+
+describe('namespace labels for a selector', () => {
+  it('are read once per namespace for a while, not once per pass', async () => {
+    const ref = { connectionRef: { kind: 'ClusterLogtoConnection' as const, name: 'c' } };
+    const policy = { namespaceSelector: { matchLabels: { tenant: 'shared' } } };
+    const clock = { now: 0 };
+    const { registry: r, namespaceReads } = registry([connection('c', { policy })], {
+      namespaceLabels: { tenant: 'shared' },
+      now: () => clock.now,
+    });
+    for (let pass = 0; pass < 5; pass++) await r.resolve(app(ref));
+    await r.resolve(app(ref, {}, 'team-b'));
+    expect(namespaceReads).toEqual(['team-a', 'team-b']);
+    clock.now = 30_000;
+    await r.resolve(app(ref));
+    expect(namespaceReads).toEqual(['team-a', 'team-b', 'team-a']);
   });
 });
 
