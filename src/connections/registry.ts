@@ -113,6 +113,11 @@ export class ConnectionRegistry {
     const ref = resource.spec.connectionRef;
     if (ref) return { key: connectionKey(ref.kind, ref.name, namespace), pinned: true };
     const pin = resource.metadata.annotations?.[CONNECTION_ANNOTATION];
+    // The connection the operator recorded in status (users cannot write status) wins over the pin
+    // annotation, which anyone who may edit the resource can remove or change; a pin left missing is
+    // written again.
+    const recorded = resource.status?.connection;
+    if (recorded) return { key: fromRecorded(recorded, namespace), pinned: Boolean(pin) };
     if (pin) return { key: fromPin(pin, namespace), pinned: true };
     // Status, which only the operator writes (not the external-name annotation, which anyone who may
     // edit the resource can set), says the resource predates connections.
@@ -355,6 +360,15 @@ function toPin(key: ConnectionKey): string {
   if (!key.startsWith(`${CONNECTION_KIND}/`)) return key;
   const [kind, , name] = key.split('/');
   return `${kind}/${name}`;
+}
+
+/** The connection status records: the flags, or a key of a connection object in its namespace. */
+function fromRecorded(recorded: string, namespace: string): ConnectionKey {
+  if (recorded === FLAG_CONNECTION) return FLAG_CONNECTION;
+  const [kind, first = '', second] = recorded.split('/');
+  if (kind === CONNECTION_KIND && second !== undefined && first === namespace) return recorded;
+  if (kind === CLUSTER_CONNECTION_KIND && first && second === undefined) return recorded;
+  return UNKNOWN_PIN;
 }
 
 /**

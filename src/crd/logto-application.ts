@@ -692,6 +692,15 @@ export const LogtoApplicationStatusSchema = Type.Object(
           '"(legacy)" for an application that still uses its legacy secret.',
       }),
     ),
+    connection: Type.Optional(
+      Type.String({
+        description:
+          'The connection the application lives in: "flags" (the operator\'s flag-configured Logto), ' +
+          'ClusterLogtoConnection/<name> or LogtoConnection/<namespace>/<name>. Recorded by the ' +
+          'operator; it wins over the logto.io/connection annotation, so an application never moves ' +
+          'to another tenant.',
+      }),
+    ),
     isAdmin: Type.Optional(
       Type.Boolean({
         description:

@@ -260,6 +260,9 @@ describe('tenancy', () => {
     expect(tenantB.state.applications.has(onA.status!.applicationId!)).toBe(false);
     expect(tenantB.state.applications.has(onB.status!.applicationId!)).toBe(true);
     expect(tenantA.state.applications.has(onB.status!.applicationId!)).toBe(false);
+    // Where each lives is recorded in status, which only the operator writes.
+    expect(onA.status!.connection).toBe('flags');
+    expect(onB.status!.connection).toBe(`ClusterLogtoConnection/${clusterB}`);
     const secretB = await cluster.secret(nsB, 'on-b');
     expect(Buffer.from(secretB!.data!.LOGTO_ENDPOINT!, 'base64').toString()).toBe(tenantB.endpoint);
     // connectionRef cannot move an application to another tenant.

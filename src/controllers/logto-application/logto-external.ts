@@ -300,6 +300,7 @@ class LogtoExternal implements ExternalClient {
       changes.push(...aspects.changes);
       const status: Partial<LogtoApplicationStatus> = {
         ...aspects.status,
+        connection: this.connection.key,
         ...(isAdmin ? { isAdmin: true } : {}),
       };
 

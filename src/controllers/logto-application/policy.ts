@@ -116,6 +116,8 @@ export async function checkLocated(
   // Adopted applications come from GET by id, which says isAdmin; list items (marker finds) do not.
   const listed = (application as Partial<ApplicationDetails>).isAdmin;
   const isAdmin = typeof listed === 'boolean' ? listed : (await logto.getApplication(application.id)).isAdmin;
+  // Kept on the located application, so that the pass reports it in status without reading it again.
+  (application as Partial<ApplicationDetails>).isAdmin = isAdmin;
   const denial = checkExisting(
     connection.policy,
     by,

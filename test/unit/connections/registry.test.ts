@@ -157,6 +157,34 @@ describe('ConnectionRegistry.keyOf', () => {
   });
 });
 
+describe('the connection recorded in status', () => {
+  const withStatus = (resource: LogtoApplication, connection: string): LogtoApplication => ({
+    ...resource,
+    status: { applicationId: 'app1', connection },
+  });
+
+  it('wins over the pin annotation, which a user may remove or change; a missing pin is written again', async () => {
+    const { registry: r } = registry([connection('a', { isDefault: true }), connection('b')]);
+    const pinned = withStatus(
+      app({}, { 'logto.io/connection': 'ClusterLogtoConnection/b' }),
+      'ClusterLogtoConnection/a',
+    );
+    expect(r.keyOf(pinned)).toEqual({ key: 'ClusterLogtoConnection/a', pinned: true });
+    // Pin removed: neither the flags nor another default, but the recorded connection, pinned again.
+    const unpinned = withStatus(app(), 'ClusterLogtoConnection/b');
+    expect(r.keyOf(unpinned)).toEqual({ key: 'ClusterLogtoConnection/b', pinned: false });
+    expect((await r.resolve(unpinned)).pin).toBe('ClusterLogtoConnection/b');
+    expect(r.keyOf(withStatus(app(), 'flags')).key).toBe(FLAG_CONNECTION);
+  });
+
+  it('names a LogtoConnection only of the resource namespace', async () => {
+    const { registry: r } = registry([connection('own', { namespace: 'team-b' })]);
+    expect(r.keyOf(withStatus(app(), 'LogtoConnection/team-a/own')).key).toBe('LogtoConnection/team-a/own');
+    const stop = await stopOf(r.resolve(withStatus(app(), 'LogtoConnection/team-b/own')));
+    expect(stop.reason).toBe('ConnectionNotFound');
+  });
+});
+
 describe('ConnectionRegistry.resolve', () => {
   it('pins a resource that goes through the default, never one on the flags', async () => {
     const { registry: r } = registry([connection('a', { isDefault: true })]);
