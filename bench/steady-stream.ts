@@ -5,7 +5,13 @@
  * answered by the apiserver to its Secret appearing in a watch. Prints figures; asserts nothing.
  *
  *   npm run bench:stream -- --rate 50 --duration 60 --latency 0 --concurrency 4
+ *
+ * --apiserver-profile FILE writes a 15 s CPU profile of the kube-apiserver, taken from the fifth second
+ * of the stream (`go tool pprof -top FILE` reads it): where the control plane's time goes.
  */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { Watch, type V1Secret } from '@kubernetes/client-node';
 import type { ApplicationType } from '../src/crd/logto-application.js';
@@ -16,6 +22,7 @@ import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
 import { testOperatorConfig, TestCluster } from '../test/support/operator.js';
+import { toolPath } from '../test/support/tools.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +30,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     latency: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '4' },
+    'apiserver-profile': { type: 'string' },
   },
 });
 const positive = (name: string, value: string | undefined) => {
@@ -72,8 +80,21 @@ const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 const ms = (n: number) => `${Math.round(n)} ms`;
 
+/** A CPU profile of the apiserver from 5 s into the stream, for 15 s. */
+async function profileApiserver(file: string): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const { stdout } = await promisify(execFile)(
+    await toolPath('kubectl'),
+    ['--kubeconfig', plane.kubeconfigPath, 'get', '--raw', '/debug/pprof/profile?seconds=15'],
+    { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+  );
+  await writeFile(file, stdout);
+  console.log(`apiserver CPU profile written to ${file}`);
+}
+
 try {
   const started = performance.now();
+  const profiling = values['apiserver-profile'] ? profileApiserver(values['apiserver-profile']) : undefined;
   const creates: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
     // Paced against the start, so that a slow create does not slow the stream down.
@@ -88,6 +109,7 @@ try {
     );
   }
   await Promise.all(creates);
+  await profiling;
   const streamS = (performance.now() - started) / 1000;
   const lastApplied = performance.now();
   // The Secret is named after the resource by default.

@@ -71,6 +71,16 @@ export class SharedApplicationList {
   }
 
   /**
+   * Every application of a list whose read began at or after `since` (epoch ms), reading it when the
+   * last one is too old; undefined when the current list, though young enough, began before `since`.
+   * Copies may predate the operator's later writes: callers verify what they act on.
+   */
+  async allReadAfter(since: number): Promise<Application[] | undefined> {
+    const listing = await this.fresh();
+    return listing.readAt >= since ? [...listing.byId.values()].map((entry) => entry.application) : undefined;
+  }
+
+  /**
    * The operator created, changed or deleted this application (call it once the write answered): its
    * listed copy no longer counts, unless a page read after the write holds it.
    */

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EXTERNAL_NAME_ANNOTATION } from '../../src/controllers/logto-application/external-name.js';
 import {
   MARKER_KEY,
   readMarker,
@@ -69,7 +68,7 @@ describe('sweep', () => {
     // The restarted operator searches by marker (nothing yet) and creates a second application.
     const second = startProcess(inject('kubeconfigPath'), emulator, env);
     const ready = await cluster.waitReady(ns, 'web', 'True', undefined, 60_000);
-    const id = ready.metadata.annotations![EXTERNAL_NAME_ANNOTATION]!;
+    const id = ready.status!.applicationId!;
     const ours = (marker: OwnershipMarker) => marker.uid === resource.metadata.uid;
     expect(marked(ours).map((app) => app.id)).toEqual([id]);
 
@@ -85,10 +84,7 @@ describe('sweep', () => {
     expect(marked(ours).map((app) => app.id)).toEqual([id]);
     const events = await cluster.core.listNamespacedEvent({ namespace: ns });
     expect(events.items.map((e) => e.reason)).toContain('DuplicateDeleted');
-    expect(
-      (await cluster.get(ns, 'web'))!.metadata.annotations![EXTERNAL_NAME_ANNOTATION],
-      'the recorded application stays',
-    ).toBe(id);
+    expect((await cluster.get(ns, 'web'))!.status!.applicationId, 'the recorded application stays').toBe(id);
 
     await cluster.delete(ns, 'web');
     await eventually(async () => (await cluster.get(ns, 'web')) === undefined, { what: 'web deleted' });

@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../../src/config.js';
 import { GROUP, PLURAL, VERSION, type LogtoApplication } from '../../src/crd/logto-application.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { createLogger } from '../../src/log.js';
 import {
   FORCE_SYNC_ANNOTATION,
@@ -120,8 +121,11 @@ export class TestCluster {
   readonly core: CoreV1Api;
 
   constructor(readonly kc: KubeConfig) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
+    // Through the operator's keep-alive pool: client-node's own clients open a TLS connection per
+    // request, which would load the apiserver (and benchmarks' figures) with handshakes.
+    const kube = new KubeClient(kc);
+    this.custom = kube.api(CustomObjectsApi);
+    this.core = kube.api(CoreV1Api);
   }
 
   async create(

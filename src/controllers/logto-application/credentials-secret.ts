@@ -64,6 +64,11 @@ export function secretName(resource: LogtoApplication): string {
   return resource.spec.secret?.name ?? resource.metadata.name;
 }
 
+/** The Secret key that holds the application id. */
+export function appIdKey(resource: LogtoApplication): string {
+  return resource.spec.secret?.keys?.appId ?? 'LOGTO_APP_ID';
+}
+
 /** Key/value pairs of the Secret, before base64. */
 export function credentialData(
   resource: LogtoApplication,
@@ -87,7 +92,7 @@ export function credentialData(
   return {
     ...templated,
     [keys.endpoint ?? 'LOGTO_ENDPOINT']: credentials.endpoint,
-    [keys.appId ?? 'LOGTO_APP_ID']: credentials.appId,
+    [appIdKey(resource)]: credentials.appId,
     ...(credentials.appSecret !== undefined
       ? { [keys.appSecret ?? 'LOGTO_APP_SECRET']: credentials.appSecret }
       : {}),

@@ -34,6 +34,15 @@ export interface ExternalUpdate {
   afterPublish(): Promise<void>;
 }
 
+/**
+ * What the reconciler knows besides the resource that may name its external resource. A hint only:
+ * the client checks that the resource may manage what it names before using it.
+ */
+export interface ObserveHints {
+  /** The external id published in the resource's own Secret (see SecretPublisher). */
+  publishedId?: string;
+}
+
 /** Status lists of what a pass is about to manage, recorded (as a union) before any external write. */
 export type ExternalIntent = Partial<
   Pick<
@@ -53,7 +62,7 @@ export interface ExternalClient {
   /** Pure: see ExternalIntent. */
   intent(): ExternalIntent;
   /** Finds the external resource; never writes. */
-  observe(): Promise<ExternalObservation>;
+  observe(hints?: ObserveHints): Promise<ExternalObservation>;
   /**
    * Creates it. Throws CreateRefused when the external system refused for sure (nothing was made);
    * any other failure leaves the outcome unknown.

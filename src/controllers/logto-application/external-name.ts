@@ -3,14 +3,21 @@
  * annotations (as Crossplane's managed resources do) rather than only in status, which a backup
  * restore, a re-apply or a lost status write does not bring back:
  *
- * - `logto.io/external-name`: the Logto application id, written as soon as a create answers;
+ * - `logto.io/external-name`: the Logto application id, where a pass had to find the application (an
+ *   adoption, or a search after a lost create or a lost status) rather than create it;
  * - `logto.io/connection`: the connection a resource without `spec.connectionRef` was first
  *   reconciled through, so that a later default connection does not move it to another tenant;
- * - `logto.io/external-create-pending`: written before a create is sent, and replaced by
- *   `-succeeded` or `-failed` once it answered. A pending create may have reached Logto without the
- *   operator learning its id; only then (or when the recorded application is gone) does a pass look
- *   for the application by its ownership marker (a list of the tenant's applications). Every other
- *   create costs one Logto call.
+ * - `logto.io/external-create-pending`: written with the finalizer before a create is sent. The pass
+ *   that created the application records its id in status (with the Secret it publishes); that
+ *   confirms the create, so the annotation stays, and a later pass, or a restart, learns the id from
+ *   status. Only while no application id is in status (the pass died, or status was lost) may the
+ *   create have reached Logto without the operator learning its id: only then (or when the recorded
+ *   application is gone) does a pass look for it, first through the id published in its Secret, then
+ *   by its ownership marker (a list of the tenant's applications). `-failed` replaces it when Logto
+ *   refused the create for sure; `-succeeded` is what earlier versions wrote once a create answered.
+ *
+ * So a plain create costs one metadata write (finalizer and create-pending together) besides the
+ * Secret and the status it needs anyway, and one Logto call.
  */
 import type { LogtoApplication } from '../../crd/logto-application.js';
 
@@ -30,7 +37,7 @@ const OWN_ANNOTATIONS = [
   CONNECTION_ANNOTATION,
 ] as const;
 
-type Annotated = Pick<LogtoApplication, 'metadata'>;
+type Annotated = Pick<LogtoApplication, 'metadata'> & Partial<Pick<LogtoApplication, 'status'>>;
 
 export function isOwnAnnotation(key: string): boolean {
   return (OWN_ANNOTATIONS as readonly string[]).includes(key);
@@ -44,11 +51,16 @@ export function externalName(resource: LogtoApplication): string | undefined {
 }
 
 /**
- * A create was sent and neither its success nor a definite failure was recorded: the application
- * may exist in Logto without its id being known. Confirming a create removes the pending annotation,
- * so no clock of one replica is compared with another's.
+ * A create was sent and nothing confirmed it: neither an application id in status (the operator's own
+ * record, written once the create answered) nor a definite failure. The application may then exist in
+ * Logto without its id being known. No clock of one replica is compared with another's.
  */
 export function createPendingUnconfirmed(resource: Annotated): boolean {
+  return createPending(resource) && !resource.status?.applicationId;
+}
+
+/** A create was recorded as sent (confirmed since or not). */
+export function createPending(resource: Annotated): boolean {
   return Boolean(resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION]);
 }
 

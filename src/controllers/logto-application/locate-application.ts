@@ -8,6 +8,7 @@ import { isNotFound } from '../../api/errors.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { FINALIZER } from './constants.js';
 import {
+  CREATE_PENDING_ANNOTATION,
   createPendingUnconfirmed,
   createRecorded,
   EXTERNAL_NAME_ANNOTATION,
@@ -113,23 +114,87 @@ export async function getOrUndefined(
   }
 }
 
-/** Scans the applications of the resource's type for its ownership marker; oldest first. */
-export async function findByMarker(
+/**
+ * Scans the applications of the resource's type for markers: its own (`ours`), and those of the
+ * object it replaced in this cluster (`replaced`, see ownership); each oldest first.
+ */
+async function scanMarkers(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
-): Promise<Application[]> {
-  const matches: Application[] = [];
+  cluster: string,
+): Promise<MarkedApplications> {
+  const items: Application[] = [];
   for (let page = 1; ; page++) {
     checkPageLimit('list_applications', page);
-    const { items, total } = await logto.listApplicationsPage({
+    const answer = await logto.listApplicationsPage({
       types: [resource.spec.type],
       page,
       page_size: PAGE_SIZE,
     });
-    matches.push(...items.filter((app) => readMarker(app.customData)?.uid === resource.metadata.uid));
-    if (items.length < PAGE_SIZE || page * PAGE_SIZE >= total) break;
+    items.push(...answer.items);
+    if (answer.items.length < PAGE_SIZE || page * PAGE_SIZE >= answer.total) break;
   }
-  return matches.sort((a, b) => a.createdAt - b.createdAt);
+  return marked(items, resource, cluster);
+}
+
+interface MarkedApplications {
+  ours: Application[];
+  replaced: Application[];
+}
+
+/** The applications marked by this resource, or by the object it replaced; each oldest first. */
+function marked(
+  applications: Application[],
+  resource: LogtoApplication,
+  cluster: string,
+): MarkedApplications {
+  const ours: Application[] = [];
+  const replaced: Application[] = [];
+  const seen = new Set<string>();
+  for (const app of applications) {
+    // Pages of a list that changes while it is read may repeat an application.
+    if (seen.has(app.id)) continue;
+    seen.add(app.id);
+    const owner = ownership(app, resource, cluster);
+    if (owner === 'ours') ours.push(app);
+    else if (owner === 'replaced') replaced.push(app);
+  }
+  const oldestFirst = (a: Application, b: Application) => a.createdAt - b.createdAt;
+  return { ours: ours.sort(oldestFirst), replaced: replaced.sort(oldestFirst) };
+}
+
+/**
+ * The marker search through a shared list, when one read late enough exists. A listed copy may
+ * predate a write since, so the application chosen is read again and must still be marked as it
+ * was; duplicates are left to the sweep, which checks each before acting. Undefined: scan afresh.
+ */
+async function locateThroughSharedList(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  cluster: string,
+  listedSince: LocateOptions['listedSince'],
+): Promise<Located | undefined> {
+  const since = sharedScanSince(resource);
+  // No list read yet can be late enough: scan at once rather than read one in vain.
+  if (!listedSince || since === undefined || since > Date.now()) return undefined;
+  const listed = await listedSince(since);
+  if (!listed) return undefined;
+  const { ours, replaced } = marked(listed, resource, cluster);
+  const choice = ours[0] ?? replaced[0];
+  if (!choice) return { found: 'none' };
+  const application = await getOrUndefined(logto, choice.id);
+  const owner = application && ownership(application, resource, cluster);
+  if (owner === 'ours') return { found: 'marker', application: application!, duplicates: [] };
+  if (owner === 'replaced') return { found: 'restored', application: application! };
+  return undefined;
+}
+
+/** The applications carrying this resource's ownership marker; oldest first. */
+export async function findByMarker(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+): Promise<Application[]> {
+  return (await scanMarkers(logto, resource, '')).ours;
 }
 
 /**
@@ -140,23 +205,81 @@ export async function findByMarker(
 async function locateByMarker(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
+  cluster: string,
+  listedSince: LocateOptions['listedSince'],
   lostApplicationId?: string,
 ): Promise<Located> {
   const search = lostApplicationId !== undefined || mayHaveLostCreate(resource);
-  const [application, ...duplicates] = search ? await findByMarker(logto, resource) : [];
+  if (!search) return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
+  const shared = await locateThroughSharedList(logto, resource, cluster, listedSince);
+  if (shared?.found === 'none') return lostApplicationId ? { ...shared, lostApplicationId } : shared;
+  if (shared) return shared;
+  const { ours, replaced } = await scanMarkers(logto, resource, cluster);
+  const [application, ...duplicates] = ours;
   if (application) return { found: 'marker', application, duplicates };
+  // Only the object this one replaced made one (a restore without the recorded id): taken back.
+  if (replaced[0]) return { found: 'restored', application: replaced[0] };
   return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
 }
 
+export interface LocateOptions {
+  /**
+   * A copy of a recorded application from a recent list of the tenant, when the pass may trust one
+   * (see SharedApplicationList); undefined sends the pass to Logto for it.
+   */
+  listed?: (id: string) => Promise<Application | undefined>;
+  /** The id the resource's own Secret publishes: tried before a marker search (see locateByHint). */
+  publishedId?: string;
+  /**
+   * The tenant's applications from a shared list whose read began at or after `since`, if there is
+   * one; a marker search uses it instead of a scan of its own (see sharedScanSince).
+   */
+  listedSince?: (since: number) => Promise<Application[] | undefined>;
+}
+
 /**
- * `listed`: a copy of a recorded application from a recent list of the tenant, when the pass may
- * trust one (see SharedApplicationList); undefined sends the pass to Logto for it.
+ * A create that has had this long to commit is in any list read since: its request timeout (at most
+ * 60 s) and the clock skew between the replica that wrote the create-pending time and this one.
  */
+const COMMIT_MARGIN_MS = 5 * 60_000;
+
+/**
+ * From when a shared list holds every application this resource may have created: the create-pending
+ * time plus COMMIT_MARGIN_MS. Undefined (scan afresh) without a readable time. So after a backup
+ * restore, which brings back old create-pending times, a thousand resources cost one list of the
+ * tenant instead of a scan each, while a search right after a lost create still scans.
+ */
+function sharedScanSince(resource: LogtoApplication): number | undefined {
+  const time = Date.parse(resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION] ?? '');
+  return Number.isNaN(time) ? undefined : time + COMMIT_MARGIN_MS;
+}
+
+/**
+ * Where a create may have been lost and nothing is recorded, the id the resource's Secret publishes
+ * saves the search: the Secret is written before status in every pass, so after a lost status it
+ * names the application. Users may edit Secrets, so it counts only if the application carries this
+ * resource's marker (or that of the object this one replaced); anything else falls back to the search.
+ */
+async function locateByHint(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  cluster: string,
+  publishedId: string | undefined,
+): Promise<Located | undefined> {
+  if (!publishedId || !mayHaveLostCreate(resource)) return undefined;
+  const application = await getOrUndefined(logto, publishedId);
+  if (!application) return undefined;
+  const owner = ownership(application, resource, cluster);
+  if (owner === 'ours') return { found: 'marker', application, duplicates: [] };
+  if (owner === 'replaced') return { found: 'restored', application };
+  return undefined;
+}
+
 export async function locateApplication(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
   cluster = '',
-  listed?: (id: string) => Promise<Application | undefined>,
+  { listed, publishedId, listedSince }: LocateOptions = {},
 ): Promise<Located> {
   const recordedId = externalName(resource);
   const adoptId = resource.spec.adoptApplicationId;
@@ -184,7 +307,7 @@ export async function locateApplication(
         `the adopted Logto application ${adoptId} no longer exists; the operator does not recreate adopted applications`,
       );
     }
-    return locateByMarker(logto, resource, recordedId);
+    return locateByMarker(logto, resource, cluster, listedSince, recordedId);
   }
   if (adoptId) {
     const application = await getOrUndefined(logto, adoptId);
@@ -197,5 +320,8 @@ export async function locateApplication(
     assertNotForeign(application, resource);
     return { found: 'adopted', application };
   }
-  return locateByMarker(logto, resource);
+  return (
+    (await locateByHint(logto, resource, cluster, publishedId)) ??
+    locateByMarker(logto, resource, cluster, listedSince)
+  );
 }

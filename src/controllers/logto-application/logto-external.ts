@@ -29,8 +29,9 @@ import {
   type ExternalIntent,
   type ExternalObservation,
   type ExternalUpdate,
+  type ObserveHints,
 } from './external-client.js';
-import { CONNECTION_ANNOTATION, externalName } from './external-name.js';
+import { CONNECTION_ANNOTATION, createPending, externalName } from './external-name.js';
 import {
   findByMarker,
   getOrUndefined,
@@ -199,7 +200,7 @@ class LogtoExternal implements ExternalClient {
     };
   }
 
-  observe(): Promise<ExternalObservation> {
+  observe(hints: ObserveHints = {}): Promise<ExternalObservation> {
     return mapped(async () => {
       const { list } = this;
       const listed =
@@ -210,7 +211,11 @@ class LogtoExternal implements ExternalClient {
               return copy;
             }
           : undefined;
-      this.located = await locateApplication(this.logto, this.resource, this.cluster, listed);
+      this.located = await locateApplication(this.logto, this.resource, this.cluster, {
+        listed,
+        publishedId: hints.publishedId,
+        listedSince: list && ((since) => list.allReadAfter(since)),
+      });
       await checkLocated(this.located, this.connection, this.logto);
       if (this.located.found === 'none') return { exists: false };
       this.application = this.located.application;
@@ -383,7 +388,10 @@ class LogtoExternal implements ExternalClient {
     const id = externalName(resource);
     if (id) {
       const application = await getOrUndefined(this.logto, id);
-      return application && mayManage(application, resource, id, this.cluster) ? [application] : [];
+      if (application) return mayManage(application, resource, id, this.cluster) ? [application] : [];
+      // The recorded application is gone; one created since (after a create-pending record) may carry
+      // our marker without its id having been recorded.
+      return createPending(resource) ? findByMarker(this.logto, resource) : [];
     }
     // No id recorded: an app created just before a crash still carries our marker. An app named in
     // adoptApplicationId but never recorded was never adopted, so it is not touched.

@@ -24,7 +24,7 @@ import {
   annotationTime,
   CREATE_FAILED_ANNOTATION,
   CREATE_PENDING_ANNOTATION,
-  CREATE_SUCCEEDED_ANNOTATION,
+  createPendingUnconfirmed,
   EXTERNAL_NAME_ANNOTATION,
 } from './external-name.js';
 import { KubernetesOperationError } from './kube-errors.js';
@@ -36,6 +36,15 @@ import { StatusBook } from './status-book.js';
 import { validateSpec } from './validate-spec.js';
 
 export { READY, SYNCED } from './status-book.js';
+
+/**
+ * Whether the operator's records already hold `id`: status (which only the operator writes) names
+ * it, and the external-name annotation, if any, agrees.
+ */
+function recordedBefore(resource: LogtoApplication, id: string): boolean {
+  const annotated = resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION];
+  return resource.status?.applicationId === id && (!annotated || annotated === id);
+}
 /** Longest message of an unexpected error kept in status and events. */
 const MAX_ERROR_MESSAGE = 1024;
 
@@ -138,11 +147,16 @@ export class LogtoApplicationReconciler implements Reconciler {
     const external = (pass.external = await this.deps.external.connect(resource));
     await this.status.recordIntent(resource, external.intent());
 
-    const observation = await external.observe();
+    const observation = await external.observe({
+      publishedId: existingSecret && this.secrets.publishedApplicationId(resource, existingSecret),
+    });
     if (observation.exists) {
       this.status.verified(resource, observation.id);
-      // The id is on the resource before the pass writes anything to the external resource.
-      await this.record(resource, { [EXTERNAL_NAME_ANNOTATION]: observation.id }, external);
+      // An id the pass had to find (adopted, searched for) is on the resource before the pass writes
+      // anything to the external resource; one status already records needs no second record.
+      if (!recordedBefore(resource, observation.id)) {
+        await this.record(resource, { [EXTERNAL_NAME_ANNOTATION]: observation.id }, external);
+      }
     } else {
       await this.create(resource, external);
     }
@@ -168,17 +182,21 @@ export class LogtoApplicationReconciler implements Reconciler {
   }
 
   /**
-   * Creates the external resource between two records on the resource: create-pending before (with
-   * the finalizer), then its id with create-succeeded. A create whose outcome is unknown stays
-   * pending, so that the next pass looks for it by marker instead of creating another.
+   * Creates the external resource after recording create-pending (with the finalizer). Its id goes
+   * into status with the pass's outcome, after the Secret: no metadata write in between. A pass that
+   * dies before that status write leaves the create unconfirmed, so the next pass looks for the
+   * application (the id in the Secret, else the marker) instead of creating another.
    */
   private async create(resource: LogtoApplication, external: ExternalClient): Promise<void> {
-    // A create still pending from an earlier attempt (searched for, not found) stays recorded as is.
+    // A create still unconfirmed from an earlier attempt (searched for, not found) stays recorded as
+    // is; one that status confirmed is history, and this create gets its own time.
     await this.record(
       resource,
       {
         [CREATE_PENDING_ANNOTATION]:
-          resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION] || annotationTime(this.now()),
+          (createPendingUnconfirmed(resource) &&
+            resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION]) ||
+          annotationTime(this.now()),
       },
       external,
     );
@@ -194,16 +212,6 @@ export class LogtoApplicationReconciler implements Reconciler {
       );
       throw error.stop;
     }
-    await this.record(
-      resource,
-      {
-        [EXTERNAL_NAME_ANNOTATION]: created.id,
-        [CREATE_PENDING_ANNOTATION]: undefined,
-        [CREATE_FAILED_ANNOTATION]: undefined,
-        [CREATE_SUCCEEDED_ANNOTATION]: annotationTime(this.now()),
-      },
-      external,
-    );
     this.status.verified(resource, created.id);
     this.deps.events.record(resource, 'Normal', 'Created', created.message);
   }

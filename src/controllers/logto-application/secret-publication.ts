@@ -6,6 +6,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { FIELD_MANAGER } from './constants.js';
 import {
+  appIdKey,
   desiredSecret,
   isOwnedBy,
   secretName,
@@ -41,6 +42,16 @@ export class SecretPublisher {
       );
     }
     return existing;
+  }
+
+  /**
+   * The application id the Secret publishes, as written by this resource's last publication (under the
+   * key the spec names now). A hint for a pass that lost status: users may edit Secrets.
+   */
+  publishedApplicationId(resource: LogtoApplication, secret: V1Secret): string | undefined {
+    if (!isOwnedBy(secret, resource)) return undefined;
+    const encoded = secret.data?.[appIdKey(resource)];
+    return encoded ? Buffer.from(encoded, 'base64').toString('utf8') || undefined : undefined;
   }
 
   /** Writes the Secret unless `existing` already holds it; answers its name. */

@@ -34,6 +34,17 @@ describe('external name and create-pending annotations', () => {
     expect(externalName(resource())).toBeUndefined();
   });
 
+  it('calls a create confirmed once status records an application id (the annotation stays)', () => {
+    const sent = annotated({ [CREATE_PENDING_ANNOTATION]: T1 }, [FINALIZER]);
+    expect(createPendingUnconfirmed(sent)).toBe(true);
+    expect(mayHaveLostCreate(sent)).toBe(true);
+    const confirmed = { ...sent, status: { applicationId: 'app-1' } };
+    expect(createPendingUnconfirmed(confirmed)).toBe(false);
+    expect(mayHaveLostCreate(confirmed)).toBe(false);
+    // Status lost: unconfirmed again, so the next pass looks for the application.
+    expect(createPendingUnconfirmed({ ...sent, status: {} })).toBe(true);
+  });
+
   it('calls a create unconfirmed while its pending annotation stands (confirming removes it)', () => {
     expect(createPendingUnconfirmed(annotated({}))).toBe(false);
     expect(createPendingUnconfirmed(annotated({ [CREATE_PENDING_ANNOTATION]: T1 }))).toBe(true);

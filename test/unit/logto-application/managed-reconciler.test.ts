@@ -13,7 +13,6 @@ import {
 import {
   CREATE_FAILED_ANNOTATION,
   CREATE_PENDING_ANNOTATION,
-  CREATE_SUCCEEDED_ANNOTATION,
   EXTERNAL_NAME_ANNOTATION,
 } from '../../../src/controllers/logto-application/external-name.js';
 import { ReconcileStop } from '../../../src/controllers/logto-application/outcome.js';
@@ -27,7 +26,30 @@ interface Fake {
   create?: () => Promise<{ id: string; message: string }>;
 }
 
-function setup(fake: Fake, options: { foreignSecret?: boolean } = {}) {
+/** A Secret as the operator publishes it for `resource`, owned by `ownerUid`. */
+function secretOf(resource: LogtoApplication, ownerUid: string | undefined): V1Secret {
+  return {
+    metadata: {
+      name: resource.metadata.name,
+      namespace: resource.metadata.namespace,
+      ownerReferences: [
+        {
+          apiVersion: 'logto.io/v1alpha1',
+          kind: 'LogtoApplication',
+          name: 'web',
+          uid: ownerUid!,
+          controller: true,
+        },
+      ],
+    },
+    data: { LOGTO_APP_ID: Buffer.from('app-published').toString('base64') },
+  };
+}
+
+function setup(
+  fake: Fake,
+  options: { foreignSecret?: boolean; cachedSecret?: (resource: LogtoApplication) => V1Secret } = {},
+) {
   const object: LogtoApplication = fixture({ type: 'Traditional' });
   const log: string[] = [];
   const statuses: LogtoApplicationStatus[] = [];
@@ -38,6 +60,7 @@ function setup(fake: Fake, options: { foreignSecret?: boolean } = {}) {
     },
     removeFinalizer: () => Promise.resolve(),
     applyStatus: (_resource, next) => {
+      log.push(`status ${next.applicationId ?? '-'}`);
       statuses.push(structuredClone(next));
       return Promise.resolve(undefined);
     },
@@ -79,7 +102,7 @@ function setup(fake: Fake, options: { foreignSecret?: boolean } = {}) {
   let connected = 0;
   const reconciler = new LogtoApplicationReconciler({
     resources: { get: () => object },
-    ownedSecrets: { get: () => undefined },
+    ownedSecrets: { get: () => options.cachedSecret?.(object) },
     kube,
     external: {
       connect: () => {
@@ -93,7 +116,7 @@ function setup(fake: Fake, options: { foreignSecret?: boolean } = {}) {
     settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000 },
   });
   const key = { namespace: object.metadata.namespace, name: object.metadata.name };
-  return { reconciler, key, log, statuses, connections: () => connected };
+  return { reconciler, key, log, statuses, object, external, connections: () => connected };
 }
 
 const pending = { [CREATE_PENDING_ANNOTATION]: '2026-11-29T10:00:00Z' };
@@ -101,21 +124,19 @@ const condition = (status: LogtoApplicationStatus | undefined, type: string) =>
   status?.conditions?.find((c) => c.type === type);
 
 describe('managed reconciler', () => {
-  it('brackets a create with create-pending before and the external name right after', async () => {
+  it('a create: create-pending (with the finalizer) before it, then the Secret, then its id in status', async () => {
     const { reconciler, key, log, statuses } = setup({ observation: { exists: false } });
     await expect(reconciler.reconcile(key)).resolves.toEqual({ requeueAfterMs: 600_000 });
+    // Three Kubernetes writes: no metadata write between the create and the status that records it.
     expect(log).toEqual([
       'observe',
       `metadata ${JSON.stringify(pending)}`,
       'create',
-      `metadata ${JSON.stringify({
-        [EXTERNAL_NAME_ANNOTATION]: 'app-new',
-        [CREATE_SUCCEEDED_ANNOTATION]: '2026-11-29T10:00:00Z',
-      })}`,
       'event Normal Created',
       'update',
       'secret s3cret',
       'afterPublish',
+      'status app-new',
     ]);
     const last = statuses.at(-1);
     expect(last).toMatchObject({
@@ -143,6 +164,38 @@ describe('managed reconciler', () => {
       `metadata ${JSON.stringify({ [EXTERNAL_NAME_ANNOTATION]: 'app-1' })}`,
       'update',
     ]);
+  });
+
+  it('an application whose id status already records is not recorded again', async () => {
+    const { reconciler, key, log, object } = setup({ observation: { exists: true, id: 'app-1' } });
+    object.status = { applicationId: 'app-1' };
+    await reconciler.reconcile(key);
+    expect(log.filter((line) => line.startsWith('metadata'))).toEqual([]);
+  });
+
+  it('an external name that disagrees with status is corrected', async () => {
+    const { reconciler, key, log, object } = setup({ observation: { exists: true, id: 'app-1' } });
+    object.status = { applicationId: 'app-1' };
+    object.metadata.annotations = { [EXTERNAL_NAME_ANNOTATION]: 'app-0' };
+    await reconciler.reconcile(key);
+    expect(log).toContain(`metadata ${JSON.stringify({ [EXTERNAL_NAME_ANNOTATION]: 'app-1' })}`);
+  });
+
+  it("hands the id published in the resource's own Secret to observe, not that of another's", async () => {
+    const seen: unknown[] = [];
+    for (const owner of ['own', 'other'] as const) {
+      const { reconciler, key, object, external } = setup(
+        { observation: { exists: false } },
+        { cachedSecret: (r) => secretOf(r, owner === 'own' ? r.metadata.uid : 'someone-else') },
+      );
+      external.observe = (hints) => {
+        seen.push(hints?.publishedId);
+        return Promise.resolve({ exists: true, id: 'app-1' });
+      };
+      await reconciler.reconcile(key).catch(() => undefined);
+      void object;
+    }
+    expect(seen).toEqual(['app-published', undefined]);
   });
 
   it('a refused create is recorded as failed: the next pass creates without searching', async () => {
@@ -178,7 +231,7 @@ describe('managed reconciler', () => {
     );
     await expect(reconciler.reconcile(key)).rejects.toMatchObject({ reason: 'SecretConflict' });
     expect(connections()).toBe(0);
-    expect(log).toEqual(['event Warning SecretConflict']);
+    expect(log).toEqual(['event Warning SecretConflict', 'status -']);
     expect(condition(statuses.at(-1), 'Ready')).toMatchObject({ status: 'False', reason: 'SecretConflict' });
   });
 });

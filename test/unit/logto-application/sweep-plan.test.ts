@@ -121,6 +121,12 @@ describe('planSweep', () => {
     expect(summary(planSweep(apps, [live({ uid: 'u1' })], scope)).duplicates).toEqual([]);
   });
 
+  it('finds duplicates of a resource whose create status confirmed (create-pending stays, no external name)', () => {
+    const apps = [app('app-1', { uid: 'u1' }), app('app-2', { uid: 'u1' })];
+    const resource = { ...live({ uid: 'u1', pending: true }), status: { applicationId: 'app-1' } };
+    expect(summary(planSweep(apps, [resource], scope)).duplicates).toEqual(['duplicate:app-2:Delete']);
+  });
+
   it('leaves them alone while the recorded application is not in the list (the resource is recovering it)', () => {
     const apps = [app('app-2', { uid: 'u1' })];
     expect(summary(planSweep(apps, [live({ uid: 'u1', recorded: 'app-gone' })], scope))).toEqual({
