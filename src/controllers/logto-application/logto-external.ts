@@ -300,6 +300,7 @@ class LogtoExternal implements ExternalClient {
         directory,
         events: this.deps.events,
         now: this.now(),
+        created: located.found === 'none',
       });
       this.application = aspects.application;
       changes.push(...aspects.changes);

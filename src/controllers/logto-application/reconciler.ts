@@ -8,10 +8,12 @@
  * secret-publication.ts (the Secret).
  *
  * Crash safety, step by step: the finalizer and a create-pending annotation are on the resource
- * before anything exists externally; the external id goes into the external-name annotation as soon
- * as the create answers (status keeps a copy for display); every application the operator creates
- * carries an ownership marker with the resource's UID, so a pass that died between the create and
- * recording its id finds the application again instead of creating a second one.
+ * before anything exists externally (one write); every application the operator creates carries an
+ * ownership marker with the resource's UID; the pass publishes the Secret and then records the id in
+ * status, which confirms the create. A pass that died between the create and that status write, or
+ * lost status later, finds the application again (the id in its Secret, else the marker) instead of
+ * creating a second one, and records it in the external-name annotation. Three Kubernetes writes per
+ * create: metadata, Secret, status.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';

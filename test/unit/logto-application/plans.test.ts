@@ -161,4 +161,9 @@ describe('aspect plans', () => {
     });
     expect(organizations.plan([], true)).toEqual({ organizations: undefined });
   });
+
+  it('organizations: not read for an application created in this pass (it is in none yet)', async () => {
+    const context = { created: true, logto: {} } as unknown as Parameters<typeof organizations.observe>[0];
+    await expect(organizations.observe(context, true)).resolves.toEqual([]);
+  });
 });

@@ -23,6 +23,8 @@ export interface AspectContext {
   directory: DirectoryPass;
   events: EventRecorder;
   now: Date;
+  /** This pass created the application: Logto holds nothing for it yet but what the create set. */
+  created?: boolean;
 }
 
 export interface AspectResult {

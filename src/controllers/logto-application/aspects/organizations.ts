@@ -15,6 +15,8 @@ export const organizations: AspectDefinition<
   resettable: false,
 
   async observe(context) {
+    // An application created in this pass is in no organization yet; the next resync reports any.
+    if (context.created) return [];
     const found: Organization[] = [];
     for (let page = 1; ; page++) {
       checkPageLimit('list_application_organizations', page);
