@@ -4,8 +4,8 @@
  * the existing Event instead of creating a new one, and each object has a token bucket so that a
  * resource failing in a loop cannot flood the event log. Recording never fails a reconcile.
  *
- * Events are written one at a time, in order, off the reconcile's path, each write bounded by the
- * Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
+ * Events are written off the reconcile's path, a few at a time (`concurrency`, in the order
+ * recorded), each write bounded by the Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
  * many wait (a hung apiserver), when the write fails, and at shutdown, when `close()`'s deadline
  * passes: shutdown never waits on the apiserver beyond it.
  */
@@ -36,6 +36,11 @@ export interface EventRecorderOptions {
   maxPending?: number;
   /** Called once per event that was not written. */
   onDropped?: (reason: EventDropReason) => void;
+  /**
+   * Writes in flight at most (default 4): one at a time falls behind a burst of creates, since each
+   * waits for the apiserver, and what falls behind past maxPending is dropped.
+   */
+  concurrency?: number;
 }
 
 /**
@@ -68,10 +73,10 @@ export class KubernetesEventRecorder {
   private readonly refillMs: number;
   private readonly now: () => number;
   private readonly maxPending: number;
-  /** Writes waiting, oldest first; the one being written is not among them. */
+  /** Writes waiting, oldest first; those being written are not among them. */
   private readonly queue: (() => Promise<void>)[] = [];
-  /** The write loop, while it runs. */
-  private draining: Promise<void> | undefined;
+  /** The write loops running, each taking the oldest waiting write until none is left. */
+  private readonly writers = new Set<Promise<void>>();
   /** Aborted at the shutdown deadline: cuts the write in flight. */
   private readonly halt = new AbortController();
   private closed = false;
@@ -107,12 +112,12 @@ export class KubernetesEventRecorder {
         this.dropped('failed');
       }
     });
-    this.draining ??= this.drain();
+    this.startWriters();
   }
 
   /** Resolves when the events recorded so far have been written or dropped (tests). */
   async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.writers.size > 0) await Promise.all([...this.writers]);
   }
 
   /**
@@ -125,22 +130,32 @@ export class KubernetesEventRecorder {
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([this.flush(), deadline]);
     clearTimeout(timer);
-    if (!this.draining) return;
+    if (this.writers.size === 0) return;
     const abandoned = this.queue.splice(0).length;
     for (let i = 0; i < abandoned; i++) this.dropped('shutdown');
     if (abandoned > 0) this.logger.warn({ events: abandoned }, 'shutdown deadline passed: events dropped');
     // The write in flight fails at once (its request is aborted); waiting for it is bounded anyway.
     this.halt.abort(new Error('event recorder closed'));
-    await Promise.race([this.draining, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await Promise.race([
+      Promise.all([...this.writers]),
+      new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
+    ]);
   }
 
-  private async drain(): Promise<void> {
-    // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
-    await withAbortSignal(this.halt.signal, async () => {
-      for (let write = this.queue.shift(); write; write = this.queue.shift()) await write();
-    });
-    // An event recorded while the loop was finishing would otherwise wait for the next one.
-    this.draining = this.queue.length > 0 ? this.drain() : undefined;
+  /** Starts writers, up to `concurrency`, while more events wait than writers run. */
+  private startWriters(): void {
+    const limit = Math.max(1, this.options.concurrency ?? 4);
+    while (this.writers.size < limit && this.writers.size < this.queue.length) {
+      // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
+      const writer: Promise<void> = withAbortSignal(this.halt.signal, async () => {
+        for (let write = this.queue.shift(); write; write = this.queue.shift()) await write();
+      }).finally(() => {
+        this.writers.delete(writer);
+        // An event recorded while this loop was finishing found it still counted: start one for it.
+        if (this.queue.length > 0) this.startWriters();
+      });
+      this.writers.add(writer);
+    }
   }
 
   private dropped(reason: EventDropReason): void {
