@@ -373,6 +373,22 @@ describe('Helm chart', () => {
     expect(refused?.message).toMatch(/violates PodSecurity "restricted/);
   });
 
+  it('limits the heap below the memory limit through NODE_OPTIONS, unless extraEnv sets NODE_OPTIONS', async () => {
+    const nodeOptions = async (values: Record<string, unknown>) => {
+      const objects = loadAllYaml(await renderChart(release, values, endpoint));
+      const deployment = objects.find((o: { kind: string }) => o.kind === 'Deployment') as V1Deployment;
+      return deployment
+        .spec!.template.spec!.containers[0]!.env!.filter((e) => e.name === 'NODE_OPTIONS')
+        .map((e) => e.value);
+    };
+    expect(await nodeOptions({})).toEqual(['--max-old-space-size=160']);
+    expect(await nodeOptions({ heapLimitMi: 300 })).toEqual(['--max-old-space-size=300']);
+    expect(await nodeOptions({ heapLimitMi: 0 })).toEqual([]);
+    expect(
+      await nodeOptions({ extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }] }),
+    ).toEqual(['--max-old-space-size=192']);
+  });
+
   it('deploy/manifests applies as documented: kubectl apply -f crds/ && kubectl apply -f deploy/manifests/', async () => {
     // The CRDs are already installed in this shared cluster: dry-run them, apply the manifests for real.
     const crds = await runTool('kubectl', [...kubeconfig, 'apply', '--dry-run=server', '-f', 'crds/'], {
