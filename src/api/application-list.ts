@@ -30,8 +30,12 @@ export interface ApplicationListOptions {
 interface Listing {
   /** When the read began: copies are as old as that. */
   readAt: number;
-  /** Write counter when each application's page was read. */
-  byId: Map<string, { application: Application; readAtWrite: number }>;
+  /**
+   * Each application as JSON, with the write counter when its page was read. Kept as text: a listed
+   * application is read back once or twice per period, and ten thousand of them as objects would
+   * take several times the memory of the text.
+   */
+  byId: Map<string, { json: string; readAtWrite: number }>;
 }
 
 export class SharedApplicationList {
@@ -62,12 +66,9 @@ export class SharedApplicationList {
     const entry = listing.byId.get(id);
     if (!entry) return undefined;
     const written = this.lastWrite.get(id);
-    return written !== undefined && written > entry.readAtWrite ? undefined : entry.application;
-  }
-
-  /** Every application of a list younger than maxAgeMs (read first when needed). */
-  async all(): Promise<Application[]> {
-    return [...(await this.fresh()).byId.values()].map((entry) => entry.application);
+    return written !== undefined && written > entry.readAtWrite
+      ? undefined
+      : (JSON.parse(entry.json) as Application);
   }
 
   /**
@@ -77,7 +78,9 @@ export class SharedApplicationList {
    */
   async allReadAfter(since: number): Promise<Application[] | undefined> {
     const listing = await this.fresh();
-    return listing.readAt >= since ? [...listing.byId.values()].map((entry) => entry.application) : undefined;
+    return listing.readAt >= since
+      ? [...listing.byId.values()].map((entry) => JSON.parse(entry.json) as Application)
+      : undefined;
   }
 
   /**
@@ -106,7 +109,9 @@ export class SharedApplicationList {
       this.pagesRead++;
       // A create between two pages shifts the newest-first list: an application may show twice
       // (the later copy wins, both are as fresh) or not at all (its lookup falls back to a read).
-      for (const application of items) listing.byId.set(application.id, { application, readAtWrite });
+      for (const application of items) {
+        listing.byId.set(application.id, { json: JSON.stringify(application), readAtWrite });
+      }
       if (items.length < this.pageSize || page * this.pageSize >= total) break;
     }
     // Written-since marks older than this listing are no longer needed.

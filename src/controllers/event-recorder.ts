@@ -4,8 +4,9 @@
  * the existing Event instead of creating a new one, and each object has a token bucket so that a
  * resource failing in a loop cannot flood the event log. Recording never fails a reconcile.
  *
- * Events are written off the reconcile's path, a few at a time (`concurrency`, in the order
- * recorded), each write bounded by the Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
+ * Events are written off the reconcile's path, a few at a time (`concurrency`; writes start in the
+ * order recorded, and the count updates of one Event run one after another), each write bounded by
+ * the Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
  * many wait (a hung apiserver), when the write fails, and at shutdown, when `close()`'s deadline
  * passes: shutdown never waits on the apiserver beyond it.
  */
@@ -77,6 +78,8 @@ export class KubernetesEventRecorder {
   private readonly queue: (() => Promise<void>)[] = [];
   /** The write loops running, each taking the oldest waiting write until none is left. */
   private readonly writers = new Set<Promise<void>>();
+  /** Per Event (aggregation key): the last of its writes queued, which the next one waits for. */
+  private readonly turns = new Map<string, Promise<void>>();
   /** Aborted at the shutdown deadline: cuts the write in flight. */
   private readonly halt = new AbortController();
   private closed = false;
@@ -105,7 +108,9 @@ export class KubernetesEventRecorder {
     if (this.queue.length >= this.maxPending) return this.dropped('overflow');
     this.queue.push(async () => {
       try {
-        await (repeat ? this.bump(target, repeat, now) : this.create(target, key, type, reason, text, now));
+        await (repeat
+          ? this.inTurn(key, () => this.bump(target, repeat, now))
+          : this.create(target, key, type, reason, text, now));
       } catch (error) {
         if (this.halt.signal.aborted) return this.dropped('shutdown');
         this.logger.debug({ err: describeError(error), reason }, 'could not record event');
@@ -142,9 +147,23 @@ export class KubernetesEventRecorder {
     ]);
   }
 
+  /**
+   * Runs the writes of one Event one after another: concurrent count updates of the same Event
+   * (a merge patch, no version check) could land out of order and count backwards.
+   */
+  private inTurn(key: string, write: () => Promise<void>): Promise<void> {
+    const turn = (this.turns.get(key) ?? Promise.resolve()).then(write, write);
+    const tail = turn.catch(() => undefined);
+    this.turns.set(key, tail);
+    void tail.then(() => {
+      if (this.turns.get(key) === tail) this.turns.delete(key);
+    });
+    return turn;
+  }
+
   /** Starts writers, up to `concurrency`, while more events wait than writers run. */
   private startWriters(): void {
-    const limit = Math.max(1, this.options.concurrency ?? 4);
+    const limit = Math.max(1, Math.floor(this.options.concurrency ?? 4) || 1);
     while (this.writers.size < limit && this.writers.size < this.queue.length) {
       // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
       const writer: Promise<void> = withAbortSignal(this.halt.signal, async () => {

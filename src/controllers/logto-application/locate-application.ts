@@ -116,7 +116,11 @@ export async function getOrUndefined(
 
 /**
  * Scans the applications of the resource's type for markers: its own (`ours`), and those of the
- * object it replaced in this cluster (`replaced`, see ownership); each oldest first.
+ * object it replaced in this cluster (`replaced`, see ownership); each oldest first. A search takes
+ * back the application of a replaced object only in a named cluster (--cluster-name): unnamed
+ * clusters sharing a tenant write the same markers, so one cluster's resource could otherwise take
+ * an application of another's just by its namespace and name. (An id recorded in external-name is
+ * judged by ownership alone, as before: it had to be known.)
  */
 async function scanMarkers(
   logto: LogtoApplicationsApi,
@@ -157,7 +161,7 @@ function marked(
     seen.add(app.id);
     const owner = ownership(app, resource, cluster);
     if (owner === 'ours') ours.push(app);
-    else if (owner === 'replaced') replaced.push(app);
+    else if (owner === 'replaced' && cluster) replaced.push(app);
   }
   const oldestFirst = (a: Application, b: Application) => a.createdAt - b.createdAt;
   return { ours: ours.sort(oldestFirst), replaced: replaced.sort(oldestFirst) };
@@ -181,11 +185,13 @@ async function locateThroughSharedList(
   if (!listed) return undefined;
   const { ours, replaced } = marked(listed, resource, cluster);
   const choice = ours[0] ?? replaced[0];
-  if (!choice) return { found: 'none' };
+  // Absence in a list proves nothing (a retried create is newer than its create-pending time, and a
+  // deletion between pages shifts applications past the reader): only a find is taken from it.
+  if (!choice) return undefined;
   const application = await getOrUndefined(logto, choice.id);
   const owner = application && ownership(application, resource, cluster);
   if (owner === 'ours') return { found: 'marker', application: application!, duplicates: [] };
-  if (owner === 'replaced') return { found: 'restored', application: application! };
+  if (owner === 'replaced' && cluster) return { found: 'restored', application: application! };
   return undefined;
 }
 
@@ -258,7 +264,8 @@ function sharedScanSince(resource: LogtoApplication): number | undefined {
  * Where a create may have been lost and nothing is recorded, the id the resource's Secret publishes
  * saves the search: the Secret is written before status in every pass, so after a lost status it
  * names the application. Users may edit Secrets, so it counts only if the application carries this
- * resource's marker (or that of the object this one replaced); anything else falls back to the search.
+ * resource's marker (or, in a named cluster, that of the object this one replaced, as a hand-made
+ * Secret might name); anything else falls back to the search.
  */
 async function locateByHint(
   logto: LogtoApplicationsApi,
@@ -271,7 +278,7 @@ async function locateByHint(
   if (!application) return undefined;
   const owner = ownership(application, resource, cluster);
   if (owner === 'ours') return { found: 'marker', application, duplicates: [] };
-  if (owner === 'replaced') return { found: 'restored', application };
+  if (owner === 'replaced' && cluster) return { found: 'restored', application };
   return undefined;
 }
 

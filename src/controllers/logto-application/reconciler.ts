@@ -191,7 +191,8 @@ export class LogtoApplicationReconciler implements Reconciler {
    */
   private async create(resource: LogtoApplication, external: ExternalClient): Promise<void> {
     // A create still unconfirmed from an earlier attempt (searched for, not found) stays recorded as
-    // is; one that status confirmed is history, and this create gets its own time.
+    // is; one that status confirmed is history, and this create gets its own time. An external name
+    // left from an application that is gone no longer names anything.
     await this.record(
       resource,
       {
@@ -199,6 +200,7 @@ export class LogtoApplicationReconciler implements Reconciler {
           (createPendingUnconfirmed(resource) &&
             resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION]) ||
           annotationTime(this.now()),
+        [EXTERNAL_NAME_ANNOTATION]: undefined,
       },
       external,
     );

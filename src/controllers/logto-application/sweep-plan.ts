@@ -72,6 +72,9 @@ export function judge(
   if (!resource) return 'orphan';
   const recorded = externalName(resource);
   if (recorded === application.id) return 'keep';
+  // Nothing recorded and a create sent (status lost, a restore): the resource is about to search for
+  // its application, which may be this one (its own, or its predecessor's).
+  if (!recorded && mayHaveLostCreate(resource)) return 'keep';
   if (resource.metadata.uid !== marker.uid) return 'orphan';
   if (!recorded || mayHaveLostCreate(resource) || !listedIds.has(recorded)) return 'keep';
   return 'duplicate';

@@ -76,12 +76,23 @@ describe('SharedApplicationList', () => {
     expect((await list.lookup('a1'))?.id).toBe('a1');
   });
 
-  it('gives all applications of the current list to the sweep without another read', async () => {
+  it('gives all applications of a list read late enough to a marker search, without another read', async () => {
     const t = tenant(12);
     const list = t.list();
     await list.lookup('a0');
-    expect((await list.all()).map((a) => a.id).sort()).toEqual(t.apps.map((a) => a.id).sort());
+    const all = await list.allReadAfter(0);
+    expect(all!.map((a) => a.id).sort()).toEqual(t.apps.map((a) => a.id).sort());
+    // A list read before `since` does not count; nor is another read begun for it while it is young.
+    expect(await list.allReadAfter(t.clock.now + 1)).toBeUndefined();
     expect(t.reads).toEqual([1, 2]);
+  });
+
+  it('hands out copies: a caller changing one does not change the list', async () => {
+    const t = tenant(2);
+    const list = t.list();
+    const copy = (await list.lookup('a0'))!;
+    copy.name = 'changed';
+    expect((await list.lookup('a0'))!.name).not.toBe('changed');
   });
 
   it('lets a failed read fail its lookups and tries again on the next one', async () => {

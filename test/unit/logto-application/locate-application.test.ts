@@ -85,8 +85,11 @@ describe('locating the application of an unconfirmed create', () => {
       found: 'restored',
       application: { id: 'a1' },
     });
-    // Not in another cluster.
+    // Not in another cluster, and not without a cluster name: unnamed clusters sharing a tenant
+    // write the same markers.
     expect(await locateApplication(api, restored, 'west')).toEqual({ found: 'none' });
+    const unnamed = logto([{ ...app('a1'), customData: { [MARKER_KEY]: markerFor(before) } }]);
+    expect(await locateApplication(unnamed.api, restored, '')).toEqual({ found: 'none' });
   });
 
   it('searches a shared list only when it was read long enough after the create was sent', async () => {
@@ -110,6 +113,16 @@ describe('locating the application of an unconfirmed create', () => {
     await locateApplication(fresh.api, recent, CLUSTER, { listedSince });
     expect(asked).toHaveLength(1);
     expect(fresh.counts.pages).toBe(1);
+  });
+
+  it('scans afresh when a shared list does not show the application: absence in a list proves nothing', async () => {
+    const resource = pending(HOUR);
+    const { api, counts } = logto([app('a1', resource)]);
+    const located = await locateApplication(api, resource, CLUSTER, {
+      listedSince: () => Promise.resolve([]),
+    });
+    expect(located).toMatchObject({ found: 'marker', application: { id: 'a1' } });
+    expect(counts.pages).toBe(1);
   });
 
   it('scans afresh when the listed copy is no longer marked for it', async () => {

@@ -127,6 +127,19 @@ describe('planSweep', () => {
     expect(summary(planSweep(apps, [resource], scope)).duplicates).toEqual(['duplicate:app-2:Delete']);
   });
 
+  it('leaves the application of a replaced object alone while the new object, recording nothing, will search', () => {
+    const apps = [app('app-1', { uid: 'u-old' })];
+    const restored = live({ uid: 'u-new', pending: true });
+    expect(summary(planSweep(apps, [restored], scope))).toEqual({
+      duplicates: [],
+      orphans: [],
+      suspectedOrphans: [],
+    });
+    // Once it records another application, the old one is an orphan.
+    const settled = { ...restored, status: { applicationId: 'app-2' } };
+    expect(summary(planSweep(apps, [settled], scope)).suspectedOrphans).toEqual(['orphan:app-1:Delete']);
+  });
+
   it('leaves them alone while the recorded application is not in the list (the resource is recovering it)', () => {
     const apps = [app('app-2', { uid: 'u1' })];
     expect(summary(planSweep(apps, [live({ uid: 'u1', recorded: 'app-gone' })], scope))).toEqual({
