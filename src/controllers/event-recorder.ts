@@ -4,9 +4,9 @@
  * the existing Event instead of creating a new one, and each object has a token bucket so that a
  * resource failing in a loop cannot flood the event log. Recording never fails a reconcile.
  *
- * Events are written off the reconcile's path, a few at a time (`concurrency`; writes start in the
- * order recorded, and the count updates of one Event run one after another), each write bounded by
- * the Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
+ * Events are written off the reconcile's path, one at a time by default (`concurrency`; writes start
+ * in the order recorded, and the count updates of one Event run one after another), each write
+ * bounded by the Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
  * many wait (a hung apiserver), when the write fails, and at shutdown, when `close()`'s deadline
  * passes: shutdown never waits on the apiserver beyond it.
  */
@@ -38,8 +38,10 @@ export interface EventRecorderOptions {
   /** Called once per event that was not written. */
   onDropped?: (reason: EventDropReason) => void;
   /**
-   * Writes in flight at most (default 4): one at a time falls behind a burst of creates, since each
-   * waits for the apiserver, and what falls behind past maxPending is dropped.
+   * Writes in flight at most (default 1). More keep up with a burst of creates (one at a time falls
+   * behind, and what falls behind past maxPending is dropped), but take apiserver time from the
+   * reconciles themselves: with 4, a stream of 50 creates a second converged half as fast on a
+   * loaded control plane (docs/performance.md). Events wait; the work they describe does not.
    */
   concurrency?: number;
 }
@@ -163,7 +165,7 @@ export class KubernetesEventRecorder {
 
   /** Starts writers, up to `concurrency`, while more events wait than writers run. */
   private startWriters(): void {
-    const limit = Math.max(1, Math.floor(this.options.concurrency ?? 4) || 1);
+    const limit = Math.max(1, Math.floor(this.options.concurrency ?? 1) || 1);
     while (this.writers.size < limit && this.writers.size < this.queue.length) {
       // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
       const writer: Promise<void> = withAbortSignal(this.halt.signal, async () => {
