@@ -137,6 +137,10 @@ describe('deploy/manifests/logto-operator.yaml', () => {
       'POD_NAMESPACE',
       ...Object.values(SETTINGS as Record<string, { env: string }>).map((s) => s.env),
     ]);
+    // Node.js's own, for the heap limit (chart value heapLimitMi).
+    const nodeOptions = (container.env as Obj[]).find((variable) => variable.name === 'NODE_OPTIONS');
+    expect(nodeOptions?.value).toMatch(/^--max-old-space-size=\d+$/);
+    known.add('NODE_OPTIONS');
     const env: Record<string, string> = {};
     for (const variable of container.env as Obj[]) {
       expect(known, `${variable.name} is not an operator setting`).toContain(variable.name);
