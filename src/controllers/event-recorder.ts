@@ -4,9 +4,8 @@
  * the existing Event instead of creating a new one, and each object has a token bucket so that a
  * resource failing in a loop cannot flood the event log. Recording never fails a reconcile.
  *
- * Events are written off the reconcile's path, one at a time by default (`concurrency`; writes start
- * in the order recorded, and the count updates of one Event run one after another), each write
- * bounded by the Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
+ * Events are written one at a time, in order, off the reconcile's path, each write bounded by the
+ * Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
  * many wait (a hung apiserver), when the write fails, and at shutdown, when `close()`'s deadline
  * passes: shutdown never waits on the apiserver beyond it.
  */
@@ -37,13 +36,6 @@ export interface EventRecorderOptions {
   maxPending?: number;
   /** Called once per event that was not written. */
   onDropped?: (reason: EventDropReason) => void;
-  /**
-   * Writes in flight at most (default 1). More keep up with a burst of creates (one at a time falls
-   * behind, and what falls behind past maxPending is dropped), but take apiserver time from the
-   * reconciles themselves: with 4, a stream of 50 creates a second converged half as fast on a
-   * loaded control plane (docs/performance.md). Events wait; the work they describe does not.
-   */
-  concurrency?: number;
 }
 
 /**
@@ -76,12 +68,10 @@ export class KubernetesEventRecorder {
   private readonly refillMs: number;
   private readonly now: () => number;
   private readonly maxPending: number;
-  /** Writes waiting, oldest first; those being written are not among them. */
+  /** Writes waiting, oldest first; the one being written is not among them. */
   private readonly queue: (() => Promise<void>)[] = [];
-  /** The write loops running, each taking the oldest waiting write until none is left. */
-  private readonly writers = new Set<Promise<void>>();
-  /** Per Event (aggregation key): the last of its writes queued, which the next one waits for. */
-  private readonly turns = new Map<string, Promise<void>>();
+  /** The write loop, while it runs. */
+  private draining: Promise<void> | undefined;
   /** Aborted at the shutdown deadline: cuts the write in flight. */
   private readonly halt = new AbortController();
   private closed = false;
@@ -110,21 +100,19 @@ export class KubernetesEventRecorder {
     if (this.queue.length >= this.maxPending) return this.dropped('overflow');
     this.queue.push(async () => {
       try {
-        await (repeat
-          ? this.inTurn(key, () => this.bump(target, repeat, now))
-          : this.create(target, key, type, reason, text, now));
+        await (repeat ? this.bump(target, repeat, now) : this.create(target, key, type, reason, text, now));
       } catch (error) {
         if (this.halt.signal.aborted) return this.dropped('shutdown');
         this.logger.debug({ err: describeError(error), reason }, 'could not record event');
         this.dropped('failed');
       }
     });
-    this.startWriters();
+    this.draining ??= this.drain();
   }
 
   /** Resolves when the events recorded so far have been written or dropped (tests). */
   async flush(): Promise<void> {
-    while (this.writers.size > 0) await Promise.all([...this.writers]);
+    while (this.draining) await this.draining;
   }
 
   /**
@@ -137,46 +125,22 @@ export class KubernetesEventRecorder {
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([this.flush(), deadline]);
     clearTimeout(timer);
-    if (this.writers.size === 0) return;
+    if (!this.draining) return;
     const abandoned = this.queue.splice(0).length;
     for (let i = 0; i < abandoned; i++) this.dropped('shutdown');
     if (abandoned > 0) this.logger.warn({ events: abandoned }, 'shutdown deadline passed: events dropped');
     // The write in flight fails at once (its request is aborted); waiting for it is bounded anyway.
     this.halt.abort(new Error('event recorder closed'));
-    await Promise.race([
-      Promise.all([...this.writers]),
-      new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
-    ]);
+    await Promise.race([this.draining, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 
-  /**
-   * Runs the writes of one Event one after another: concurrent count updates of the same Event
-   * (a merge patch, no version check) could land out of order and count backwards.
-   */
-  private inTurn(key: string, write: () => Promise<void>): Promise<void> {
-    const turn = (this.turns.get(key) ?? Promise.resolve()).then(write, write);
-    const tail = turn.catch(() => undefined);
-    this.turns.set(key, tail);
-    void tail.then(() => {
-      if (this.turns.get(key) === tail) this.turns.delete(key);
+  private async drain(): Promise<void> {
+    // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
+    await withAbortSignal(this.halt.signal, async () => {
+      for (let write = this.queue.shift(); write; write = this.queue.shift()) await write();
     });
-    return turn;
-  }
-
-  /** Starts writers, up to `concurrency`, while more events wait than writers run. */
-  private startWriters(): void {
-    const limit = Math.max(1, Math.floor(this.options.concurrency ?? 1) || 1);
-    while (this.writers.size < limit && this.writers.size < this.queue.length) {
-      // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
-      const writer: Promise<void> = withAbortSignal(this.halt.signal, async () => {
-        for (let write = this.queue.shift(); write; write = this.queue.shift()) await write();
-      }).finally(() => {
-        this.writers.delete(writer);
-        // An event recorded while this loop was finishing found it still counted: start one for it.
-        if (this.queue.length > 0) this.startWriters();
-      });
-      this.writers.add(writer);
-    }
+    // An event recorded while the loop was finishing would otherwise wait for the next one.
+    this.draining = this.queue.length > 0 ? this.drain() : undefined;
   }
 
   private dropped(reason: EventDropReason): void {

@@ -2,7 +2,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubernetesEventRecorder, type EventDropReason } from '../../../src/controllers/event-recorder.js';
 import { KubeClient } from '../../../src/kube/client.js';
-import { eventually } from '../../support/eventually.js';
 import { silentLogger } from '../runtime/helpers.js';
 import { kubeConfigFor, startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 
@@ -17,7 +16,7 @@ let fake: FakeApiServer;
 let client: KubeClient;
 let dropped: EventDropReason[];
 
-function recorder(options: { maxPending?: number; concurrency?: number } = {}) {
+function recorder(options: { maxPending?: number } = {}) {
   return new KubernetesEventRecorder(client, silentLogger(), {
     component: 'test',
     onDropped: (reason) => dropped.push(reason),
@@ -37,18 +36,7 @@ afterEach(async () => {
 });
 
 describe('KubernetesEventRecorder', () => {
-  it('writes a burst a few events at a time, never more than its concurrency', async () => {
-    fake.hang.add(EVENTS_PATH);
-    const events = recorder({ concurrency: 3 });
-    for (const uid of ['a', 'b', 'c', 'd', 'e', 'f']) events.record(target(uid), 'Normal', 'Created', 'ok');
-    await eventually(() => fake.requests.length >= 3, { what: 'three writes in flight' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(fake.requests).toHaveLength(3);
-    await events.close(50);
-    expect(dropped.filter((reason) => reason === 'shutdown')).toHaveLength(6);
-  });
-
-  it('writes every event recorded', async () => {
+  it('writes events one at a time, in order', async () => {
     const events = recorder();
     for (const uid of ['a', 'b', 'c']) events.record(target(uid), 'Normal', 'Synced', 'ok');
     await events.flush();
@@ -58,7 +46,7 @@ describe('KubernetesEventRecorder', () => {
 
   it('at close, drops what a hung apiserver has not taken by the deadline, and records no more', async () => {
     fake.hang.add(EVENTS_PATH);
-    const events = recorder({ concurrency: 1 });
+    const events = recorder();
     for (const uid of ['a', 'b', 'c']) events.record(target(uid), 'Warning', 'Failed', 'boom');
     await new Promise((resolve) => setTimeout(resolve, 50));
     // One write in flight (hung), two waiting.
@@ -77,7 +65,7 @@ describe('KubernetesEventRecorder', () => {
 
   it('drops new events while too many wait', async () => {
     fake.hang.add(EVENTS_PATH);
-    const events = recorder({ maxPending: 2, concurrency: 1 });
+    const events = recorder({ maxPending: 2 });
     for (const uid of ['a', 'b', 'c', 'd', 'e']) events.record(target(uid), 'Warning', 'Failed', 'boom');
     // 'a' is in flight, 'b' and 'c' wait, 'd' and 'e' are dropped.
     expect(dropped).toEqual(['overflow', 'overflow']);
