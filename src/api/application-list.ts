@@ -22,6 +22,11 @@ export interface ApplicationListOptions {
   maxAgeMs: number;
   /** Logto allows 1–100. */
   pageSize?: number;
+  /**
+   * Keys each application can be found under with `indexedReadAfter` (e.g. its ownership marker's),
+   * so that a search for a few does not parse every listed application.
+   */
+  indexKeys?: (application: Application) => string[];
   /** Stops a list that keeps growing while it is read (Logto's pages are not a snapshot). */
   maxPages?: number;
   now?: () => number;
@@ -36,6 +41,8 @@ interface Listing {
    * take several times the memory of the text.
    */
   byId: Map<string, { json: string; readAtWrite: number }>;
+  /** Ids by index key (see ApplicationListOptions.indexKeys). */
+  byKey: Map<string, Set<string>>;
 }
 
 export class SharedApplicationList {
@@ -72,15 +79,16 @@ export class SharedApplicationList {
   }
 
   /**
-   * Every application of a list whose read began at or after `since` (epoch ms), reading it when the
-   * last one is too old; undefined when the current list, though young enough, began before `since`.
-   * Copies may predate the operator's later writes: callers verify what they act on.
+   * The applications indexed under any of `keys` in a list whose read began at or after `since` (epoch
+   * ms), reading it when the last one is too old; undefined when the current list, though young
+   * enough, began before `since`. Copies may predate the operator's later writes: callers verify
+   * what they act on.
    */
-  async allReadAfter(since: number): Promise<Application[] | undefined> {
+  async indexedReadAfter(since: number, keys: string[]): Promise<Application[] | undefined> {
     const listing = await this.fresh();
-    return listing.readAt >= since
-      ? [...listing.byId.values()].map((entry) => JSON.parse(entry.json) as Application)
-      : undefined;
+    if (listing.readAt < since) return undefined;
+    const ids = new Set(keys.flatMap((key) => [...(listing.byKey.get(key) ?? [])]));
+    return [...ids].map((id) => JSON.parse(listing.byId.get(id)!.json) as Application);
   }
 
   /**
@@ -102,7 +110,7 @@ export class SharedApplicationList {
   }
 
   private async read(): Promise<Listing> {
-    const listing: Listing = { readAt: this.now(), byId: new Map() };
+    const listing: Listing = { readAt: this.now(), byId: new Map(), byKey: new Map() };
     for (let page = 1; page <= this.maxPages; page++) {
       const readAtWrite = this.writes;
       const { items, total } = await this.options.readPage(page, this.pageSize);
@@ -111,6 +119,10 @@ export class SharedApplicationList {
       // (the later copy wins, both are as fresh) or not at all (its lookup falls back to a read).
       for (const application of items) {
         listing.byId.set(application.id, { json: JSON.stringify(application), readAtWrite });
+        for (const key of this.options.indexKeys?.(application) ?? []) {
+          const ids = listing.byKey.get(key) ?? new Set<string>();
+          listing.byKey.set(key, ids.add(application.id));
+        }
       }
       if (items.length < this.pageSize || page * this.pageSize >= total) break;
     }

@@ -187,11 +187,24 @@ async function locateThroughSharedList(
   const choice = ours[0] ?? replaced[0];
   // Absence in a list proves nothing (a retried create is newer than its create-pending time, and a
   // deletion between pages shifts applications past the reader): only a find is taken from it.
-  if (!choice) return undefined;
-  const application = await getOrUndefined(logto, choice.id);
-  const owner = application && ownership(application, resource, cluster);
-  if (owner === 'ours') return { found: 'marker', application: application!, duplicates: [] };
-  if (owner === 'replaced' && cluster) return { found: 'restored', application: application! };
+  return choice && takeBack(logto, resource, cluster, choice.id);
+}
+
+/**
+ * The application of `id`, read afresh, if it carries this resource's marker (or, in a named cluster,
+ * that of the object this one replaced); undefined otherwise.
+ */
+async function takeBack(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  cluster: string,
+  id: string,
+): Promise<Located | undefined> {
+  const application = await getOrUndefined(logto, id);
+  if (!application) return undefined;
+  const owner = ownership(application, resource, cluster);
+  if (owner === 'ours') return { found: 'marker', application, duplicates: [] };
+  if (owner === 'replaced' && cluster) return { found: 'restored', application };
   return undefined;
 }
 
@@ -218,7 +231,6 @@ async function locateByMarker(
   const search = lostApplicationId !== undefined || mayHaveLostCreate(resource);
   if (!search) return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
   const shared = await locateThroughSharedList(logto, resource, cluster, listedSince);
-  if (shared?.found === 'none') return lostApplicationId ? { ...shared, lostApplicationId } : shared;
   if (shared) return shared;
   const { ours, replaced } = await scanMarkers(logto, resource, cluster);
   const [application, ...duplicates] = ours;
@@ -237,8 +249,9 @@ export interface LocateOptions {
   /** The id the resource's own Secret publishes: tried before a marker search (see locateByHint). */
   publishedId?: string;
   /**
-   * The tenant's applications from a shared list whose read began at or after `since`, if there is
-   * one; a marker search uses it instead of a scan of its own (see sharedScanSince).
+   * The applications that may carry this resource's marker (or its predecessor's), from a shared list
+   * of the tenant whose read began at or after `since`, if there is one; a marker search uses them
+   * instead of a scan of its own (see sharedScanSince).
    */
   listedSince?: (since: number) => Promise<Application[] | undefined>;
 }
@@ -274,12 +287,7 @@ async function locateByHint(
   publishedId: string | undefined,
 ): Promise<Located | undefined> {
   if (!publishedId || !mayHaveLostCreate(resource)) return undefined;
-  const application = await getOrUndefined(logto, publishedId);
-  if (!application) return undefined;
-  const owner = ownership(application, resource, cluster);
-  if (owner === 'ours') return { found: 'marker', application, duplicates: [] };
-  if (owner === 'replaced' && cluster) return { found: 'restored', application };
-  return undefined;
+  return takeBack(logto, resource, cluster, publishedId);
 }
 
 export async function locateApplication(

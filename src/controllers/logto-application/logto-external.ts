@@ -43,7 +43,7 @@ import {
 } from './locate-application.js';
 import { fromLogto, stopFromLogtoError } from './logto-errors.js';
 import { ReconcileStop } from './outcome.js';
-import { withoutMarker } from './ownership-marker.js';
+import { markerKeys, readMarker, withoutMarker } from './ownership-marker.js';
 import { checkLocated, checkSpec, type ConnectionResolver, type PassConnection } from './policy.js';
 import type { EventRecorder, LogtoApplicationsApi } from './ports.js';
 import type { AnnotationChanges } from './resource-metadata.js';
@@ -140,6 +140,10 @@ export class LogtoConnector implements ExternalConnector {
     const list = new SharedApplicationList({
       maxAgeMs,
       readPage: (page, pageSize) => logto.listApplicationsPage({ page, page_size: pageSize }),
+      indexKeys: (application) => {
+        const marker = readMarker(application.customData);
+        return marker ? markerKeys(marker) : [];
+      },
     });
     this.lists.set(connection.key, { logto, list });
     return list;
@@ -214,7 +218,10 @@ class LogtoExternal implements ExternalClient {
       this.located = await locateApplication(this.logto, this.resource, this.cluster, {
         listed,
         publishedId: hints.publishedId,
-        listedSince: list && ((since) => list.allReadAfter(since)),
+        listedSince:
+          list &&
+          ((since) =>
+            list.indexedReadAfter(since, markerKeys({ ...this.resource.metadata, cluster: this.cluster }))),
       });
       await checkLocated(this.located, this.connection, this.logto);
       if (this.located.found === 'none') return { exists: false };

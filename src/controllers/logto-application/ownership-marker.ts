@@ -65,6 +65,16 @@ export function readMarker(
   };
 }
 
+/**
+ * Keys under which a marker can be looked up without reading every application: the resource's UID,
+ * and the object it names (cluster, namespace, name), which a replacing object shares.
+ */
+export function markerKeys(
+  marker: Pick<OwnershipMarker, 'uid' | 'namespace' | 'name' | 'cluster'>,
+): string[] {
+  return [`uid:${marker.uid}`, `object:${marker.cluster ?? ''}/${marker.namespace}/${marker.name}`];
+}
+
 export function withoutMarker(
   customData: Record<string, unknown> | null | undefined,
 ): Record<string, unknown> {

@@ -10,9 +10,10 @@ function tenant(count: number) {
   const reads: number[] = [];
   let beforePage: ((page: number) => void) | undefined;
   const clock = { now: 0 };
-  const list = (maxAgeMs = 60_000) =>
+  const list = (maxAgeMs = 60_000, indexKeys?: (application: Application) => string[]) =>
     new SharedApplicationList({
       maxAgeMs,
+      ...(indexKeys ? { indexKeys } : {}),
       pageSize: 10,
       now: () => clock.now,
       readPage: async (page, pageSize) => {
@@ -76,14 +77,19 @@ describe('SharedApplicationList', () => {
     expect((await list.lookup('a1'))?.id).toBe('a1');
   });
 
-  it('gives all applications of a list read late enough to a marker search, without another read', async () => {
+  it('finds applications by index key in a list read late enough, without another read', async () => {
     const t = tenant(12);
-    const list = t.list();
+    const list = t.list(60_000, (application) => [`n:${Number(application.id.slice(1)) % 3}`]);
     await list.lookup('a0');
-    const all = await list.allReadAfter(0);
-    expect(all!.map((a) => a.id).sort()).toEqual(t.apps.map((a) => a.id).sort());
+    const found = await list.indexedReadAfter(0, ['n:1', 'n:2', 'n:9']);
+    expect(found!.map((a) => a.id).sort()).toEqual(
+      t.apps
+        .filter((_, i) => i % 3 !== 0)
+        .map((a) => a.id)
+        .sort(),
+    );
     // A list read before `since` does not count; nor is another read begun for it while it is young.
-    expect(await list.allReadAfter(t.clock.now + 1)).toBeUndefined();
+    expect(await list.indexedReadAfter(t.clock.now + 1, ['n:1'])).toBeUndefined();
     expect(t.reads).toEqual([1, 2]);
   });
 
