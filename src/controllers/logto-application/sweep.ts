@@ -8,15 +8,14 @@
  * again against a fresh read of its resource from the apiserver and of the application from Logto,
  * so that a cache lagging behind the reconciler's own writes never costs an application.
  */
-import { ignoreNotFound } from '../../api/errors.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
 import { realClock, sleep, type Clock } from '../../runtime/clock.js';
 import { describeError } from '../../runtime/errors.js';
 import { currentAbortSignal, withAbortSignal } from '../../util/abort-scope.js';
-import { removeCustomDomains } from './aspects/custom-domains.js';
+import { recordDuplicateRemoved, removeApplication, type Removal } from './duplicates.js';
 import { getOrUndefined } from './locate-application.js';
-import { readMarker, withoutMarker, type OwnershipMarker } from './ownership-marker.js';
+import { readMarker, type OwnershipMarker } from './ownership-marker.js';
 import type { EventRecorder, LogtoApplicationsApi } from './ports.js';
 import {
   judge,
@@ -33,7 +32,7 @@ const PAGE_SIZE = 100;
 const MAX_INITIAL_DELAY_MS = 30_000;
 
 export type SweptKind = SweepCandidate['kind'];
-export type SweptAction = 'deleted' | 'unmarked';
+export type SweptAction = Removal;
 
 export interface SweepDependencies extends SweepScope {
   /** The connection's Logto client. */
@@ -171,31 +170,10 @@ export class ApplicationSweep {
     const application = await getOrUndefined(this.deps.logto, candidate.application.id);
     if (!application || !sameMarker(readMarker(application.customData), marker)) return undefined;
 
-    let action: SweptAction;
-    if (candidate.policy === 'Delete') {
-      // Logto refuses to delete a Protected app that still has a custom domain.
-      if (application.type === 'Protected') {
-        await removeCustomDomains({ logto: this.deps.logto, application });
-      }
-      if (!(await ignoreNotFound(() => this.deps.logto.deleteApplication(application.id)))) return undefined;
-      action = 'deleted';
-    } else {
-      await this.deps.logto.updateApplication(application.id, {
-        customData: withoutMarker(application.customData),
-      });
-      action = 'unmarked';
-    }
-
+    const action = await removeApplication(this.deps.logto, application, candidate.policy);
+    if (!action) return undefined;
     if (kind === 'duplicate' && resource) {
-      this.deps.events.record(
-        resource,
-        'Warning',
-        action === 'deleted' ? 'DuplicateDeleted' : 'DuplicateOrphaned',
-        action === 'deleted'
-          ? `deleted Logto application ${application.id}, a second copy created by an interrupted attempt`
-          : `removed this resource's marker from Logto application ${application.id}, a second copy created ` +
-              'by an interrupted attempt, and left it in place (deletionPolicy Orphan)',
-      );
+      recordDuplicateRemoved(this.deps.events, resource, application.id, action);
     }
     this.log.info(
       { applicationId: application.id, type: application.type, kind, action, owner: owner(marker) },

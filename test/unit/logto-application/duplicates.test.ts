@@ -15,6 +15,9 @@ function fakes() {
   const events: string[] = [];
   const logto = {
     deleteApplication: async (id: string) => void calls.push(`delete ${id}`),
+    listApplicationProtectedAppMetadataCustomDomains: async () => [{ domain: 'app.example.com' }],
+    deleteApplicationProtectedAppMetadataCustomDomain: async (id: string, domain: string) =>
+      void calls.push(`delete domain ${domain} of ${id}`),
     updateApplication: async (id: string, body: object) => {
       calls.push(`update ${id} ${JSON.stringify(body)}`);
       return {} as Application;
@@ -41,5 +44,12 @@ describe('deleteDuplicates', () => {
     await deleteDuplicates(f.logto, f.recorder, resource({ deletionPolicy: 'Orphan' }), [duplicate]);
     expect(f.calls).toEqual(['update dup {"customData":{"keep":1}}']);
     expect(f.events).toEqual(['Warning DuplicateOrphaned']);
+  });
+
+  it('removes the custom domains of a Protected duplicate first, which Logto requires, as the sweep does', async () => {
+    const f = fakes();
+    const protectedDuplicate = { ...duplicate, type: 'Protected' } as Application;
+    await deleteDuplicates(f.logto, f.recorder, resource({ type: 'Protected' }), [protectedDuplicate]);
+    expect(f.calls).toEqual(['delete domain app.example.com of dup', 'delete dup']);
   });
 });
