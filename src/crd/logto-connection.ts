@@ -8,6 +8,10 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { APPLICATION_TYPES } from './logto-application.js';
 import { ConditionSchema, StringEnum, celRules } from './schema-helpers.js';
 
+/** 1ms to 60000ms, 1s to 60s, or 1m: a request timeout of at most a minute. */
+export const REQUEST_TIMEOUT_PATTERN =
+  '^([1-9][0-9]{0,3}ms|[1-5][0-9]{4}ms|60000ms|([1-9]|[1-5][0-9]|60)s|1m)$';
+
 export const CLUSTER_CONNECTION_KIND = 'ClusterLogtoConnection';
 export const CLUSTER_CONNECTION_PLURAL = 'clusterlogtoconnections';
 export const CONNECTION_KIND = 'LogtoConnection';
@@ -234,7 +238,7 @@ const specFields = (namespaced: boolean) => ({
     default: '15s',
     maxLength: 16,
     // At most a minute: a slow or hostile endpoint must not hold the operator's workers for long.
-    pattern: '^([1-9][0-9]{0,4}ms|([1-9]|[1-5][0-9]|60)s|1m)$',
+    pattern: REQUEST_TIMEOUT_PATTERN,
     description: 'Timeout of one Logto HTTP request, e.g. 15s, 500ms, 1m; at most 60s. Default 15s.',
   }),
 });

@@ -77,6 +77,22 @@ describe('crds/', () => {
 });
 
 describe('connections', () => {
+  it('a requestTimeout is at most a minute, in any unit', () => {
+    for (const crd of [clusterLogtoConnectionCrd(), logtoConnectionCrd()]) {
+      const spec = (schemaOf(crd).properties as Record<string, Node>).spec!.properties as Record<
+        string,
+        Node
+      >;
+      const pattern = new RegExp(spec.requestTimeout!.pattern as string);
+      for (const ok of ['1ms', '500ms', '9999ms', '59999ms', '60000ms', '1s', '15s', '60s', '1m']) {
+        expect(pattern.test(ok), ok).toBe(true);
+      }
+      for (const refused of ['0ms', '60001ms', '99999ms', '61s', '2m', '0s', '15']) {
+        expect(pattern.test(refused), refused).toBe(false);
+      }
+    }
+  });
+
   it('the cluster kind is cluster-scoped and names the namespaces of its Secrets; the namespaced kind does not', () => {
     const cluster = clusterLogtoConnectionCrd().spec as { scope: string };
     const namespaced = logtoConnectionCrd().spec as { scope: string };

@@ -149,7 +149,6 @@ describe('ConnectionRegistry.keyOf', () => {
     );
     // Only status (the operator's) says a resource predates connections; an annotation anyone can set
     // does not take it past the default connection's policy to the flags.
-    expect(recorded(app()).status).toBeDefined();
     expect(r.keyOf(recorded(app())).key).toBe(FLAG_CONNECTION);
     expect(r.keyOf(app({}, { 'logto.io/external-name': 'app1' })).key).toBe('ClusterLogtoConnection/a');
     expect(r.keyOf(app())).toEqual({ key: 'ClusterLogtoConnection/a', pinned: false });
