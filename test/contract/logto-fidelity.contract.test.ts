@@ -123,6 +123,7 @@ describe('Errors', () => {
     });
   });
 
+  // BEHAVIOUR.md, "Errors": these list queries crash the server.
   it('answers unsupported search forms with 500 and no code', async () => {
     const forms: Array<Array<[string, string]>> = [
       [
@@ -134,6 +135,13 @@ describe('Errors', () => {
         ['search.name', 'x'],
         ['mode.secret', 'exact'],
       ],
+      // A match mode the server does not know, with or without a search on its field.
+      [
+        ['search.name', 'x'],
+        ['mode.name', 'bogus'],
+      ],
+      [['mode.name', 'bogus']],
+      [['mode.description', 'bogus']],
     ];
     for (const form of forms) {
       const query = new URLSearchParams(form).toString();
@@ -335,9 +343,12 @@ describe('Applications', () => {
     ]);
   });
 
-  it('answers PATCH …/custom-data of an unknown app with 404 entity.not_exists', async () => {
+  it('answers PATCH …/custom-data of an unknown app with 404 entity.not_exists naming "the application"', async () => {
     const response = await api.op('update_application_custom_data', { id: 'nope' }, { body: { a: 1 } });
-    expect(statusAndCode(response)).toEqual([404, 'entity.not_exists']);
+    expect([response.status, response.body]).toEqual([
+      404,
+      { code: 'entity.not_exists', message: 'The application does not exist.' },
+    ]);
   });
 
   it('shows isAdmin on GET by id but not on list items', async () => {
@@ -443,6 +454,29 @@ describe('User consent', () => {
     expect(statusAndCode(response)).toEqual([400, 'guard.invalid_input']);
   });
 
+  // BEHAVIOUR.md, "User consent": membership is required, and an unknown organization fails the same way.
+  it('answers POST and PUT consent-organizations for a non-member or unknown organization with 422 organization.require_membership and no data', async () => {
+    const third = emulator.seed.application({ name: 't', type: 'Traditional', isThirdParty: true });
+    const user = emulator.seed.user();
+    const elsewhere = emulator.seed.organization({ name: 'elsewhere' });
+    const ids = { id: third.id, userId: user.id };
+    for (const operation of [
+      'create_application_user_consent_organization',
+      'replace_application_user_consent_organizations',
+    ] as const) {
+      for (const organizationId of [elsewhere.id, 'no-such-organization']) {
+        const response = await api.op(operation, ids, { body: { organizationIds: [organizationId] } });
+        expect([response.status, response.body], `${operation} ${organizationId}`).toEqual([
+          422,
+          {
+            code: 'organization.require_membership',
+            message: 'The user must be a member of the organization to proceed.',
+          },
+        ]);
+      }
+    }
+  });
+
   it('answers an unknown consent user with 404 entity.not_found', async () => {
     const third = emulator.seed.application({ name: 't', type: 'Traditional', isThirdParty: true });
     const response = await api.op('list_application_user_consent_organizations', {
@@ -483,6 +517,22 @@ describe('Application sign-in experience', () => {
     ]);
     const cleared = await put(app.id, { termsOfUseUrl: null, color: {} });
     expect(cleared.body).toMatchObject({ displayName: 'Shop', termsOfUseUrl: null, color: {} });
+  });
+
+  it('stores and answers an empty termsOfUseUrl or privacyPolicyUrl as null', async () => {
+    const app = m2mApp();
+    const created = await put(app.id, { termsOfUseUrl: '', privacyPolicyUrl: '' });
+    expect([created.status, created.body]).toEqual([
+      201,
+      expect.objectContaining({ termsOfUseUrl: null, privacyPolicyUrl: null }),
+    ]);
+    for (const field of ['termsOfUseUrl', 'privacyPolicyUrl']) {
+      await put(app.id, { [field]: 'https://links.example' });
+      const emptied = await put(app.id, { [field]: '' });
+      expect([emptied.status, emptied.body[field]], field).toEqual([200, null]);
+      const read = await api.op('get_application_sign_in_experience', { id: app.id });
+      expect(read.body[field], field).toBeNull();
+    }
   });
 
   it('accepts {} on first creation and answers it with 422 entity.invalid_input once one exists', async () => {

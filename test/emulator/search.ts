@@ -22,7 +22,7 @@ export interface Search {
 const invalidSearch = (message: string) => new ApiError(400, 'request.invalid_input', message);
 
 // An unknown `search.<field>` or `mode.<field>` reaches the database and crashes the query: the
-// server answers 500 without a code (BEHAVIOUR.md, "Errors").
+// server answers 500 without a code (BEHAVIOUR.md, "Errors"). So does a match mode it does not know.
 const fieldOf = (key: string, fields: readonly string[]): string | undefined => {
   const field = key.includes('.') ? key.slice(key.indexOf('.') + 1) : undefined;
   if (field !== undefined && !fields.includes(field)) throw internalError();
@@ -37,9 +37,9 @@ export const parseSearch = (query: URLSearchParams, fields: readonly string[]): 
   if (joint !== 'or' && joint !== 'and') throw invalidSearch(`Search joint mode \`${joint}\` is not valid.`);
   for (const [key, value] of query.entries()) {
     if (key === 'mode' || key.startsWith('mode.')) {
-      if (!matchModes.includes(value as MatchMode))
-        throw invalidSearch(`Search match mode \`${value}\` is not valid.`);
-      modes.set(fieldOf(key, fields), value as MatchMode);
+      const field = fieldOf(key, fields);
+      if (!matchModes.includes(value as MatchMode)) throw internalError();
+      modes.set(field, value as MatchMode);
     } else if (key === 'search' || key.startsWith('search.')) {
       const field = fieldOf(key, fields);
       values.set(field, [...(values.get(field) ?? []), value]);

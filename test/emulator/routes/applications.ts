@@ -230,7 +230,7 @@ export const applicationHandlers: OperationHandlers<
   update_application_custom_data: ({ core, params, body }) => {
     // An update of no row: 404 `entity.not_exists` (BEHAVIOUR.md, "Errors").
     const app = core.state.applications.get(params.id);
-    if (!app) throw new ApiError(404, 'entity.not_exists', 'The applications does not exist.');
+    if (!app) throw new ApiError(404, 'entity.not_exists', 'The application does not exist.');
     app.customData = { ...app.customData, ...structuredClone(body) };
     return { status: 200, body: structuredClone(app.customData) };
   },

@@ -50,17 +50,13 @@ const groupByResource = (
   return [...groups.values()];
 };
 
-/** 422 when the user is not a member of every organization. */
+/** 422 without `data` when the user is not a member of every organization (unknown ones included). */
 const requireMemberships = (core: EmulatorCore, userId: string, organizationIds: readonly string[]) => {
-  const outside = organizationIds.filter((id) => !core.state.organizations.get(id)?.members.has(userId));
-  if (outside.length > 0) {
+  if (organizationIds.some((id) => !core.state.organizations.get(id)?.members.has(userId))) {
     throw new ApiError(
       422,
       'organization.require_membership',
-      'The user is not a member of the organization.',
-      {
-        organizationIds: outside,
-      },
+      'The user must be a member of the organization to proceed.',
     );
   }
 };

@@ -3,6 +3,8 @@ import { emptyInsert, entityNotFound } from '../errors.js';
 import { presentSignInExperience } from '../present.js';
 import type { OperationHandlers } from './context.js';
 
+const emptyLinkFields = new Set(['termsOfUseUrl', 'privacyPolicyUrl']);
+
 export const signInExperienceHandlers: OperationHandlers<
   'replace_application_sign_in_experience' | 'get_application_sign_in_experience'
 > = {
@@ -12,7 +14,12 @@ export const signInExperienceHandlers: OperationHandlers<
   replace_application_sign_in_experience: ({ core, params, body }) => {
     const app = core.state.requireApplication(params.id);
     const stored = app.signInExperience;
-    const given = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
+    // An empty link is stored, and answered, as null (seen on a real Logto 1.42).
+    const given = Object.fromEntries(
+      Object.entries(body)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => [key, value === '' && emptyLinkFields.has(key) ? null : value]),
+    );
     if (stored && Object.keys(given).length === 0) throw emptyInsert();
     app.signInExperience = {
       ...(stored ?? {
