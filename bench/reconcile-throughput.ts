@@ -1,7 +1,10 @@
 /**
  * `npm run bench`: what converging a batch of LogtoApplications costs, against a local control plane
- * and the Logto emulator (every Logto call delayed by --latency, like a remote server). Prints figures;
- * asserts nothing. docs/performance.md records a run and explains the figures.
+ * and the Logto emulator (every Logto call delayed by --latency, like a remote server). Prints figures,
+ * and fails (exit 1) if creating cost more than O(1) per application: one reconcile, one create and
+ * no list of applications, and three Kubernetes writes (metadata, Secret, status), an Event and one
+ * read each (what test/integration/create-burst.test.ts asserts on a small burst, here at any --count).
+ * docs/performance.md records a run and explains the figures.
  *
  *   npm run bench -- --count 1000 --latency 20 --concurrency 4
  *
@@ -23,6 +26,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../src/controllers/logto-application/constants.js';
+import { readMarker } from '../src/controllers/logto-application/ownership-marker.js';
 import { KubernetesListWatch, leanAppliedSecret, stripWriteBookkeeping } from '../src/runtime/index.js';
 import {
   GROUP,
@@ -30,6 +34,7 @@ import {
   TYPES_WITH_SECRETS,
   VERSION,
   type ApplicationType,
+  type LogtoApplication,
 } from '../src/crd/logto-application.js';
 import { createLogger } from '../src/log.js';
 import { startOperator } from '../src/operator.js';
@@ -139,6 +144,50 @@ async function readyCount(): Promise<number> {
   ).length;
 }
 const idle = () => operator.controller.activeWorkers() === 0 && operator.controller.queue.len() === 0;
+
+async function listResources(): Promise<LogtoApplication[]> {
+  const list = (await cluster.custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: PLURAL,
+  })) as { items: LogtoApplication[] };
+  return list.items;
+}
+
+/**
+ * What the create phase did beyond one reconcile, one create and three writes per application (the
+ * finalizer with create-pending, the Secret, status; the Created Event is written off the pass; the
+ * one read is of its Secret, not yet cached), with no list of applications; and whether each
+ * application carries the marker of the resource that records it.
+ */
+function createCostViolations(create: typeof phase, resources: LogtoApplication[]): string[] {
+  const violations: string[] = [];
+  const expect = (what: string, actual: number | undefined, wanted: number) => {
+    if ((actual ?? 0) !== wanted) violations.push(`${what}: ${actual ?? 0}, expected ${wanted}`);
+  };
+  expect('reconciles', create.reconciles, count);
+  expect('create_application calls', create.logto.get('create_application'), count);
+  expect('list_applications calls', create.logto.get('list_applications'), 0);
+  for (const kind of [
+    'LogtoApplication (finalizer, annotations)',
+    'Secret',
+    'LogtoApplication/status',
+    'Event',
+  ])
+    expect(`${kind} writes`, create.kube.get(kind), count);
+  expect('kinds of Kubernetes objects written', create.kube.size, 4);
+  expect('uncached Kubernetes reads', create.kubeReads, count);
+  const byUid = new Map(resources.map((r) => [r.metadata.uid, r]));
+  const marked = [...emulator.state.applications.values()].filter((app) => readMarker(app.customData));
+  expect('applications carrying a marker', marked.length, count);
+  for (const app of marked) {
+    const owner = byUid.get(readMarker(app.customData)!.uid);
+    if (owner?.status?.applicationId !== app.id)
+      violations.push(`application ${app.id} is not the one its marker's resource records`);
+  }
+  return violations;
+}
 
 /** A free loopback port for the operator process's probes. */
 function freePort(): Promise<number> {
@@ -285,6 +334,8 @@ try {
   const minimalCalls = names.reduce((sum, _, i) => sum + (TYPES_WITH_SECRETS.includes(typeOf(i)) ? 2 : 1), 0);
   const boundMs = (minimalCalls * latencyMs) / concurrency;
 
+  const violations = createCostViolations(create, await listResources());
+
   // 2. No-op resync of all: every key queued at once, as the resync period does (no annotation change,
   //    which would ask for a check against Logto itself).
   phase = { logto: tally(), kube: tally(), kubeReads: 0, reconciles: 0 };
@@ -343,6 +394,13 @@ try {
       `cache payload, ${payload.objects} ${what}:`.padEnd(39) +
         `${payload.listedMb.toFixed(2)} MB of JSON as listed, ${payload.cachedMb.toFixed(2)} MB as cached`,
     );
+  }
+
+  if (violations.length > 0) {
+    console.error(`creating cost more than O(1) per application:\n  ${violations.join('\n  ')}`);
+    process.exitCode = 1;
+  } else {
+    console.log('create path: one reconcile, one create, no list, 3 writes + 1 Event + 1 read per app');
   }
 
   // 3. Restart: the operator as a process on the converged resources (the baseline first, so that

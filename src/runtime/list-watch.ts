@@ -74,6 +74,11 @@ export interface KubernetesListWatchOptions {
   fieldSelector?: string;
   /** Items per LIST page (default {@link DEFAULT_PAGE_SIZE}). */
   pageSize?: number;
+  /**
+   * How long a watch stream may send nothing before the client ends it (client-node's `Watch`
+   * default: 30 s). The informer resumes such a stream at once; tests shorten it.
+   */
+  inactivityTimeoutMs?: number;
 }
 
 /** Collection path of a resource type, e.g. `/api/v1/namespaces/ns/secrets`. */
@@ -193,6 +198,12 @@ export class KubernetesListWatch<T extends KubernetesObject> implements ListWatc
     const client = toKubeClient(kube);
     this.api = client.api(RawApi);
     this.watcher = client.watch();
+    if (options.inactivityTimeoutMs !== undefined) {
+      // A private field in client-node 2.0's typings, read on every watch (runtime-informer's
+      // quiet-period test fails should it stop being used).
+      (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs =
+        options.inactivityTimeoutMs;
+    }
     const { group, plural } = options.resource;
     const selector = [options.labelSelector, options.fieldSelector].filter(Boolean).join(',');
     this.description =

@@ -204,8 +204,11 @@ describe('the shared test control plane', () => {
   });
 });
 
-describe('control-plane teardown', () => {
-  it('stop() ends kube-apiserver and etcd, removes the temp dir, and the CRDs were established first', async () => {
+// Each test starts a control plane of its own (its start is mostly waiting): at the same time.
+describe.concurrent('control-plane teardown', () => {
+  it('stop() ends kube-apiserver and etcd, removes the temp dir, and the CRDs were established first', async ({
+    expect,
+  }) => {
     const controlPlane = await startControlPlane({ crdDirectory: fixtureCrds });
     const { pids, tempDir } = controlPlane;
     try {
@@ -225,11 +228,11 @@ describe('control-plane teardown', () => {
   });
 
   // A Node process that dies in any of these ways leaves no process and no temp dir behind.
-  it.each([
+  it.for([
     ['SIGKILL', 'the reaper cleans up'],
     ['SIGTERM', 'its signal handler stops the control plane before dying'],
     ['an uncaught exception', 'its exit hook kills the control plane before exiting'],
-  ] as const)('after %s of the Node process, %s', async (how, _why) => {
+  ] as const)('after %s of the Node process, %s', async ([how], { expect }) => {
     const child = spawn(
       process.execPath,
       [

@@ -1,6 +1,7 @@
 /**
- * An apiserver that stops answering (its process SIGSTOPped: connections stay open, nothing comes
- * back), on a control plane of this file's own. While it hangs:
+ * An apiserver that stops answering (connections stay open, nothing comes back, as when its process
+ * is stopped): the operator processes reach the shared control plane through a proxy that the test
+ * pauses, while the test itself talks to the apiserver directly. While it hangs:
  * - reconciles end with an error after --kube-request-timeout instead of holding their worker, and the
  *   workers go on to other keys;
  * - SIGTERM exits within the shutdown deadline, and the Lease is not released (writes were left
@@ -12,15 +13,20 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
-import { startControlPlane, type ControlPlane } from '../support/control-plane/harness.js';
 import { eventually } from '../support/eventually.js';
-import { createTestNamespace } from '../support/kube.js';
+import { createTestNamespace, kubeconfigFileFor, testKubeConfig } from '../support/kube.js';
 import { TestCluster } from '../support/operator.js';
 import { operatorProcesses } from '../support/operator-process.js';
+import { startPausableProxy, type PausableProxy } from '../support/pausable-proxy.js';
 
 const KUBE_REQUEST_TIMEOUT_MS = 2_000;
-const SHUTDOWN_TIMEOUT_MS = 8_000;
-const LEASE_DURATION_MS = 20_000;
+const SHUTDOWN_TIMEOUT_MS = 4_000;
+const LEASE_DURATION_MS = 15_000;
+/**
+ * Longer than the time from the hang to the end of the shutdown (request timeouts, then the shutdown
+ * deadline and its overrun), so that the first replica still leads when it is told to stop.
+ */
+const RENEW_DEADLINE_MS = 14_000;
 const RESOURCES = 8;
 /** main.ts exits at the latest this long past the shutdown timeout. */
 const SHUTDOWN_OVERRUN_MS = 5_000;
@@ -60,18 +66,20 @@ async function createUnderWay(cluster: TestCluster, ns: string, prefix: string):
 }
 
 describe('a hung apiserver', () => {
-  let plane: ControlPlane;
+  let apiserver: PausableProxy;
+  /** The operator processes' kubeconfig: the shared control plane, through the proxy. */
+  let kubeconfigPath: string;
   let emulator: LogtoEmulator;
-  let cluster: TestCluster;
+  const cluster = new TestCluster(testKubeConfig());
 
   beforeAll(async () => {
-    plane = await startControlPlane();
-    cluster = new TestCluster(plane.kubeConfig);
+    apiserver = await startPausableProxy(cluster.kc.getCurrentCluster()!.server);
+    kubeconfigPath = await kubeconfigFileFor(apiserver.url);
     emulator = await startLogtoEmulator();
   });
   afterAll(async () => {
     await emulator?.close();
-    await plane?.stop();
+    await apiserver?.close();
   });
   // Registered after the hook above, so it runs first: processes go before what they talk to.
   const startProcess = operatorProcesses();
@@ -88,22 +96,20 @@ describe('a hung apiserver', () => {
       KUBE_REQUEST_TIMEOUT: `${KUBE_REQUEST_TIMEOUT_MS}ms`,
       SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`,
       LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
-      // Long enough that the first replica is still leading when it is told to stop (not lost).
-      RENEW_DEADLINE: '18s',
+      RENEW_DEADLINE: `${RENEW_DEADLINE_MS}ms`,
       RETRY_PERIOD: '2s',
     });
     // Logto is slow, so that reconciles are in flight whenever the apiserver stops.
     emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
 
-    const first = startProcess(plane.kubeconfigPath, emulator, env('hung-1'));
+    const first = startProcess(kubeconfigPath, emulator, env('hung-1'));
     await eventually(async () => (await readLease()).spec?.holderIdentity === 'hung-1', {
       what: 'first to lead',
       timeoutMs: 60_000,
     });
     const names = await createUnderWay(cluster, ns, 'hung');
 
-    const apiserver = plane.pids.kubeApiserver;
-    process.kill(apiserver, 'SIGSTOP');
+    apiserver.pause();
     let firstExitedAt = 0;
     try {
       // More reconciles end on the timeout than there are workers: each worker was freed and took
@@ -129,15 +135,15 @@ describe('a hung apiserver', () => {
       expect(logLines(output, 'shutdown complete')).toHaveLength(1);
       expect(logLines(output, 'released the leader lease')).toEqual([]);
     } finally {
-      process.kill(apiserver, 'SIGCONT');
+      apiserver.resume();
     }
 
     // Not released: the Lease still names the first replica, as last renewed before the apiserver hung.
-    const lease = await eventually(async () => await readLease(), { what: 'the apiserver back' });
+    const lease = await readLease();
     expect(lease.spec?.holderIdentity).toBe('hung-1');
     const lastRenewal = new Date(lease.spec!.renewTime as unknown as string);
 
-    const second = startProcess(plane.kubeconfigPath, emulator, env('hung-2'));
+    const second = startProcess(kubeconfigPath, emulator, env('hung-2'));
     const takenOver = await eventually(
       async () => {
         const current = await readLease();
@@ -164,7 +170,7 @@ describe('a hung apiserver', () => {
     const shutdownTimeoutMs = 4_000;
     emulator.faults.clear();
     emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
-    const operator = startProcess(plane.kubeconfigPath, emulator, {
+    const operator = startProcess(kubeconfigPath, emulator, {
       WATCH_NAMESPACES: ns,
       LEADER_ELECTION_NAMESPACE: ns,
       POD_NAME: 'hung-abort-1',
@@ -173,7 +179,7 @@ describe('a hung apiserver', () => {
       KUBE_REQUEST_TIMEOUT: '60s',
       SHUTDOWN_TIMEOUT: `${shutdownTimeoutMs}ms`,
       LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
-      RENEW_DEADLINE: '18s',
+      RENEW_DEADLINE: `${RENEW_DEADLINE_MS}ms`,
       RETRY_PERIOD: '2s',
     });
     await eventually(() => logLines(operator.output(), 'became the leader').length > 0, {
@@ -181,11 +187,10 @@ describe('a hung apiserver', () => {
       timeoutMs: 60_000,
     });
     await createUnderWay(cluster, ns, 'abort');
-    const apiserver = plane.pids.kubeApiserver;
-    process.kill(apiserver, 'SIGSTOP');
+    apiserver.pause();
     try {
-      // Long enough for the in-flight reconciles to finish their Logto calls and block on Kubernetes.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // In-flight reconciles finish their Logto calls and block on Kubernetes: a request is held.
+      await eventually(() => apiserver.heldSincePause() > 0, { what: 'a Kubernetes request held' });
       const signalledAt = performance.now();
       operator.kill('SIGTERM');
       const code = await operator.exited;
@@ -201,7 +206,7 @@ describe('a hung apiserver', () => {
       expect(logLines(output, 'released the leader lease')).toEqual([]);
       expect(logLines(output, 'shutdown complete')).toHaveLength(1);
     } finally {
-      process.kill(apiserver, 'SIGCONT');
+      apiserver.resume();
     }
   });
 });

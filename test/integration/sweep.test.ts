@@ -3,7 +3,6 @@
  * for, per the deletion policy in their marker, and never those of another cluster sharing the tenant.
  */
 import { randomUUID } from 'node:crypto';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   MARKER_KEY,
@@ -11,7 +10,6 @@ import {
   type OwnershipMarker,
 } from '../../src/controllers/logto-application/ownership-marker.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
-import { startControlPlane, type ControlPlane } from '../support/control-plane/harness.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import { operatorProcesses } from '../support/operator-process.js';
@@ -145,24 +143,31 @@ describe('sweep', () => {
   });
 
   describe('two clusters sharing one tenant', () => {
-    let other: ControlPlane;
     const operators: TestOperator[] = [];
 
-    beforeAll(async () => {
-      other = await startControlPlane();
-    });
     afterAll(async () => {
       for (const operator of operators) await operator.stop();
-      await other?.stop();
     });
 
-    const start = async (kc: TestCluster['kc'], ns: string, clusterName: string) => {
+    // A "cluster" is an operator's --cluster-name: both run against the shared apiserver, one after
+    // the other on the same namespace, as two clusters whose objects have the same names would.
+    const start = async (ns: string, clusterName: string) => {
       const operator = await startTestOperator(
-        kc,
+        cluster.kc,
         testOperatorConfig(emulator, { watchNamespaces: [ns], clusterName, sweepPeriodMs: SWEEP_PERIOD_MS }),
       );
       operators.push(operator);
       return operator;
+    };
+    /**
+     * Removes a resource without its finalizer running, as when its cluster is lost, and its Secret
+     * with it (garbage collection, which this test control plane does not run).
+     */
+    const lose = async (ns: string, name: string) => {
+      await cluster.patch(ns, name, { metadata: { finalizers: null } });
+      await cluster.delete(ns, name);
+      await cluster.core.deleteNamespacedSecret({ namespace: ns, name });
+      await eventually(async () => (await cluster.get(ns, name)) === undefined, { what: `${name} gone` });
     };
     const orphanMarker = (
       ns: string,
@@ -184,26 +189,23 @@ describe('sweep', () => {
       }).id;
 
     it("each cluster's sweep removes its own orphans and leaves the other cluster's applications alone", async () => {
-      const eastCluster = cluster;
-      const westCluster = new TestCluster(other.kubeConfig);
       // The same namespace and resource name in both clusters: only the cluster name tells them apart.
-      const ns = await createTestNamespace(eastCluster.kc, 'shared');
-      await westCluster.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+      const ns = await createTestNamespace(cluster.kc, 'shared');
 
-      const east = await start(eastCluster.kc, ns, 'east');
-      let west = await start(westCluster.kc, ns, 'west');
-      await eastCluster.create(ns, 'web', { type: 'SPA' });
-      await westCluster.create(ns, 'web', { type: 'SPA' });
-      const eastWeb = (await eastCluster.waitReady(ns, 'web')).status!.applicationId!;
-      const westWeb = (await westCluster.waitReady(ns, 'web')).status!.applicationId!;
-      expect(eastWeb).not.toBe(westWeb);
-
-      // West stops; in the meantime its resource goes without its finalizer (a lost cluster), so its
-      // application now carries the marker of a dead object of the same namespace and name as east's
-      // live one. Each cluster also has orphans of a resource that never came back.
+      // West made its application for ns/web, then was lost: its resource went without the finalizer
+      // running, so the application carries the marker of a dead object of the same namespace and
+      // name as east's live one.
+      const west = await start(ns, 'west');
+      await cluster.create(ns, 'web', { type: 'SPA' });
+      const westWeb = (await cluster.waitReady(ns, 'web')).status!.applicationId!;
       await west.stop();
-      await westCluster.patch(ns, 'web', { metadata: { finalizers: null } });
-      await westCluster.delete(ns, 'web');
+      await lose(ns, 'web');
+
+      const east = await start(ns, 'east');
+      await cluster.create(ns, 'web', { type: 'SPA' });
+      const eastWeb = (await cluster.waitReady(ns, 'web')).status!.applicationId!;
+      expect(eastWeb).not.toBe(westWeb);
+      // Each cluster also has orphans of a resource that never came back.
       const eastOrphan = seedMarked(orphanMarker(ns, 'gone', 'east', 'Delete'));
       const eastKept = seedMarked(orphanMarker(ns, 'kept', 'east', 'Orphan'));
       const westOrphan = seedMarked(orphanMarker(ns, 'gone', 'west', 'Delete'));
@@ -228,21 +230,25 @@ describe('sweep', () => {
         expect(emulator.state.applications.has(id), id).toBe(true);
       }
       expect(readMarker(emulator.state.applications.get(westWeb)!.customData)?.cluster).toBe('west');
+      expect((await cluster.get(ns, 'web'))!.status!.applicationId).toBe(eastWeb);
 
-      // West comes back: it sweeps its orphans, and none of east's.
-      west = await start(westCluster.kc, ns, 'west');
+      // Now east is lost in turn, and west comes back: it sweeps its orphans, and none of east's,
+      // although east's application is now an orphan of ns/web too.
+      await east.stop();
+      await lose(ns, 'web');
+      const back = await start(ns, 'west');
       await eventually(
         () => !emulator.state.applications.has(westOrphan) && !emulator.state.applications.has(westWeb),
         { timeoutMs: 30_000, what: "west's orphans deleted" },
       );
-      const westSeen = sweeps(west.logs);
-      await eventually(() => sweeps(west.logs) >= westSeen + 2, {
+      const westSeen = sweeps(back.logs);
+      await eventually(() => sweeps(back.logs) >= westSeen + 2, {
         timeoutMs: 30_000,
         what: 'two more sweeps',
       });
       expect(emulator.state.applications.has(eastWeb)).toBe(true);
+      expect(readMarker(emulator.state.applications.get(eastWeb)!.customData)?.cluster).toBe('east');
       expect(emulator.state.applications.has(eastKept)).toBe(true);
-      expect((await eastCluster.waitReady(ns, 'web')).status!.applicationId).toBe(eastWeb);
     });
   });
 });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   ApiException,
   CoreV1Api,
@@ -15,6 +17,27 @@ export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfigPath'));
   return kc;
+}
+
+/**
+ * A kubeconfig file for the shared control plane reached at another address (e.g. through a proxy),
+ * with the same CA and credentials. It lives beside the control plane's own, and goes with it.
+ */
+export async function kubeconfigFileFor(server: string): Promise<string> {
+  const kc = testKubeConfig();
+  const other = new KubeConfig();
+  other.loadFromOptions({
+    clusters: kc.clusters.map((c) => ({ ...c, server })),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  const file = path.join(
+    path.dirname(inject('kubeconfigPath')),
+    `kubeconfig-${randomBytes(4).toString('hex')}`,
+  );
+  await writeFile(file, other.exportConfig(), { mode: 0o600 });
+  return file;
 }
 
 /** The same cluster and credentials, acting as `user` (Impersonate-User), e.g. to check RBAC rules. */

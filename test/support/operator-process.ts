@@ -1,10 +1,11 @@
 /**
- * The operator as a real process (`tsx src/main.ts`), configured only through its environment, as a
+ * The operator as a real process (`node --enable-source-maps <build>/main.js`, the image's entry
+ * point, built once per run by the global setup), configured only through its environment, as a
  * Deployment would run it: for tests that kill it (SIGKILL) or stop it (SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import type { LogtoEmulator } from '../emulator/index.js';
 import { testConnectionSelector } from './operator.js';
 
@@ -24,7 +25,7 @@ export function startOperatorProcess(
   emulator: LogtoEmulator,
   env: Record<string, string> = {},
 ): OperatorProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
+  const child = spawn(process.execPath, ['--enable-source-maps', inject('operatorEntry')], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
