@@ -9,7 +9,7 @@ import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
 import { decodeSecret, startTestOperator, testOperatorConfig, TestCluster } from '../support/operator.js';
 import { EXTERNAL_NAME_ANNOTATION } from '../../src/controllers/logto-application/external-name.js';
-import { operatorProcesses } from '../support/operator-process.js';
+import { operatorProcesses, SHORT_LEASE } from '../support/operator-process.js';
 
 describe('crash safety', () => {
   let emulator: LogtoEmulator;
@@ -50,7 +50,7 @@ describe('crash safety', () => {
 
   it('an operator killed after the Logto create and before the status write converges to one app on restart', async () => {
     const ns = await createTestNamespace(cluster.kc, 'killed');
-    const env = { WATCH_NAMESPACES: ns, LEADER_ELECTION_NAMESPACE: ns };
+    const env = { WATCH_NAMESPACES: ns, LEADER_ELECTION_NAMESPACE: ns, ...SHORT_LEASE };
     // Logto commits the create, then holds the answer: the operator is killed while waiting for it.
     emulator.faults.inject({ method: 'POST', path: '/api/applications', holdAnswerMs: 60_000, times: 1 });
     const first = startProcess(inject('kubeconfigPath'), emulator, env);

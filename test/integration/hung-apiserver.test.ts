@@ -6,12 +6,13 @@
  *   workers go on to other keys;
  * - SIGTERM exits within the shutdown deadline, and the Lease is not released (writes were left
  *   unanswered: the apiserver may still apply them);
- * then, the apiserver back, a second replica takes over only once the first one's Lease expired.
+ * and a standby replica, which reaches the apiserver directly, takes over only once the first one's
+ * Lease expired.
  * With a request timeout longer than the shutdown deadline, the deadline aborts the hung reconciles
  * (through their abort signal) and the process still exits in time.
  */
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, kubeconfigFileFor, testKubeConfig } from '../support/kube.js';
@@ -19,14 +20,14 @@ import { TestCluster } from '../support/operator.js';
 import { operatorProcesses } from '../support/operator-process.js';
 import { startPausableProxy, type PausableProxy } from '../support/pausable-proxy.js';
 
-const KUBE_REQUEST_TIMEOUT_MS = 2_000;
-const SHUTDOWN_TIMEOUT_MS = 4_000;
-const LEASE_DURATION_MS = 15_000;
+const KUBE_REQUEST_TIMEOUT_MS = 1_000;
+const SHUTDOWN_TIMEOUT_MS = 3_000;
+const LEASE_DURATION_MS = 10_000;
 /**
  * Longer than the time from the hang to the end of the shutdown (request timeouts, then the shutdown
  * deadline and its overrun), so that the first replica still leads when it is told to stop.
  */
-const RENEW_DEADLINE_MS = 14_000;
+const RENEW_DEADLINE_MS = 9_000;
 const RESOURCES = 8;
 /** main.ts exits at the latest this long past the shutdown timeout. */
 const SHUTDOWN_OVERRUN_MS = 5_000;
@@ -97,20 +98,27 @@ describe('a hung apiserver', () => {
       SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`,
       LEASE_DURATION: `${LEASE_DURATION_MS}ms`,
       RENEW_DEADLINE: `${RENEW_DEADLINE_MS}ms`,
-      RETRY_PERIOD: '2s',
+      RETRY_PERIOD: '1s',
     });
     // Logto is slow, so that reconciles are in flight whenever the apiserver stops.
-    emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
+    emulator.faults.inject({ path: '/api/**', latencyMs: 150 });
 
     const first = startProcess(kubeconfigPath, emulator, env('hung-1'));
     await eventually(async () => (await readLease()).spec?.holderIdentity === 'hung-1', {
       what: 'first to lead',
       timeoutMs: 60_000,
     });
+    // The standby reaches the apiserver directly: it watches the Lease age while the first one hangs.
+    const second = startProcess(inject('kubeconfigPath'), emulator, env('hung-2'));
+    await eventually(() => logLines(second.output(), 'new leader observed').length > 0, {
+      what: 'a standby',
+      timeoutMs: 60_000,
+    });
     const names = await createUnderWay(cluster, ns, 'hung');
 
     apiserver.pause();
     let firstExitedAt = 0;
+    let lastRenewal = new Date(0);
     try {
       // More reconciles end on the timeout than there are workers: each worker was freed and took
       // another key.
@@ -134,16 +142,14 @@ describe('a hung apiserver', () => {
       const output = first.output();
       expect(logLines(output, 'shutdown complete')).toHaveLength(1);
       expect(logLines(output, 'released the leader lease')).toEqual([]);
+      // Not released: the Lease still names the first replica, as last renewed before the hang.
+      const lease = await readLease();
+      expect(lease.spec?.holderIdentity).toBe('hung-1');
+      lastRenewal = new Date(lease.spec!.renewTime as unknown as string);
     } finally {
       apiserver.resume();
     }
 
-    // Not released: the Lease still names the first replica, as last renewed before the apiserver hung.
-    const lease = await readLease();
-    expect(lease.spec?.holderIdentity).toBe('hung-1');
-    const lastRenewal = new Date(lease.spec!.renewTime as unknown as string);
-
-    const second = startProcess(kubeconfigPath, emulator, env('hung-2'));
     const takenOver = await eventually(
       async () => {
         const current = await readLease();
@@ -169,7 +175,7 @@ describe('a hung apiserver', () => {
     const ns = await createTestNamespace(cluster.kc, 'hung-abort');
     const shutdownTimeoutMs = 4_000;
     emulator.faults.clear();
-    emulator.faults.inject({ path: '/api/**', latencyMs: 300 });
+    emulator.faults.inject({ path: '/api/**', latencyMs: 150 });
     const operator = startProcess(kubeconfigPath, emulator, {
       WATCH_NAMESPACES: ns,
       LEADER_ELECTION_NAMESPACE: ns,

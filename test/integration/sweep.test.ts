@@ -12,7 +12,7 @@ import {
 import { startLogtoEmulator, type LogtoEmulator } from '../emulator/index.js';
 import { eventually } from '../support/eventually.js';
 import { createTestNamespace, testKubeConfig } from '../support/kube.js';
-import { operatorProcesses } from '../support/operator-process.js';
+import { operatorProcesses, SHORT_LEASE } from '../support/operator-process.js';
 import {
   startTestOperator,
   testOperatorConfig,
@@ -49,6 +49,7 @@ describe('sweep', () => {
     const env = {
       WATCH_NAMESPACES: ns,
       LEADER_ELECTION_NAMESPACE: ns,
+      ...SHORT_LEASE,
       CLUSTER_NAME: 'east',
       SWEEP_PERIOD: `${SWEEP_PERIOD_MS}ms`,
     };

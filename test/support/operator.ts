@@ -64,7 +64,9 @@ export function testOperatorConfig(
     concurrency: 2,
     resyncPeriodMs: 10 * 60_000,
     logLevel: 'debug',
-    requestTimeoutMs: 5_000,
+    // The emulator answers in milliseconds. A create whose outcome is unknown is looked for after
+    // twice this (see ambiguousCreateRecheckMs), which several tests wait out.
+    requestTimeoutMs: 2_000,
     shutdownTimeoutMs: 10_000,
     clusterConnectionSelector: testConnectionSelector,
     ...overrides,
