@@ -9,6 +9,7 @@
  * arriving meanwhile wait for the same read.
  */
 import type { Application } from './schemas.js';
+import { forEachPage } from './client.js';
 
 export interface ApplicationPage {
   items: Application[];
@@ -27,7 +28,10 @@ export interface ApplicationListOptions {
    * so that a search for a few does not parse every listed application.
    */
   indexKeys?: (application: Application) => string[];
-  /** Stops a list that keeps growing while it is read (Logto's pages are not a snapshot). */
+  /**
+   * A list that keeps growing while it is read (Logto's pages are not a snapshot) fails past this
+   * many pages rather than stop with a part of the tenant.
+   */
   maxPages?: number;
   now?: () => number;
 }
@@ -111,21 +115,27 @@ export class SharedApplicationList {
 
   private async read(): Promise<Listing> {
     const listing: Listing = { readAt: this.now(), byId: new Map(), byKey: new Map() };
-    for (let page = 1; page <= this.maxPages; page++) {
-      const readAtWrite = this.writes;
-      const { items, total } = await this.options.readPage(page, this.pageSize);
-      this.pagesRead++;
-      // A create between two pages shifts the newest-first list: an application may show twice
-      // (the later copy wins, both are as fresh) or not at all (its lookup falls back to a read).
-      for (const application of items) {
-        listing.byId.set(application.id, { json: JSON.stringify(application), readAtWrite });
-        for (const key of this.options.indexKeys?.(application) ?? []) {
-          const ids = listing.byKey.get(key) ?? new Set<string>();
-          listing.byKey.set(key, ids.add(application.id));
+    let readAtWrite = this.writes;
+    await forEachPage(
+      'list_applications',
+      (page, pageSize) => {
+        readAtWrite = this.writes;
+        return this.options.readPage(page, pageSize);
+      },
+      (items) => {
+        this.pagesRead++;
+        // A create between two pages shifts the newest-first list: an application may show twice
+        // (the later copy wins, both are as fresh) or not at all (its lookup falls back to a read).
+        for (const application of items) {
+          listing.byId.set(application.id, { json: JSON.stringify(application), readAtWrite });
+          for (const key of this.options.indexKeys?.(application) ?? []) {
+            const ids = listing.byKey.get(key) ?? new Set<string>();
+            listing.byKey.set(key, ids.add(application.id));
+          }
         }
-      }
-      if (items.length < this.pageSize || page * this.pageSize >= total) break;
-    }
+      },
+      { pageSize: this.pageSize, maxPages: this.maxPages },
+    );
     // Written-since marks older than this listing are no longer needed.
     for (const [id, write] of this.lastWrite) {
       if (write <= (listing.byId.get(id)?.readAtWrite ?? Infinity)) this.lastWrite.delete(id);

@@ -66,20 +66,57 @@ export interface CallArguments<N extends OperationName> {
  */
 export const MAX_LIST_PAGES = 1_000;
 
-/** Throws once a list has gone past MAX_LIST_PAGES pages. */
-export function checkPageLimit(operation: string, page: number): void {
-  if (page <= MAX_LIST_PAGES) return;
-  throw new LogtoApiError({
-    operation,
-    code: 'operator.unexpected_response',
-    detail: `the list did not end within ${MAX_LIST_PAGES} pages`,
-  });
-}
-
 export interface Page<T> {
   items: T[];
   /** The Total-Number header: all items over all pages. */
   total: number;
+}
+
+export interface PagingOptions {
+  /** Items asked for per page (Logto allows 1 to 100). Default 100. */
+  pageSize?: number;
+  /** Pages followed at most before the list counts as broken. Default MAX_LIST_PAGES. */
+  maxPages?: number;
+}
+
+/**
+ * Follows a paged list to its end: a short page, or as many items as its total says. Every list of
+ * the operator goes through here, so that none stops silently (Logto cuts some lists at 20 items
+ * when no page size is asked for) and none goes on forever: past `maxPages` pages it fails
+ * (operator.unexpected_response, naming the limit) rather than act on a part of the list.
+ */
+export async function forEachPage<T>(
+  operation: string,
+  readPage: (page: number, pageSize: number) => Promise<Page<T> | T[]>,
+  onPage: (items: T[], page: number) => void | Promise<void>,
+  options: PagingOptions = {},
+): Promise<number> {
+  const pageSize = options.pageSize ?? 100;
+  const maxPages = options.maxPages ?? MAX_LIST_PAGES;
+  for (let page = 1; ; page++) {
+    if (page > maxPages) {
+      throw new LogtoApiError({
+        operation,
+        code: 'operator.unexpected_response',
+        detail: `the list did not end within ${maxPages} pages of ${pageSize}`,
+      });
+    }
+    const answer = await readPage(page, pageSize);
+    const { items, total } = Array.isArray(answer) ? { items: answer, total: Infinity } : answer;
+    await onPage(items, page);
+    if (items.length < pageSize || page * pageSize >= total) return page;
+  }
+}
+
+/** Every item of a paged list (see forEachPage). */
+export async function listAll<T>(
+  operation: string,
+  readPage: (page: number, pageSize: number) => Promise<Page<T> | T[]>,
+  options: PagingOptions = {},
+): Promise<T[]> {
+  const all: T[] = [];
+  await forEachPage(operation, readPage, (items) => void all.push(...items), options);
+  return all;
 }
 
 export class LogtoClient {

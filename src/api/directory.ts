@@ -18,11 +18,11 @@ import {
   type ResourceScope as ResourceScopeType,
   type Role as RoleType,
 } from './schemas.js';
+import { listAll } from './client.js';
 import type { LogtoTransport } from './transport.js';
 import { Type } from '@sinclair/typebox';
 
 const PAGE_SIZE = 100;
-const MAX_PAGES = 50;
 
 interface Cached<T> {
   value: Promise<T>;
@@ -160,17 +160,12 @@ export class LogtoDirectory {
     item: S,
     query: Record<string, string> = {},
   ): Promise<S['static'][]> {
-    const items: S['static'][] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const batch = await this.get(operation, path, Type.Array(item), {
-        ...query,
-        page,
-        page_size: PAGE_SIZE,
-      });
-      items.push(...batch);
-      if (batch.length < PAGE_SIZE) break;
-    }
-    return items;
+    return listAll(
+      operation,
+      (page, pageSize) =>
+        this.get(operation, path, Type.Array(item), { ...query, page, page_size: pageSize }),
+      { pageSize: PAGE_SIZE },
+    );
   }
 
   private async get<S extends TSchema>(

@@ -17,7 +17,7 @@ import {
 import { readMarker } from './ownership-marker.js';
 import { ReconcileStop } from './outcome.js';
 import type { LogtoApplicationsApi } from './ports.js';
-import { checkPageLimit } from '../../api/client.js';
+import { listAll } from '../../api/client.js';
 
 export type Located =
   | { found: 'recorded'; application: Application }
@@ -127,17 +127,12 @@ async function scanMarkers(
   resource: LogtoApplication,
   cluster: string,
 ): Promise<MarkedApplications> {
-  const items: Application[] = [];
-  for (let page = 1; ; page++) {
-    checkPageLimit('list_applications', page);
-    const answer = await logto.listApplicationsPage({
-      types: [resource.spec.type],
-      page,
-      page_size: PAGE_SIZE,
-    });
-    items.push(...answer.items);
-    if (answer.items.length < PAGE_SIZE || page * PAGE_SIZE >= answer.total) break;
-  }
+  const items = await listAll(
+    'list_applications',
+    (page, pageSize) =>
+      logto.listApplicationsPage({ types: [resource.spec.type], page, page_size: pageSize }),
+    { pageSize: PAGE_SIZE },
+  );
   return marked(items, resource, cluster);
 }
 

@@ -11,7 +11,7 @@ import { checkDeclaration, checkExisting, checkRole, type FoundBy } from '../../
 import { policyDenied } from '../../connections/registry.js';
 import type { Located } from './locate-application.js';
 import type { LogtoApplicationsApi } from './ports.js';
-import { checkPageLimit } from '../../api/client.js';
+import { listAll } from '../../api/client.js';
 
 /** The connection a pass goes through, as the reconciler sees it. */
 export interface PassConnection {
@@ -33,17 +33,30 @@ export interface ConnectionResolver {
   resolve(resource: LogtoApplication): Promise<PassConnection>;
 }
 
-const PAGE_SIZE = 100;
-
-/** Whether a role carries a scope of the connection's Management API resource. */
+/**
+ * Whether a role carries a scope of the connection's Management API resource. Fails closed: when the
+ * Management API resource cannot be found (even after a fresh read), nobody can tell, and the role is
+ * refused rather than let through.
+ */
 async function grantsManagementApi(
   logto: LogtoApplicationsApi,
   connection: PassConnection,
   role: Pick<Role, 'id' | 'name'>,
+  /** The policy rule the answer decides, named in a refusal. */
+  rule: string,
 ): Promise<boolean> {
   if (role.name === managementApiAccessRoleName) return true;
-  const management = await logto.directory.findResource(connection.managementApiResource);
-  if (!management) return false;
+  const { resource: management } = await logto.directory
+    .forPass()
+    .findResourceScopes(connection.managementApiResource);
+  if (!management) {
+    throw policyDenied(connection.key, {
+      rule,
+      message:
+        `cannot tell whether role "${role.name}" carries Management API scopes: the tenant has no API ` +
+        `resource ${connection.managementApiResource} (the connection's managementApiResource)`,
+    });
+  }
   const scopes = await logto.directory.roleScopes(role.id);
   return scopes.some((scope) => scope.resourceId === management.id);
 }
@@ -64,10 +77,14 @@ export async function checkSpec(
     // A role that does not exist is reported by the roles aspect (RoleNotFound).
     const role = await directory.findRole(ref);
     if (!role) continue;
+    const rule = 'roles.allowManagementApiRoles';
     const denial = checkRole(policy, {
       id: role.id,
       name: role.name,
-      grantsManagementApi: await grantsManagementApi(logto, connection, role),
+      // Allowed either way: nothing to read.
+      grantsManagementApi:
+        policy?.roles?.allowManagementApiRoles !== true &&
+        (await grantsManagementApi(logto, connection, role, rule)),
     });
     if (denial) throw policyDenied(key, denial);
   }
@@ -80,15 +97,17 @@ async function managementApiRoles(
   application: Application,
 ): Promise<string[]> {
   if (application.type !== 'MachineToMachine') return [];
+  // Allowed either way: nothing to read.
+  if (connection.policy?.adoption?.allowManagementApiApplications === true) return [];
+  const roles = await listAll('list_application_roles', (page, pageSize) =>
+    logto.listApplicationRoles(application.id, { page, page_size: pageSize }),
+  );
   const names: string[] = [];
-  for (let page = 1; ; page++) {
-    checkPageLimit('list_application_roles', page);
-    const { items, total } = await logto.listApplicationRoles(application.id, { page, page_size: PAGE_SIZE });
-    for (const role of items) {
-      if (await grantsManagementApi(logto, connection, role)) names.push(role.name);
-    }
-    if (items.length < PAGE_SIZE || page * PAGE_SIZE >= total) return names;
+  for (const role of roles) {
+    if (await grantsManagementApi(logto, connection, role, 'adoption.allowManagementApiApplications'))
+      names.push(role.name);
   }
+  return names;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   type SweepCandidate,
   type SweepScope,
 } from './sweep-plan.js';
-import { checkPageLimit } from '../../api/client.js';
+import { forEachPage } from '../../api/client.js';
 
 /** Logto's largest page. */
 const PAGE_SIZE = 100;
@@ -151,12 +151,13 @@ export class ApplicationSweep {
 
   private async listAll(): Promise<{ applications: SweepApplication[]; pages: number }> {
     const applications: SweepApplication[] = [];
-    for (let page = 1; ; page++) {
-      checkPageLimit('list_applications', page);
-      const { items, total } = await this.deps.logto.listApplicationsPage({ page, page_size: PAGE_SIZE });
-      applications.push(...items);
-      if (items.length < PAGE_SIZE || page * PAGE_SIZE >= total) return { applications, pages: page };
-    }
+    const pages = await forEachPage(
+      'list_applications',
+      (page, pageSize) => this.deps.logto.listApplicationsPage({ page, page_size: pageSize }),
+      (items) => void applications.push(...items),
+      { pageSize: PAGE_SIZE },
+    );
+    return { applications, pages };
   }
 
   /** Acts on one candidate once a fresh read of both sides confirms it; undefined when it did not. */

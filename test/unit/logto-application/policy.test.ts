@@ -18,14 +18,23 @@ const roles = {
 };
 const scopeResource: Record<string, string> = { 'mgmt-all': 'res-mgmt', 'orders-read': 'res-orders' };
 
-function fakeLogto(options: { appRoles?: (keyof typeof roles)[]; isAdmin?: boolean } = {}) {
+function fakeLogto(
+  options: { appRoles?: (keyof typeof roles)[]; isAdmin?: boolean; managementResource?: boolean } = {},
+) {
   const calls: string[] = [];
   const find = (ref: string) => Object.values(roles).find((r) => r.name === ref || r.id === ref);
+  const management = options.managementResource === false ? undefined : { id: 'res-mgmt', scopes: [] };
   const logto = {
     directory: {
-      forPass: () => ({ findRole: (ref: string) => Promise.resolve(find(ref)) }),
-      findResource: (indicator: string) =>
-        Promise.resolve(indicator === MANAGEMENT ? { id: 'res-mgmt', scopes: [] } : undefined),
+      forPass: () => ({
+        findRole: (ref: string) => Promise.resolve(find(ref)),
+        findResourceScopes: (indicator: string) =>
+          Promise.resolve({
+            resource: indicator === MANAGEMENT ? management : undefined,
+            missingScopes: [],
+            scopeIds: [],
+          }),
+      }),
       roleScopes: (id: string) => {
         calls.push(`roleScopes ${id}`);
         const role = Object.values(roles).find((r) => r.id === id)!;
@@ -71,6 +80,17 @@ async function denial(promise: Promise<unknown>): Promise<ReconcileStop | undefi
 }
 
 describe('checkSpec', () => {
+  it("refuses a role when the connection's Management API resource cannot be found: nobody can tell", async () => {
+    const { logto } = fakeLogto({ managementResource: false });
+    const stop = await denial(checkSpec(resource({ roles: ['orders:read'] }), connection(), logto));
+    expect(stop?.reason).toBe('PolicyDenied');
+    expect(stop?.message).toContain('roles.allowManagementApiRoles');
+    expect(stop?.message).toContain(`cannot tell whether role "orders:read" carries Management API scopes`);
+    // A connection that allows Management API roles has nothing to tell.
+    const open = connection({ roles: { allowManagementApiRoles: true } });
+    await expect(checkSpec(resource({ roles: ['orders:read'] }), open, logto)).resolves.toBeUndefined();
+  });
+
   it('refuses Management API roles by name, by id, and any role carrying a Management API scope', async () => {
     for (const ref of ['Logto Management API access', 'r-admin', 'sneaky']) {
       const stop = await denial(checkSpec(resource({ roles: [ref] }), connection(), fakeLogto().logto));

@@ -5,7 +5,7 @@
 import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import { sameSet } from '../../../util/json.js';
 import { aspect, type AspectContext, type AspectDefinition } from './aspect.js';
-import { checkPageLimit } from '../../../api/client.js';
+import { listAll } from '../../../api/client.js';
 
 export interface UserGrants {
   userId: string;
@@ -25,17 +25,17 @@ export interface ConsentOrganizationsPlan {
 }
 
 async function grantedOrganizationIds(context: AspectContext, userId: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (let page = 1; ; page++) {
-    checkPageLimit('list_application_user_consent_organizations', page);
-    const { organizations } = await context.logto.listApplicationUserConsentOrganizations(
-      context.application.id,
-      userId,
-      { page, page_size: 100 },
-    );
-    ids.push(...organizations.map((o) => o.id));
-    if (organizations.length < 100) return ids;
-  }
+  const organizations = await listAll(
+    'list_application_user_consent_organizations',
+    async (page, pageSize) =>
+      (
+        await context.logto.listApplicationUserConsentOrganizations(context.application.id, userId, {
+          page,
+          page_size: pageSize,
+        })
+      ).organizations,
+  );
+  return organizations.map((o) => o.id);
 }
 
 /** The users to converge: the declared ones, then those managed before (status) and dropped since. */

@@ -1,7 +1,7 @@
 /** Reports the organizations the application belongs to (read only: membership is managed elsewhere). */
 import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import { aspect, type AspectDefinition } from './aspect.js';
-import { checkPageLimit } from '../../../api/client.js';
+import { listAll } from '../../../api/client.js';
 
 type Organization = { id: string; name: string };
 
@@ -17,16 +17,10 @@ export const organizations: AspectDefinition<
   async observe(context) {
     // An application created in this pass is in no organization yet; the next resync reports any.
     if (context.created) return [];
-    const found: Organization[] = [];
-    for (let page = 1; ; page++) {
-      checkPageLimit('list_application_organizations', page);
-      const { items, total } = await context.logto.listApplicationOrganizations(context.application.id, {
-        page,
-        page_size: 100,
-      });
-      found.push(...items.map(({ id, name }) => ({ id, name })));
-      if (items.length < 100 || found.length >= total) return found;
-    }
+    const found = await listAll('list_application_organizations', (page, pageSize) =>
+      context.logto.listApplicationOrganizations(context.application.id, { page, page_size: pageSize }),
+    );
+    return found.map(({ id, name }): Organization => ({ id, name }));
   },
 
   plan: (found) => ({ organizations: found.length ? found : undefined }),

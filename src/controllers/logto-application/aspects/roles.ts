@@ -4,7 +4,7 @@ import type { LogtoApplicationStatus } from '../../../crd/logto-application.js';
 import { ReconcileStop } from '../outcome.js';
 import { aspect, type AspectContext, type AspectDefinition } from './aspect.js';
 import { planRoles, type RolePlan } from './role-plan.js';
-import { checkPageLimit } from '../../../api/client.js';
+import { listAll } from '../../../api/client.js';
 
 type Role = { id: string; name: string };
 
@@ -19,16 +19,10 @@ export interface RolesPlan extends RolePlan {
 }
 
 async function currentRoleIds(context: AspectContext): Promise<string[]> {
-  const ids: string[] = [];
-  for (let page = 1; ; page++) {
-    checkPageLimit('list_application_roles', page);
-    const { items, total } = await context.logto.listApplicationRoles(context.application.id, {
-      page,
-      page_size: 100,
-    });
-    ids.push(...items.map((role) => role.id));
-    if (items.length < 100 || ids.length >= total) return ids;
-  }
+  const roles = await listAll('list_application_roles', (page, pageSize) =>
+    context.logto.listApplicationRoles(context.application.id, { page, page_size: pageSize }),
+  );
+  return roles.map((role) => role.id);
 }
 
 async function declaredRoles(context: AspectContext): Promise<Role[]> {
