@@ -1,7 +1,10 @@
 /**
  * Tenancy: connections and their policy, against the real apiserver and two Logto emulators (each
  * emulator is one tenant). The operator runs with the flag-configured connection on tenant A and its
- * secure default policy; a ClusterLogtoConnection and a LogtoConnection reach tenant B.
+ * secure default policy; a ClusterLogtoConnection and a LogtoConnection reach tenant B. These tests
+ * need the Kubernetes objects: connection objects, their namespaceSelector, credentials Secrets and
+ * finalizers. The flag connection's default policy refusing escalations, and a connection that does
+ * not exist, are tested without a control plane: test/unit/logto-application/policy-escalations.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -9,7 +12,6 @@ import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { managementApiAccessRoleName } from '../../src/api/schemas.js';
 import type { LogtoApplication } from '../../src/crd/logto-application.js';
 import type { LogtoConnectionObject } from '../../src/crd/logto-connection.js';
 import { EmulatorApi } from '../emulator/harness.js';
@@ -155,57 +157,7 @@ describe('tenancy', () => {
     expect(leaked, 'secret values or tokens in the operator logs').toEqual([]);
   });
 
-  describe('escalations are refused with PolicyDenied and no Logto write', () => {
-    it('the Management API role, by name and by id', async () => {
-      const role = [...tenantA.state.roles.values()].find((r) => r.name === managementApiAccessRoleName)!;
-      for (const [name, ref] of [
-        ['admin-by-name', role.name],
-        ['admin-by-id', role.id],
-      ] as const) {
-        const since = tenantA.calls.count();
-        await cluster.create(nsA, name, { type: 'MachineToMachine', roles: [ref] });
-        const refused = await cluster.waitReady(nsA, name, 'False', 'PolicyDenied');
-        expect(syncedMessage(refused)).toContain('roles.allowManagementApiRoles');
-        expect(syncedMessage(refused)).toContain('flag-configured connection');
-        expect(readyCondition(refused)).toMatchObject({ status: 'False', reason: 'PolicyDenied' });
-        expect(writesTo(tenantA, since)).toEqual([]);
-        expect(await cluster.secret(nsA, name)).toBeUndefined();
-      }
-    });
-
-    it('a role that merely carries a Management API scope, whatever its name', async () => {
-      tenantA.seed.apply({
-        roles: [
-          { name: `innocent-${suffix}`, scopes: [{ indicator: tenantA.resourceIndicator, name: 'all' }] },
-        ],
-      });
-      const since = tenantA.calls.count();
-      await cluster.create(nsA, 'disguised', { type: 'MachineToMachine', roles: [`innocent-${suffix}`] });
-      await cluster.waitReady(nsA, 'disguised', 'False', 'PolicyDenied');
-      expect(writesTo(tenantA, since)).toEqual([]);
-    });
-
-    it("adoption of the operator's own application", async () => {
-      const since = tenantA.calls.count();
-      await cluster.create(nsA, 'own-app', {
-        type: 'MachineToMachine',
-        adoptApplicationId: tenantA.credentials.clientId,
-      });
-      const refused = await cluster.waitReady(nsA, 'own-app', 'False', 'PolicyDenied');
-      expect(syncedMessage(refused)).toContain('ownApplication');
-      expect(writesTo(tenantA, since)).toEqual([]);
-      expect(await cluster.secret(nsA, 'own-app')).toBeUndefined();
-    });
-
-    it('adoption of a Console-made application through a connection that does not allow adoption', async () => {
-      const consoleApp = tenantA.seed.application({ name: 'Console portal', type: 'Traditional' });
-      const since = tenantA.calls.count();
-      await cluster.create(nsA, 'console-app', { type: 'Traditional', adoptApplicationId: consoleApp.id });
-      const refused = await cluster.waitReady(nsA, 'console-app', 'False', 'PolicyDenied');
-      expect(syncedMessage(refused)).toContain('does not allow adopting');
-      expect(writesTo(tenantA, since)).toEqual([]);
-    });
-
+  describe('a connection policy refuses with PolicyDenied and no Logto write', () => {
     it('a ClusterLogtoConnection from a namespace outside its selector', async () => {
       const since = tenantB.calls.count();
       await cluster.create(nsOut, 'outsider', {
@@ -374,18 +326,6 @@ describe('tenancy', () => {
     ).rejects.toThrow(
       /must be an http\(s\) URL[\s\S]*exactly one of secretRef and configMapRef|exactly one of secretRef and configMapRef[\s\S]*must be an http\(s\) URL/,
     );
-  });
-
-  it('a missing connection shows on the application, without any Logto call', async () => {
-    const before = [tenantA.calls.count(), tenantB.calls.count()];
-    await cluster.create(nsB, 'orphan', {
-      type: 'SPA',
-      connectionRef: { kind: 'ClusterLogtoConnection', name: `nope-${suffix}` },
-    });
-    const missing = await cluster.waitReady(nsB, 'orphan', 'False', 'ConnectionNotFound');
-    expect(readyCondition(missing)).toMatchObject({ status: 'False', reason: 'ConnectionNotFound' });
-    expect([tenantA.calls.count(), tenantB.calls.count()]).toEqual(before);
-    await cluster.delete(nsB, 'orphan');
   });
 
   it('a failing connection says why, and so do the applications that use it, without a Logto write', async () => {
