@@ -259,6 +259,7 @@ export async function startOperator(
     enqueueApplication: (key) => queue.controller?.enqueue(key),
     defaultRequestTimeoutMs: config.requestTimeoutMs,
     recheckMs: config.resyncPeriodMs,
+    applicationWorkers: config.concurrency,
     ...(hooks.informerMetrics ? { informerMetrics: hooks.informerMetrics } : {}),
     ...(hooks.onLogtoRequest ? { onLogtoRequest: hooks.onLogtoRequest } : {}),
   });
@@ -296,7 +297,12 @@ export async function startOperator(
     }),
     events,
     logger: logger.child({ controller: CONTROLLER_NAME }),
-    settings: { ...DEFAULT_RECONCILER_SETTINGS, resyncPeriodMs: config.resyncPeriodMs },
+    settings: {
+      ...DEFAULT_RECONCILER_SETTINGS,
+      resyncPeriodMs: config.resyncPeriodMs,
+      // Room for a few request timeouts, and never less than the default.
+      passDeadlineMs: Math.max(DEFAULT_RECONCILER_SETTINGS.passDeadlineMs, 4 * config.requestTimeoutMs),
+    },
   });
   const controller = new Controller({
     name: CONTROLLER_NAME,

@@ -9,11 +9,16 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
+/**
+ * Retries within a call only bridge a blip (a reset connection, one 503): they wait a second at most,
+ * since a pass that waits holds a worker other resources need. Anything longer (a Retry-After of
+ * seconds, an outage) ends the pass, whose key comes back through the queue at the right time.
+ */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxRetries: 3,
+  maxRetries: 2,
   baseDelayMs: 200,
-  maxDelayMs: 5_000,
-  maxRetryAfterMs: 30_000,
+  maxDelayMs: 1_000,
+  maxRetryAfterMs: 1_000,
 };
 
 export interface AttemptOutcome {
@@ -27,6 +32,11 @@ export interface AttemptOutcome {
 }
 
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * Failures not worth repeating within the call: the attempt already took its whole time, or the
+ * server sent an answer past the size limit (it would again).
+ */
+const SPENT_CODES = new Set(['ETIMEDOUT', 'ERR_ANSWER_TOO_LARGE']);
 
 export function wasNotSent(errorCode: string | undefined): boolean {
   return errorCode !== undefined && NOT_SENT_CODES.has(errorCode);
@@ -45,6 +55,7 @@ export function retryDelay(
   random: () => number = Math.random,
 ): number | undefined {
   if (attempt >= policy.maxRetries) return undefined;
+  if (outcome.errorCode !== undefined && SPENT_CODES.has(outcome.errorCode)) return undefined;
   const { status } = outcome;
   const transient = status === undefined || status === 429 || (status >= 500 && status !== 501);
   if (!transient) return undefined;

@@ -1,5 +1,9 @@
 import type { Got } from 'got';
+import type { ConnectionHealth } from '../connections/health.js';
+import { currentDeadline } from '../util/abort-scope.js';
 import { LogtoApiError } from './errors.js';
+import { exchange, exchangeErrorCode, exchangeFailure, MAX_TOKEN_ANSWER_BYTES } from './http.js';
+import { parseRetryAfter } from './retry-policy.js';
 
 export interface ClientCredentials {
   clientId: string;
@@ -14,6 +18,12 @@ export interface TokenProviderOptions {
   /** Read on every token fetch, so that rotated operator credentials are picked up. */
   credentials: () => Promise<ClientCredentials>;
   http: Got;
+  /** Whole-exchange timeout of a token request (default 15 s). */
+  requestTimeoutMs?: number;
+  /** The connection's breaker: token requests wait with the rest, and count as attempts. */
+  health?: ConnectionHealth;
+  /** Whether the endpoint's error descriptions may reach conditions (see TransportOptions). */
+  trustedText?: boolean;
   now?: () => number;
   /**
    * Fetch a new token this long before the current one expires (capped at half its lifetime). Default:
@@ -73,32 +83,76 @@ export class ClientCredentialsTokenProvider {
 
   private async fetchToken(): Promise<string> {
     const operation = 'fetch_access_token';
+    const { health } = this.options;
+    const verdict = health?.callAllowed();
+    if (verdict && !verdict.allowed) {
+      throw new LogtoApiError({
+        operation,
+        code: verdict.why === 'throttled' ? 'operator.throttled' : 'operator.connection_unavailable',
+        detail:
+          verdict.why === 'throttled'
+            ? 'Logto asked to wait (Retry-After) before the next request'
+            : 'Logto failed several times in a row; calls wait for a probe to get an answer',
+        retryAfterMs: verdict.retryInMs,
+        kind: 'Unavailable',
+      });
+    }
     const { clientId, clientSecret } = await this.options.credentials();
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString(
       'base64',
     );
+    const deadline = currentDeadline();
+    const timeoutMs = Math.min(
+      this.options.requestTimeoutMs ?? 15_000,
+      deadline === undefined ? Infinity : Math.max(deadline - this.now(), 1),
+    );
     let response;
     try {
-      response = await this.options.http.post(new URL('oidc/token', withSlash(this.options.endpoint)), {
-        headers: { authorization: `Basic ${basic}` },
-        form: { grant_type: 'client_credentials', resource: this.options.resource, scope: 'all' },
-        throwHttpErrors: false,
-        responseType: 'text',
-      });
+      response = await exchange(
+        this.options.http,
+        new URL('oidc/token', withSlash(this.options.endpoint)),
+        {
+          method: 'POST',
+          headers: { authorization: `Basic ${basic}` },
+          form: { grant_type: 'client_credentials', resource: this.options.resource, scope: 'all' },
+        },
+        { maxAnswerBytes: MAX_TOKEN_ANSWER_BYTES, timeoutMs },
+      );
     } catch (error) {
-      throw new LogtoApiError({ operation, detail: transportDetail(error) });
+      const errorCode = exchangeErrorCode(error);
+      health?.record({ answered: false, failure: errorCode ?? 'no answer' });
+      throw new LogtoApiError({
+        operation,
+        ...(errorCode === 'ERR_ANSWER_TOO_LARGE' ? { code: 'operator.answer_too_large' } : {}),
+        detail: exchangeFailure(error, timeoutMs),
+        kind: 'Unavailable',
+      });
     }
+    const retryAfter = response.headers['retry-after'];
+    const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    health?.record({
+      answered: true,
+      status: response.statusCode,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
     const body = parseJson(response.body) as TokenResponse;
     if (response.statusCode !== 200) {
-      const code = typeof body.error === 'string' ? body.error : undefined;
+      const trusted = this.options.trustedText ?? true;
+      const rawCode = typeof body.error === 'string' ? body.error : undefined;
+      const code = rawCode && (trusted || /^[a-z_]{1,40}$/.test(rawCode)) ? rawCode : undefined;
       const description = typeof body.error_description === 'string' ? body.error_description : undefined;
+      // Our own words for what the refusal says about the credentials; Logto's only when trusted.
       const refusal = credentialRefusal(response.statusCode, code, description, clientId);
       throw new LogtoApiError({
         operation,
         status: response.statusCode,
         ...(code ? { code } : {}),
-        detail: refusal ?? description ?? 'token request refused',
+        detail:
+          refusal ??
+          (trusted ? description : undefined) ??
+          `token request refused (HTTP ${response.statusCode})`,
         ...(refusal ? { kind: 'Unauthorized' as const } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       });
     }
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
@@ -182,19 +236,4 @@ function parseJson(text: string): unknown {
   } catch {
     return {};
   }
-}
-
-/** Describes a transport failure without echoing request options (which hold credentials). */
-export function transportDetail(error: unknown): string {
-  if (error && typeof error === 'object') {
-    const { code, name } = error as { code?: unknown; name?: unknown };
-    if (typeof code === 'string') return `request failed (${code})`;
-    if (typeof name === 'string') return `request failed (${name})`;
-  }
-  return 'request failed';
-}
-
-export function transportCode(error: unknown): string | undefined {
-  const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
 }

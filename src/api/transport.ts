@@ -1,10 +1,16 @@
-import http from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
-import { got, type Got } from 'got';
+import type http from 'node:http';
+import type { Got } from 'got';
+import type { ConnectionHealth } from '../connections/health.js';
 import type { Logger } from '../log.js';
-import { abortableSleep, currentAbortSignal } from '../util/abort-scope.js';
+import { abortableSleep, currentAbortSignal, currentDeadline } from '../util/abort-scope.js';
 import { LogtoApiError } from './errors.js';
+import {
+  createHttpClient,
+  exchange,
+  exchangeErrorCode,
+  exchangeFailure,
+  MAX_API_ANSWER_BYTES,
+} from './http.js';
 import {
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
@@ -12,12 +18,9 @@ import {
   wasNotSent,
   type RetryPolicy,
 } from './retry-policy.js';
-import {
-  transportCode,
-  transportDetail,
-  withSlash,
-  type ClientCredentialsTokenProvider,
-} from './token-provider.js';
+import { withSlash, type ClientCredentialsTokenProvider } from './token-provider.js';
+
+export { createHttpClient } from './http.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | readonly (string | number)[] | undefined;
@@ -55,54 +58,46 @@ export interface TransportOptions {
   endpoint: string;
   tokens: ClientCredentialsTokenProvider;
   http?: Got;
+  /** Whole-exchange timeout per attempt (default 15 s). */
+  requestTimeoutMs?: number;
   retry?: RetryPolicy;
+  /** The connection's breaker and Retry-After state; every attempt's outcome is recorded in it. */
+  health?: ConnectionHealth;
+  /**
+   * Whether the endpoint's own words (Logto's error `message`) may reach conditions and events. Not
+   * for an endpoint a namespace user chose: its answers are reported by HTTP status and a well-formed
+   * error code only, and logged in full (redacted) at debug level.
+   */
+  trustedText?: boolean;
   logger?: Logger;
   onRequest?: (event: RequestEvent) => void;
   /** Waits between attempts; given the abort signal of the work in progress, if any. */
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   random?: () => number;
-}
-
-export interface HttpClientOptions {
-  /** Whole-request timeout per attempt. */
-  requestTimeoutMs?: number;
-  /** PEM certificates trusted besides the system roots (a Logto behind a private CA). */
-  caBundle?: string;
-}
-
-/** A got instance for Logto: keep-alive agents, per-attempt timeouts, no built-in retries (ours apply). */
-export function createHttpClient(options: HttpClientOptions = {}): Got {
-  const agentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 60_000 };
-  const ca = options.caBundle ? [...tls.rootCertificates, options.caBundle] : undefined;
-  return got.extend({
-    agent: {
-      http: new http.Agent(agentOptions),
-      https: new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) }),
-    },
-    timeout: { lookup: 5_000, connect: 5_000, request: options.requestTimeoutMs ?? 15_000 },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    headers: { 'user-agent': 'logto-operator' },
-  });
+  now?: () => number;
 }
 
 /**
- * Sends Management API requests: bearer token, retries with jittered backoff for transient failures
- * (honouring Retry-After), one token refresh on 401, and errors that name the operation, the status
- * and Logto's error code but never a credential.
+ * Sends Management API requests: bearer token, retries with jittered backoff for blips (honouring a
+ * short Retry-After), one token refresh on 401, and errors that name the operation, the status and
+ * Logto's error code but never a credential. Each attempt is bounded in size and time, and none
+ * starts past the pass's deadline or while the connection's breaker is open or a Retry-After runs.
  */
 export class LogtoTransport {
   private readonly http: Got;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   private readonly base: string;
+  private readonly requestTimeoutMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly options: TransportOptions) {
     this.http = options.http ?? createHttpClient();
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.sleep = options.sleep ?? abortableSleep;
     this.base = withSlash(options.endpoint);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.now = options.now ?? Date.now;
   }
 
   async send(request: LogtoRequest): Promise<LogtoResponse> {
@@ -111,21 +106,34 @@ export class LogtoTransport {
     signal?.throwIfAborted();
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
+      const { timeoutMs, limit } = this.attemptTimeout(request);
+      this.checkHealth(request);
       const token = await this.options.tokens.getToken();
       const started = performance.now();
       let response;
       try {
-        response = await this.http(this.url(request), {
-          ...(signal ? { signal } : {}),
-          method: request.method,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-          ...(request.body !== undefined ? { json: request.body } : {}),
-          responseType: 'text',
-        });
+        response = await exchange(
+          this.http,
+          this.url(request),
+          {
+            method: request.method,
+            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+            ...(request.body !== undefined ? { json: request.body } : {}),
+            ...(signal ? { signal } : {}),
+          },
+          { maxAnswerBytes: MAX_API_ANSWER_BYTES, timeoutMs },
+        );
       } catch (error) {
         this.observe(request, undefined, started);
         if (signal?.aborted) throw signal.reason;
-        const errorCode = transportCode(error);
+        const errorCode = exchangeErrorCode(error);
+        const failure = new LogtoApiError({
+          operation: request.operation,
+          ...(errorCode === 'ERR_ANSWER_TOO_LARGE' ? { code: 'operator.answer_too_large' } : {}),
+          detail: exchangeFailure(error, timeoutMs, limit),
+          kind: 'Unavailable',
+        });
+        this.options.health?.record({ answered: false, failure: errorCode ?? 'no answer' });
         const delay = retryDelay(
           attempt,
           { ...(errorCode ? { errorCode } : {}), mayHaveBeenSent: !wasNotSent(errorCode) },
@@ -133,17 +141,23 @@ export class LogtoTransport {
           this.retry,
           this.options.random,
         );
-        const failure = new LogtoApiError({ operation: request.operation, detail: transportDetail(error) });
         if (delay === undefined) throw failure;
         this.logRetry(request, attempt, delay, failure);
         await this.sleep(delay, signal);
         continue;
       }
       this.observe(request, response.statusCode, started);
+      const retryAfterMs = parseRetryAfter(headerValue(response.headers['retry-after']));
+      this.options.health?.record({
+        answered: true,
+        status: response.statusCode,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
       const body = parseBody(response.body);
       if (response.statusCode >= 200 && response.statusCode < 300) {
         return { status: response.statusCode, headers: response.headers, body };
       }
+      this.logAnswer(request, response.statusCode, response.body, token);
       if (response.statusCode === 401 && !refreshedToken) {
         // Expired or revoked before its time: one fresh token, then give up.
         this.options.tokens.invalidate(token);
@@ -151,8 +165,13 @@ export class LogtoTransport {
         attempt--;
         continue;
       }
-      const retryAfterMs = parseRetryAfter(headerValue(response.headers['retry-after']));
-      const failure = errorFromResponse(request.operation, response.statusCode, body, retryAfterMs);
+      const failure = errorFromResponse(
+        request.operation,
+        response.statusCode,
+        body,
+        retryAfterMs,
+        this.options.trustedText ?? true,
+      );
       const delay = retryDelay(
         attempt,
         {
@@ -168,6 +187,41 @@ export class LogtoTransport {
       this.logRetry(request, attempt, delay, failure);
       await this.sleep(delay, signal);
     }
+  }
+
+  /** The time an attempt may take: the request timeout, within what is left of the pass's deadline. */
+  private attemptTimeout(request: LogtoRequest): { timeoutMs: number; limit: string } {
+    const ownLimit = { timeoutMs: this.requestTimeoutMs, limit: 'the request timeout' };
+    const deadline = currentDeadline();
+    if (deadline === undefined) return ownLimit;
+    const left = deadline - this.now();
+    if (left <= 0) {
+      throw new LogtoApiError({
+        operation: request.operation,
+        code: 'operator.pass_deadline',
+        detail: 'the pass used up its time for Logto calls; the rest waits for the next pass',
+        kind: 'Unavailable',
+      });
+    }
+    return left < this.requestTimeoutMs
+      ? { timeoutMs: left, limit: "the rest of the pass's time" }
+      : ownLimit;
+  }
+
+  /** No attempt while the connection's breaker is open (its probe pass aside) or a Retry-After runs. */
+  private checkHealth(request: LogtoRequest): void {
+    const verdict = this.options.health?.callAllowed();
+    if (!verdict || verdict.allowed) return;
+    throw new LogtoApiError({
+      operation: request.operation,
+      code: verdict.why === 'throttled' ? 'operator.throttled' : 'operator.connection_unavailable',
+      detail:
+        verdict.why === 'throttled'
+          ? 'Logto asked to wait (Retry-After) before the next request'
+          : 'Logto failed several times in a row; calls wait for a probe to get an answer',
+      retryAfterMs: verdict.retryInMs,
+      kind: 'Unavailable',
+    });
   }
 
   private url(request: LogtoRequest): URL {
@@ -188,6 +242,16 @@ export class LogtoTransport {
     });
   }
 
+  /** An answer that is not a success, in full for whoever debugs, without anything we sent in it. */
+  private logAnswer(request: LogtoRequest, status: number, text: string, token: string): void {
+    const logger = this.options.logger;
+    if (!logger?.isLevelEnabled('debug')) return;
+    logger.debug(
+      { operation: request.operation, status, answer: redactAnswer(text, [token]) },
+      'Logto answered with an error',
+    );
+  }
+
   private logRetry(request: LogtoRequest, attempt: number, delayMs: number, failure: LogtoApiError): void {
     this.options.logger?.warn(
       {
@@ -200,6 +264,16 @@ export class LogtoTransport {
       'retrying Logto request',
     );
   }
+}
+
+/** The most of an answer a debug log line keeps. */
+const MAX_LOGGED_ANSWER = 2_048;
+
+/** An answer's text for a log: what we sent that it may echo (the token) removed, and cut short. */
+export function redactAnswer(text: string, sent: readonly string[]): string {
+  let redacted = text.length > MAX_LOGGED_ANSWER ? `${text.slice(0, MAX_LOGGED_ANSWER)}…` : text;
+  for (const value of sent) if (value) redacted = redacted.split(value).join('[redacted]');
+  return redacted;
 }
 
 function parseBody(text: string): unknown {
@@ -215,15 +289,27 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** What an error code of Logto looks like (`application.invalid_type`); anything else is not one. */
+const ERROR_CODE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,4}$/;
+
+/**
+ * The error an answer stands for. With `trustedText`, Logto's code and message as it sent them;
+ * without (an endpoint a namespace user chose), the HTTP status and a well-formed code only: nothing
+ * else the endpoint wrote reaches a condition or an event.
+ */
 export function errorFromResponse(
   operation: string,
   status: number,
   body: unknown,
   retryAfterMs?: number,
+  trustedText = true,
 ): LogtoApiError {
   const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  const code = typeof record.code === 'string' ? record.code : undefined;
-  const message = typeof record.message === 'string' ? record.message : `HTTP ${status}`;
+  const rawCode = typeof record.code === 'string' ? record.code : undefined;
+  const code =
+    rawCode && (trustedText || (rawCode.length <= 64 && ERROR_CODE.test(rawCode))) ? rawCode : undefined;
+  const message =
+    trustedText && typeof record.message === 'string' && record.message ? record.message : `HTTP ${status}`;
   return new LogtoApiError({
     operation,
     status,

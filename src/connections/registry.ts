@@ -24,6 +24,7 @@ import { ReconcileStop } from '../controllers/logto-application/outcome.js';
 import { parseDurationMs } from '../util/duration.js';
 import { isPlainHttpOffCluster } from '../util/plain-http.js';
 import { checkNamespace } from './policy.js';
+import type { PassPool } from './health.js';
 import { ConnectionRuntime, type ConnectionSettings } from './runtime.js';
 
 /** The key of the connection the flags configure. */
@@ -52,6 +53,11 @@ interface Lookup<T> {
 export interface ConnectionCaches {
   cluster: Lookup<LogtoConnectionObject> & { list(): LogtoConnectionObject[] };
   namespaced: Lookup<LogtoConnectionObject>;
+  /**
+   * The watched namespaces (their labels, for a cluster connection's namespaceSelector), kept current
+   * by a watch; without it, labels are read from the apiserver (cached briefly).
+   */
+  namespaces?: Lookup<{ metadata?: { labels?: Record<string, string> } }> & { hasSynced(): boolean };
 }
 
 export interface ResolvedConnection {
@@ -79,6 +85,13 @@ export interface ConnectionRegistryOptions {
   onLogtoRequest?: (event: RequestEvent) => void;
   /** Called when a connection's credentials Secret changed. */
   onCredentialsChanged?: (key: ConnectionKey) => void;
+  /** Called when a connection answers again after its breaker opened (see ConnectionHealth). */
+  onRecovered?: (key: ConnectionKey) => void;
+  /**
+   * Limits of the passes through LogtoConnections (endpoints namespace users chose): per connection,
+   * and all of them together. Unlimited when undefined.
+   */
+  namespaceConnectionPasses?: { perConnection: number; pool: PassPool };
   defaultRequestTimeoutMs: number;
   now?: () => number;
 }
@@ -177,7 +190,13 @@ export class ConnectionRegistry {
     if (deleting && !holds) {
       throw new ReconcileStop('ConnectionNotReady', `${what} is being deleted`, { recheckAfterMs: 30_000 });
     }
-    if (!connection.metadata.namespace && connection.spec.policy?.namespaceSelector) {
+    // A deletion is never refused by the rule its create was checked against: a namespace that left
+    // the selector can still remove what it made.
+    if (
+      !connection.metadata.namespace &&
+      connection.spec.policy?.namespaceSelector &&
+      !resource.metadata.deletionTimestamp
+    ) {
       const { namespace } = resource.metadata;
       const labels = await this.namespaceLabels(namespace);
       const denial = checkNamespace(connection.spec.policy, namespace, labels);
@@ -187,11 +206,16 @@ export class ConnectionRegistry {
   }
 
   /**
-   * A namespace's labels, read at most once per NAMESPACE_LABELS_TTL_MS: a resync of every resource
-   * costs one read per namespace, not one per resource. A label change (access granted or revoked by
-   * the cluster admin) takes effect within that time.
+   * A namespace's labels: from the watch of namespaces, current to within its latency (a label change
+   * also wakes the namespace's resources, see setUpConnections). Without the watch (or for a namespace
+   * it does not hold yet), read at most once per NAMESPACE_LABELS_TTL_MS.
    */
   private namespaceLabels(namespace: string): Promise<Record<string, string>> {
+    const watched = this.options.caches.namespaces;
+    if (watched?.hasSynced()) {
+      const cached = watched.get('', namespace);
+      if (cached) return Promise.resolve(cached.metadata?.labels ?? {});
+    }
     const now = (this.options.now ?? Date.now)();
     const hit = this.namespaces.get(namespace);
     if (hit && hit.expiresAt > now) return hit.labels;
@@ -265,6 +289,11 @@ export class ConnectionRegistry {
       credentials: this.credentialsReader(connection),
       policy: spec.policy,
     };
+    if (connection.metadata.namespace) {
+      settings.namespaceChosen = true;
+      const limits = this.options.namespaceConnectionPasses;
+      if (limits) settings.passLimits = limits;
+    }
     for (const url of new Set([settings.endpoint, settings.publicEndpoint])) {
       if (isPlainHttpOffCluster(url)) {
         this.options.logger.warn(
@@ -274,10 +303,12 @@ export class ConnectionRegistry {
       }
     }
     const caBundle = await this.readCaBundle(connection);
-    return new ConnectionRuntime(caBundle ? { ...settings, caBundle } : settings, {
+    const runtime = new ConnectionRuntime(caBundle ? { ...settings, caBundle } : settings, {
       logger: this.options.logger,
       ...(this.options.onLogtoRequest ? { onLogtoRequest: this.options.onLogtoRequest } : {}),
     });
+    runtime.health.onRecovered(() => this.options.onRecovered?.(key));
+    return runtime;
   }
 
   private secretNamespace(connection: LogtoConnectionObject, namespace: string | undefined): string {

@@ -7,6 +7,7 @@
 import { LogtoClient } from '../api/client.js';
 import { ClientCredentialsTokenProvider, type ClientCredentials } from '../api/token-provider.js';
 import { createHttpClient, LogtoTransport, type RequestEvent } from '../api/transport.js';
+import { ConnectionHealth, type PassPool } from './health.js';
 import type { ConnectionPolicy } from '../crd/logto-connection.js';
 import type { Logger } from '../log.js';
 
@@ -20,16 +21,27 @@ export interface ConnectionSettings {
   caBundle?: string;
   credentials: () => Promise<ClientCredentials>;
   policy: ConnectionPolicy | undefined;
+  /**
+   * The endpoint was chosen by a namespace user (a LogtoConnection), not by a cluster administrator:
+   * its answers' own text stays out of conditions and events.
+   */
+  namespaceChosen?: boolean;
+  /** At most `perConnection` passes at once, taken also from the shared `pool`; unlimited if unset. */
+  passLimits?: { perConnection: number; pool: PassPool };
 }
 
 export interface ConnectionRuntimeOptions {
   logger: Logger;
   onLogtoRequest?: (event: RequestEvent) => void;
+  /** The clock of the connection's breaker (tests move it on instead of waiting). */
+  healthClock?: () => number;
 }
 
 export class ConnectionRuntime {
   readonly tokens: ClientCredentialsTokenProvider;
   readonly logto: LogtoClient;
+  /** How the endpoint has been answering: breaker, Retry-After, pass slots. */
+  readonly health: ConnectionHealth;
   private lastClientId: string | undefined;
 
   constructor(
@@ -40,7 +52,18 @@ export class ConnectionRuntime {
       requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
     });
+    const limits = settings.passLimits;
+    this.health = new ConnectionHealth({
+      ...(limits ? { maxPasses: limits.perConnection, pool: limits.pool } : {}),
+      ...(options.healthClock ? { now: options.healthClock } : {}),
+    });
+    const bounds = {
+      requestTimeoutMs: settings.requestTimeoutMs,
+      health: this.health,
+      trustedText: !settings.namespaceChosen,
+    };
     this.tokens = new ClientCredentialsTokenProvider({
+      ...bounds,
       endpoint: settings.endpoint,
       resource: settings.managementApiResource,
       credentials: async () => {
@@ -52,6 +75,7 @@ export class ConnectionRuntime {
     });
     const { onLogtoRequest } = options;
     const transport = new LogtoTransport({
+      ...bounds,
       endpoint: settings.endpoint,
       tokens: this.tokens,
       http,

@@ -34,10 +34,12 @@ import {
   LogtoConnectionReconciler,
 } from '../controllers/logto-connection/reconciler.js';
 import type { ConnectionResolver, PassConnection } from '../controllers/logto-application/policy.js';
-import { ConnectionRegistry, keyOfObject, type ConnectionKey } from './registry.js';
+import { PassPool } from './health.js';
+import { ConnectionRegistry, FLAG_CONNECTION, keyOfObject, type ConnectionKey } from './registry.js';
 import type { ConnectionRuntime } from './runtime.js';
 
 export const CONNECTION_CONTROLLER_NAME = 'logtoconnection';
+const CONNECTION_WORKERS = 4;
 
 export interface ConnectionsOptions {
   kube: KubeClient;
@@ -54,6 +56,12 @@ export interface ConnectionsOptions {
   enqueueApplication: (key: ObjectKey) => void;
   defaultRequestTimeoutMs: number;
   recheckMs: number;
+  /**
+   * The LogtoApplication workers. Passes through LogtoConnections (endpoints namespace users chose)
+   * take at most a quarter of them per connection and half of them together, so that however those
+   * endpoints answer, the other half serves everyone else.
+   */
+  applicationWorkers: number;
   informerMetrics?: InformerMetrics;
   onLogtoRequest?: (event: RequestEvent) => void;
 }
@@ -62,7 +70,10 @@ export interface Connections {
   registry: ConnectionRegistry;
   resolver: ConnectionResolver;
   controller: Controller;
+  /** Every informer of the connections (the connection kinds and the namespaces), to start and sync. */
   informers: Informer<KubernetesObject>[];
+  /** The connection objects of both kinds in the caches. */
+  connectionObjects(): LogtoConnectionObject[];
   /** Handlers for the LogtoApplication informers: each change brings its connection back. */
   onApplicationChange(application: LogtoApplication): void;
   /** Registers the handlers that queue work (once this replica reconciles) and starts the controller. */
@@ -79,6 +90,25 @@ function toObjectKey(key: ConnectionKey): ObjectKey | undefined {
 
 const readyOf = (obj: KubernetesObject) =>
   JSON.stringify((obj as LogtoConnectionObject).status?.conditions?.find((c) => c.type === 'Ready') ?? null);
+
+/** What the LogtoApplication reconciler asks at the start of each pass: the registry's answer. */
+export function connectionResolver(registry: Pick<ConnectionRegistry, 'resolve'>): ConnectionResolver {
+  return {
+    async resolve(resource): Promise<PassConnection> {
+      const { key, runtime, pin } = await registry.resolve(resource);
+      return {
+        key,
+        logto: runtime.logto,
+        publicEndpoint: runtime.settings.publicEndpoint,
+        managementApiResource: runtime.settings.managementApiResource,
+        policy: runtime.policy,
+        applicationId: () => runtime.applicationId(),
+        health: runtime.health,
+        ...(pin ? { pin } : {}),
+      };
+    },
+  };
+}
 
 export function setUpConnections(options: ConnectionsOptions): Connections {
   const { kube, logger } = options;
@@ -103,6 +133,27 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
   const namespacedGet = (namespace: string, name: string) =>
     (namespaced.get(namespace) ?? namespaced.get(''))?.get(namespace, name) as
       LogtoConnectionObject | undefined;
+  // The watched namespaces themselves, for the labels a ClusterLogtoConnection's namespaceSelector
+  // reads: a label change takes effect at once, and wakes the namespace's resources (below).
+  const namespaceInformer = (name?: string) =>
+    new Informer<KubernetesObject>({
+      source: new KubernetesListWatch<KubernetesObject>(kube, {
+        resource: { group: '', version: 'v1', plural: 'namespaces' },
+        ...(name ? { fieldSelector: `metadata.name=${name}` } : {}),
+      }),
+      logger,
+      // Only the labels are read: keep nothing else.
+      transform: (ns) => ({ metadata: { name: ns.metadata?.name, labels: ns.metadata?.labels } }),
+      ...(options.informerMetrics ? { metrics: options.informerMetrics } : {}),
+    });
+  const namespaceInformers = options.watchNamespaces.length
+    ? new Map(options.watchNamespaces.map((ns) => [ns, namespaceInformer(ns)]))
+    : new Map([['', namespaceInformer()]]);
+  const namespaceCache = {
+    get: (_: string, name: string) =>
+      (namespaceInformers.get(name) ?? namespaceInformers.get(''))?.get('', name),
+    hasSynced: () => [...namespaceInformers.values()].every((informer) => informer.hasSynced()),
+  };
 
   const queue: { controller?: Controller; reconciler?: LogtoConnectionReconciler } = {};
   const registry: ConnectionRegistry = new ConnectionRegistry({
@@ -114,9 +165,16 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
         list: () => cluster.list() as unknown as LogtoConnectionObject[],
       },
       namespaced: { get: namespacedGet },
+      namespaces: namespaceCache,
     },
     flagConnection: options.flagConnection,
     defaultRequestTimeoutMs: options.defaultRequestTimeoutMs,
+    namespaceConnectionPasses: {
+      perConnection: Math.max(1, Math.floor(options.applicationWorkers / 4)),
+      pool: new PassPool(Math.max(1, Math.floor(options.applicationWorkers / 2))),
+    },
+    // Every resource that waited for the endpoint goes on at once.
+    onRecovered: (key) => wake(key),
     onCredentialsChanged: (key) => {
       const objectKey = toObjectKey(key);
       queue.reconciler?.invalidate(key);
@@ -127,6 +185,11 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
   // Every LogtoApplication that goes through the connection: woken when it turns Ready or goes.
   const dependentsOf = (key: ConnectionKey) =>
     options.applications().filter((app) => registry.keyOf(app).key === key);
+  const wake = (key: ConnectionKey) =>
+    dependentsOf(key).forEach((app) =>
+      options.enqueueApplication({ namespace: app.metadata.namespace, name: app.metadata.name }),
+    );
+  options.flagConnection?.health.onRecovered(() => wake(FLAG_CONNECTION));
   // Users hold the connection: those with an application in Logto through it (status, written only
   // by the operator). A resource that was refused, or merely names the connection, holds nothing.
   const usersOf = (key: ConnectionKey) => dependentsOf(key).filter((app) => app.status?.applicationId);
@@ -142,32 +205,29 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     finalizer: connectionFinalizer(options.watchNamespaces),
   });
   queue.reconciler = reconciler;
-  const controller = new Controller({ name: CONNECTION_CONTROLLER_NAME, logger, concurrency: 1, reconciler });
+  // Connections are checked side by side: one whose endpoint hangs (for up to its check's time) does
+  // not keep the others from being checked.
+  const controller = new Controller({
+    name: CONNECTION_CONTROLLER_NAME,
+    logger,
+    concurrency: CONNECTION_WORKERS,
+    reconciler,
+  });
 
   queue.controller = controller;
 
-  const resolver: ConnectionResolver = {
-    async resolve(resource): Promise<PassConnection> {
-      const { key, runtime, pin } = await registry.resolve(resource);
-      return {
-        key,
-        logto: runtime.logto,
-        publicEndpoint: runtime.settings.publicEndpoint,
-        managementApiResource: runtime.settings.managementApiResource,
-        policy: runtime.policy,
-        applicationId: () => runtime.applicationId(),
-        ...(pin ? { pin } : {}),
-      };
-    },
-  };
+  const resolver = connectionResolver(registry);
 
   const connectionInformers = [cluster, ...namespaced.values()];
+  const labelsOf = (obj: KubernetesObject) => JSON.stringify(obj.metadata?.labels ?? {});
   let reconciling = false;
   return {
     registry,
     resolver,
     controller,
-    informers: connectionInformers,
+    informers: [...connectionInformers, ...namespaceInformers.values()],
+    connectionObjects: () =>
+      connectionInformers.flatMap((informer) => informer.list() as unknown as LogtoConnectionObject[]),
     onApplicationChange(application) {
       if (!reconciling) return;
       const key = toObjectKey(registry.keyOf(application).key);
@@ -182,12 +242,29 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
         }));
       for (const source of connectionInformers) {
         source.addHandlers(enqueueHandlers(controller, {}));
-        // Applications wait for their connection to be Ready, and see it go.
+        // Applications wait for their connection to be Ready, see it go, and follow its policy.
         source.addHandlers({
           onUpdate: (before, after) => {
-            if (readyOf(before) !== readyOf(after)) applicationsOf(after).forEach(options.enqueueApplication);
+            if (
+              readyOf(before) !== readyOf(after) ||
+              before.metadata?.generation !== after.metadata?.generation
+            )
+              applicationsOf(after).forEach(options.enqueueApplication);
           },
           onDelete: (obj) => applicationsOf(obj).forEach(options.enqueueApplication),
+        });
+      }
+      // A namespace labelled into (or out of) a selector: its resources are looked at again at once.
+      for (const source of namespaceInformers.values()) {
+        source.addHandlers({
+          onUpdate: (before, after) => {
+            if (labelsOf(before) === labelsOf(after)) return;
+            const namespace = after.metadata?.name ?? '';
+            for (const app of options.applications()) {
+              if (app.metadata.namespace === namespace)
+                options.enqueueApplication({ namespace, name: app.metadata.name });
+            }
+          },
         });
       }
       controller.start();

@@ -307,6 +307,11 @@ export const DeclaredSecretSchema = Type.Object(
       Type.String({
         format: 'date-time',
         description: 'When the secret expires (RFC 3339). Never, if omitted.',
+        // kube-apiserver 1.34 skips its type check for a formatted string given an array (which then
+        // breaks every server-side apply of the object); a CEL rule on the field is evaluated and
+        // refuses it (CEL sees a date-time as a timestamp). The only formatted field users write
+        // (the others are status).
+        ...celRules({ rule: 'type(self) == google.protobuf.Timestamp', message: 'must be an RFC 3339 time' }),
       }),
     ),
   },

@@ -208,7 +208,7 @@ const credentialsRef = (namespaced: boolean) =>
         ? {}
         : {
             namespace: objectName(
-              "Namespace of the Secret; the chart's RBAC lets the operator read Secrets only in its own namespace by default.",
+              "Namespace of the Secret: the operator's own (name it in the chart's connectionSecrets), or a namespace the operator serves (where it may read Secrets, as it publishes its applications' there).",
             ),
           }),
       clientIdKey: keyName('Key holding the app id.', 'clientId'),

@@ -21,6 +21,19 @@ function requeueAfterOf(error: unknown): number | undefined {
   return typeof value === 'number' && value > 0 ? value : undefined;
 }
 
+/**
+ * How a failed reconcile is logged: `error` "reconcile failed", unless the error says otherwise (an
+ * outcome working as intended, such as a refusal by policy, is not an error of the operator).
+ */
+export interface LoggedAs {
+  logAs: { level: 'warn' | 'info'; message: string };
+}
+
+function logAsOf(error: unknown): { level: 'error' | 'warn' | 'info'; message: string } {
+  const logAs = error && typeof error === 'object' ? (error as Partial<LoggedAs>).logAs : undefined;
+  return logAs ?? { level: 'error', message: 'reconcile failed' };
+}
+
 /** What a reconcile asks for next (controller-runtime `reconcile.Result`). */
 export interface ReconcileResult {
   /** Reconcile again after this delay, with per-key backoff reset. Takes precedence over `requeue`. */
@@ -280,8 +293,10 @@ export class Controller {
         requeueDelayMs = this.queue.addRateLimited(rawKey);
       }
       event = { controller: this.name, key, outcome: 'error', durationMs, error, requeueDelayMs };
-      // Only a summary of the error: client errors can carry response bodies (see describeError).
-      this.log.error({ ...key, retries, requeueDelayMs, err: describeError(error) }, 'reconcile failed');
+      // Only a summary of the error: client errors can carry response bodies (see describeError). An
+      // outcome the reconciler expects (a refusal by policy) says so, at its own level.
+      const { level, message } = logAsOf(error);
+      this.log[level]({ ...key, retries, requeueDelayMs, err: describeError(error) }, message);
     } finally {
       this.inFlight.delete(rawKey);
       this.active--;

@@ -64,6 +64,14 @@ describe('admission: the apiserver refuses invalid specs', () => {
     [{ type: 'SPA', customClientMetadata: { refreshTokenTtlInDays: 731 } }, 'refreshTokenTtlInDays'],
     [{ type: 'Traditional', rotation: { every: '99999999999999999h' } }, 'spec.rotation.every'],
     [{ type: 'Traditional', secrets: [{ name: 'logto-operator-ci' }] }, 'reserved for the operator'],
+    // The apiserver's type check alone lets an array through here (then no server-side apply of the
+    // object works); the CRD's CEL rule refuses it. The same for a number or text that is no time.
+    [
+      { type: 'Traditional', secrets: [{ name: 'a' }, { name: 'b', expiresAt: ['x'] }] },
+      'spec.secrets[1].expiresAt',
+    ],
+    [{ type: 'Traditional', secrets: [{ name: 'a', expiresAt: 5 }] }, 'spec.secrets[0].expiresAt'],
+    [{ type: 'Traditional', secrets: [{ name: 'a', expiresAt: 'soon' }] }, 'spec.secrets[0].expiresAt'],
     [{ type: 'Traditional', rotation: { gracePeriod: '1h1h1h1h1h' } }, 'spec.rotation.gracePeriod'],
     // Listed by Logto's document, refused by the server (BEHAVIOUR.md, "User consent").
     [

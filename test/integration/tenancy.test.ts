@@ -58,6 +58,8 @@ describe('tenancy', () => {
 
   const readyCondition = (resource: LogtoApplication | undefined) =>
     resource?.status?.conditions?.find((c) => c.type === 'Ready');
+  const readyConditionOf = (connection: LogtoConnectionObject | undefined) =>
+    connection?.status?.conditions?.find((c) => c.type === 'Ready');
 
   const credentialsSecret = (namespace: string, name: string, emulator: LogtoEmulator, secret?: string) =>
     core.createNamespacedSecret({
@@ -176,6 +178,67 @@ describe('tenancy', () => {
       const ready = await cluster.waitReady(nsB, 'insider');
       expect(tenantB.state.applications.has(ready.status!.applicationId!)).toBe(true);
     });
+  });
+
+  it('a namespace labelled into the selector goes on at once; labelled out, it can still delete what it made', async () => {
+    const label = (value: string | null) =>
+      core.patchNamespace(
+        { name: nsOut, body: { metadata: { labels: { [allowedLabel]: value } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    // 'outsider' was refused above, and is looked at again in minutes: the label wakes it now.
+    await label('yes');
+    const admitted = await cluster.waitReady(nsOut, 'outsider', 'True', undefined, 10_000);
+    const id = admitted.status!.applicationId!;
+    expect(tenantB.state.applications.has(id)).toBe(true);
+    expect(admitted.metadata.annotations?.['logto.io/force-sync']).toBeUndefined();
+
+    // Out of the selector again: the policy no longer lets it use the connection, but deletion is no use.
+    await label(null);
+    await cluster.delete(nsOut, 'outsider');
+    await eventually(async () => (await cluster.get(nsOut, 'outsider')) === undefined, {
+      what: 'outsider deleted',
+      timeoutMs: 10_000,
+    });
+    expect(tenantB.state.applications.has(id)).toBe(false);
+  });
+
+  it('deleting through a connection whose credentials were revoked waits, saying why and what to do, and ends once they are back', async () => {
+    const revocable = `revocable-${suffix}`;
+    await credentialsSecret(nsA, 'revocable-credentials', tenantB);
+    await createClusterConnection(
+      revocable,
+      connectionSpec(tenantB, { name: 'revocable-credentials', namespace: nsA }),
+    );
+    await waitConnectionReady(revocable);
+    await cluster.create(nsB, 'revocable', {
+      type: 'SPA',
+      connectionRef: { kind: 'ClusterLogtoConnection', name: revocable },
+    });
+    const id = (await cluster.waitReady(nsB, 'revocable')).status!.applicationId!;
+
+    const setSecret = (clientSecret: string) =>
+      core.patchNamespacedSecret(
+        { namespace: nsA, name: 'revocable-credentials', body: { stringData: { clientSecret } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await setSecret('revoked');
+    await eventually(
+      async () => readyConditionOf(await getClusterConnection(revocable))?.status === 'False',
+      { what: `${revocable} not Ready` },
+    );
+    await cluster.delete(nsB, 'revocable');
+    const waiting = await cluster.waitReady(nsB, 'revocable', 'False', 'DeletionFailed');
+    expect(syncedMessage(waiting)).toContain(`ClusterLogtoConnection ${revocable} is not Ready`);
+    expect(syncedMessage(waiting)).toContain('remove the finalizer');
+    expect(tenantB.state.applications.has(id)).toBe(true);
+
+    await setSecret(tenantB.credentials.clientSecret);
+    await eventually(async () => (await cluster.get(nsB, 'revocable')) === undefined, {
+      what: 'revocable deleted once the credentials are back',
+      timeoutMs: 30_000,
+    });
+    expect(tenantB.state.applications.has(id)).toBe(false);
   });
 
   it('adopts an application with isAdmin only through a connection that allows it, and reports isAdmin', async () => {

@@ -20,9 +20,9 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { OperatorConfig } from '../../src/config.js';
 import { FLAG_CONNECTION, ConnectionRegistry } from '../../src/connections/registry.js';
 import { ConnectionRuntime } from '../../src/connections/runtime.js';
+import { connectionResolver } from '../../src/connections/setup.js';
 import { FORCE_SYNC_ANNOTATION } from '../../src/controllers/logto-application/constants.js';
 import { LogtoConnector } from '../../src/controllers/logto-application/logto-external.js';
-import type { ConnectionResolver, PassConnection } from '../../src/controllers/logto-application/policy.js';
 import type { EventRecorder, EventType } from '../../src/controllers/logto-application/ports.js';
 import {
   DEFAULT_RECONCILER_SETTINGS,
@@ -98,6 +98,8 @@ export class ReconcileHarness {
   /** The flag-configured connection: its token provider and Logto client. */
   readonly flagConnection: ConnectionRuntime;
   private passCount = 0;
+  /** How far the connection's breaker clock is ahead of the real one (see elapse). */
+  private elapsed = 0;
 
   private constructor(
     readonly emulator: LogtoEmulator,
@@ -127,7 +129,7 @@ export class ReconcileHarness {
         credentials: () => Promise.resolve(credentials),
         policy: config.flagPolicy,
       },
-      { logger },
+      { logger, healthClock: () => Date.now() + this.elapsed },
     );
     // The registry with no connection objects (their caches are empty): resources without
     // connectionRef go through the flags' connection, one naming a connection finds none.
@@ -138,21 +140,7 @@ export class ReconcileHarness {
       flagConnection: this.flagConnection,
       defaultRequestTimeoutMs: config.requestTimeoutMs,
     });
-    // As setUpConnections' resolver.
-    const connections: ConnectionResolver = {
-      async resolve(resource): Promise<PassConnection> {
-        const { key, runtime, pin } = await registry.resolve(resource);
-        return {
-          key,
-          logto: runtime.logto,
-          publicEndpoint: runtime.settings.publicEndpoint,
-          managementApiResource: runtime.settings.managementApiResource,
-          policy: runtime.policy,
-          applicationId: () => runtime.applicationId(),
-          ...(pin ? { pin } : {}),
-        };
-      },
-    };
+    const connections = connectionResolver(registry);
     const onKubeCall = (operation: string) => {
       this.kubeCalls.push(operation);
       options.onKubeCall?.(operation);
@@ -186,6 +174,14 @@ export class ReconcileHarness {
       logger: logger.child({ controller: 'logtoapplication' }),
       settings: { ...DEFAULT_RECONCILER_SETTINGS, resyncPeriodMs: config.resyncPeriodMs },
     });
+  }
+
+  /**
+   * Moves the flag connection's breaker clock on by `ms`, as if that much time had passed: a pass
+   * that waited for the breaker's next probe (after an outage) can then be the probe.
+   */
+  elapse(ms: number): void {
+    this.elapsed += ms;
   }
 
   static async start(options: ReconcileHarnessOptions = {}): Promise<ReconcileHarness> {

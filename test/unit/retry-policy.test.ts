@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay } from '../../src/api/retry-policy.js';
 
-const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000 };
+const policy = {
+  ...DEFAULT_RETRY_POLICY,
+  maxRetries: 3,
+  baseDelayMs: 100,
+  maxDelayMs: 1000,
+  maxRetryAfterMs: 5000,
+};
 const half = () => 0.5;
 
 describe('retryDelay', () => {
@@ -35,6 +41,21 @@ describe('retryDelay', () => {
     );
     const long = { status: 429, mayHaveBeenSent: true, retryAfterMs: policy.maxRetryAfterMs + 1 };
     expect(retryDelay(0, long, true, policy)).toBeUndefined();
+  });
+
+  it('does not repeat an attempt that took its whole time or whose answer was too large', () => {
+    for (const errorCode of ['ETIMEDOUT', 'ERR_ANSWER_TOO_LARGE']) {
+      expect(
+        retryDelay(0, { errorCode, mayHaveBeenSent: true }, true, policy, half),
+        errorCode,
+      ).toBeUndefined();
+    }
+  });
+
+  it('waits in-call a second at most by default: longer waits go back through the queue', () => {
+    expect(DEFAULT_RETRY_POLICY.maxDelayMs).toBeLessThanOrEqual(1_000);
+    const retryAfter = { status: 429, mayHaveBeenSent: true, retryAfterMs: 30_000 };
+    expect(retryDelay(0, retryAfter, true, DEFAULT_RETRY_POLICY)).toBeUndefined();
   });
 
   it('does not retry client errors or 501', () => {

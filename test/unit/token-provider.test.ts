@@ -1,20 +1,18 @@
-import type { Got } from 'got';
 import { describe, expect, it } from 'vitest';
 import { ClientCredentialsTokenProvider, refreshMarginMs } from '../../src/api/token-provider.js';
+import { fakeGot } from '../support/fake-got.js';
 
 /** A token endpoint stand-in counting requests; every token lives `lifetimeSeconds`. */
 function provider(lifetimeSeconds: number) {
   const clock = { now: 0 };
   let requests = 0;
-  const http = {
-    post: async () => {
-      requests++;
-      return {
-        statusCode: 200,
-        body: JSON.stringify({ access_token: `t${requests}`, expires_in: lifetimeSeconds, scope: 'all' }),
-      };
-    },
-  } as unknown as Got;
+  const http = fakeGot(() => {
+    requests++;
+    return {
+      statusCode: 200,
+      body: JSON.stringify({ access_token: `t${requests}`, expires_in: lifetimeSeconds, scope: 'all' }),
+    };
+  });
   const tokens = new ClientCredentialsTokenProvider({
     endpoint: 'http://127.0.0.1:1',
     resource: 'https://default.logto.app/api',
@@ -61,12 +59,10 @@ describe('ClientCredentialsTokenProvider refresh', () => {
 
 describe('the token endpoint refusing the operator its credentials', () => {
   function refusing(statusCode: number, error: string, description: string) {
-    const http = {
-      post: async () => ({
-        statusCode,
-        body: JSON.stringify({ error, error_description: description, code: `oidc.${error}` }),
-      }),
-    } as unknown as Got;
+    const http = fakeGot(() => ({
+      statusCode,
+      body: JSON.stringify({ error, error_description: description, code: `oidc.${error}` }),
+    }));
     return new ClientCredentialsTokenProvider({
       endpoint: 'http://127.0.0.1:1',
       resource: 'https://default.logto.app/api',

@@ -72,6 +72,8 @@ export interface ExternalClient {
   update(): Promise<ExternalUpdate>;
   /** Deletes the resource, or releases it when the spec's deletion policy keeps it. */
   delete(): Promise<void>;
+  /** The pass is over (whatever its outcome): gives back what connect took. */
+  release?(): void;
 }
 
 /**

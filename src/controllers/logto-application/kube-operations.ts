@@ -125,10 +125,26 @@ export class KubernetesOperations implements KubeOperations {
       metadata: { name, namespace, ...expectedVersion(resource) },
       status,
     };
-    const applied = await named(`apply status of ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObjectStatus({ ...target(resource), body, force: true }, applyPatch),
-    );
-    return resourceVersionOf(applied);
+    try {
+      const applied = await this.custom.patchNamespacedCustomObjectStatus(
+        { ...target(resource), body, force: true },
+        applyPatch,
+      );
+      return resourceVersionOf(applied);
+    } catch (error) {
+      if (httpStatusOf(error) !== 500)
+        throw new KubernetesOperationError(`apply status of ${namespace}/${name}`, error);
+      // Server-side apply converts the whole stored object to its schema's types first, and fails
+      // (500) on a value the apiserver admitted although its schema declares another type (kube-
+      // apiserver 1.34 lets an array through where a date-time string is declared). A JSON patch
+      // does not convert: the status, and the pass's reason, still reach the resource (status whole;
+      // the operator is its only writer).
+      const operations = [{ op: 'add', path: '/status', value: status }];
+      const patched = await named(`patch status of ${namespace}/${name}`, () =>
+        this.custom.patchNamespacedCustomObjectStatus({ ...target(resource), body: operations }, jsonPatch),
+      );
+      return resourceVersionOf(patched);
+    }
   }
 
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {

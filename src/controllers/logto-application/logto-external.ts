@@ -42,7 +42,8 @@ import {
   type Located,
 } from './locate-application.js';
 import { fromLogto, stopFromLogtoError } from './logto-errors.js';
-import { ReconcileStop } from './outcome.js';
+import { PassDeferred, ReconcileStop } from './outcome.js';
+import { describeConnection } from '../../connections/registry.js';
 import { markerKeys, readMarker, withoutMarker } from './ownership-marker.js';
 import { checkLocated, checkSpec, type ConnectionResolver, type PassConnection } from './policy.js';
 import type { EventRecorder, LogtoApplicationsApi } from './ports.js';
@@ -94,13 +95,19 @@ export class LogtoConnector implements ExternalConnector {
   connect(resource: LogtoApplication): Promise<ExternalClient> {
     return mapped(async () => {
       const connection = await this.connectionOf(resource);
-      const list = this.forcedSync(resource) ? undefined : this.listOf(connection);
-      const client = new LogtoExternal(resource, this.deps, connection, list, this.now);
-      if (!resource.metadata.deletionTimestamp) {
-        this.checkRotationPeriod(resource);
-        await checkSpec(resource, connection, client.api);
+      const release = admitPass(connection);
+      try {
+        const list = this.forcedSync(resource) ? undefined : this.listOf(connection);
+        const client = new LogtoExternal(resource, this.deps, connection, list, this.now, release);
+        if (!resource.metadata.deletionTimestamp) {
+          this.checkRotationPeriod(resource);
+          await checkSpec(resource, connection, client.api);
+        }
+        return client;
+      } catch (error) {
+        release();
+        throw error;
       }
-      return client;
     });
   }
 
@@ -164,6 +171,13 @@ export class LogtoConnector implements ExternalConnector {
   }
 }
 
+/** Codes of calls the transport refused to send (see LogtoTransport): nothing reached Logto. */
+const NEVER_SENT: ReadonlySet<string> = new Set([
+  'operator.connection_unavailable',
+  'operator.throttled',
+  'operator.pass_deadline',
+]);
+
 class LogtoExternal implements ExternalClient {
   readonly calls: readonly string[];
   readonly annotations: AnnotationChanges;
@@ -185,6 +199,8 @@ class LogtoExternal implements ExternalClient {
     /** The connection's shared list of applications, which periodic passes observe from. */
     private readonly list: SharedApplicationList | undefined,
     private readonly now: () => Date,
+    /** Gives back the pass's slot of its connection. */
+    readonly release: () => void = () => {},
   ) {
     const { api, calls } = recordingCalls(connection.logto);
     this.api = this.logto = api;
@@ -247,8 +263,9 @@ class LogtoExternal implements ExternalClient {
       } catch (error) {
         if (!(error instanceof LogtoApiError)) throw error;
         // After a timeout, a reset or a 5xx the create may still be committing: looking for it by
-        // marker at once could miss it and create another.
-        if (error.kind === 'Unavailable' && error.status !== 429) {
+        // marker at once could miss it and create another. A 429, or a create that never left
+        // (its connection waits, or the pass ran out of time), made nothing for sure.
+        if (error.kind === 'Unavailable' && error.status !== 429 && !NEVER_SENT.has(error.code ?? '')) {
           throw new ReconcileStop(
             'LogtoUnavailable',
             `${stopFromLogtoError(error).message}. The application may have been created; the operator looks ` +
@@ -421,6 +438,27 @@ class LogtoExternal implements ExternalClient {
 }
 
 /** Runs `action`, answering Logto's failures as stops. */
+/**
+ * Lets a pass through its connection's health (see ConnectionHealth), or stops it: a connection
+ * without a free slot defers it silently; one whose breaker is open, or that asked to wait
+ * (Retry-After), stops it as LogtoUnavailable until the next probe or the end of the wait. Returns
+ * what gives the slot back.
+ */
+function admitPass(connection: PassConnection): () => void {
+  const admission = connection.health?.admit();
+  if (!admission) return () => {};
+  if (admission.admitted) return admission.release;
+  if (admission.why === 'busy') throw new PassDeferred(admission.retryInMs);
+  const what = describeConnection(connection.key);
+  const message =
+    admission.why === 'throttled'
+      ? `Logto asked ${what} to wait (HTTP 429 with Retry-After); its resources go on when the wait is over`
+      : `Logto does not answer ${what}: failing since ${admission.since?.toISOString() ?? 'a moment ago'}` +
+        `${admission.lastFailure ? ` (last: ${admission.lastFailure})` : ''}; its resources wait until a probe ` +
+        'gets an answer (retried with backoff up to a minute)';
+  throw new ReconcileStop('LogtoUnavailable', message, { retryAfterMs: admission.retryInMs, quiet: true });
+}
+
 async function mapped<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();

@@ -12,10 +12,35 @@ export class ReconcileStop extends Error {
   constructor(
     readonly reason: string,
     message: string,
-    readonly options: { retry?: boolean; recheckAfterMs?: number; retryAfterMs?: number } = {},
+    readonly options: {
+      retry?: boolean;
+      recheckAfterMs?: number;
+      retryAfterMs?: number;
+      /**
+       * The pass did nothing but wait (its connection is unavailable): no Event when the Synced
+       * condition already says the same, so that a resource waiting for a probe adds no write.
+       */
+      quiet?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = 'ReconcileStop';
+  }
+
+  /** How the controller logs it (see LoggedAs): a refusal by policy is the policy at work. */
+  get logAs(): { level: 'warn'; message: string } | undefined {
+    return this.reason === 'PolicyDenied' ? { level: 'warn', message: 'refused by policy' } : undefined;
+  }
+}
+
+/**
+ * A pass that did not start because its connection has no free slot (see ConnectionHealth): the key
+ * comes back after `retryInMs`, and nothing is reported, since nothing happened.
+ */
+export class PassDeferred extends Error {
+  constructor(readonly retryInMs: number) {
+    super(`deferred for ${retryInMs} ms: the connection has no free pass slot`);
+    this.name = 'PassDeferred';
   }
 }
 

@@ -11,6 +11,7 @@ import { checkDeclaration, checkExisting, checkRole, type FoundBy } from '../../
 import { policyDenied } from '../../connections/registry.js';
 import type { Located } from './locate-application.js';
 import type { LogtoApplicationsApi } from './ports.js';
+import type { ConnectionHealth } from '../../connections/health.js';
 import { listAll } from '../../api/client.js';
 
 /** The connection a pass goes through, as the reconciler sees it. */
@@ -27,6 +28,8 @@ export interface PassConnection {
   pin?: string;
   /** No policy applies (a reconciler built without connections: unit tests, embeddings). */
   unrestricted?: boolean;
+  /** The connection's breaker, Retry-After and pass slots; every pass asks it first. */
+  health?: ConnectionHealth;
 }
 
 export interface ConnectionResolver {

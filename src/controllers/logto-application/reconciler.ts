@@ -18,7 +18,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
-import { currentAbortSignal, withAbortSignal } from '../../util/abort-scope.js';
+import { currentAbortSignal, withAbortSignal, withDeadline } from '../../util/abort-scope.js';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/index.js';
 import { FINALIZER } from './constants.js';
 import { CreateRefused, type ExternalClient, type ExternalConnector } from './external-client.js';
@@ -30,11 +30,11 @@ import {
   EXTERNAL_NAME_ANNOTATION,
 } from './external-name.js';
 import { KubernetesOperationError } from './kube-errors.js';
-import { ReconcileStop, toReconcileStop } from './outcome.js';
+import { PassDeferred, ReconcileStop, toReconcileStop } from './outcome.js';
 import type { EventRecorder, KubeOperations } from './ports.js';
 import { recordMetadata, type AnnotationChanges } from './resource-metadata.js';
 import { SecretPublisher } from './secret-publication.js';
-import { StatusBook } from './status-book.js';
+import { StatusBook, SYNCED } from './status-book.js';
 import { validateSpec } from './validate-spec.js';
 
 export { READY, SYNCED } from './status-book.js';
@@ -47,6 +47,14 @@ function recordedBefore(resource: LogtoApplication, id: string): boolean {
   const annotated = resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION];
   return resource.status?.applicationId === id && (!annotated || annotated === id);
 }
+/** Stops of a deletion that only a working connection (or giving up the application) gets past. */
+const CONNECTION_REASONS: ReadonlySet<string> = new Set([
+  'ConnectionNotFound',
+  'ConnectionNotReady',
+  'Unauthorized',
+  'Forbidden',
+]);
+
 /** Longest message of an unexpected error kept in status and events. */
 const MAX_ERROR_MESSAGE = 1024;
 
@@ -56,12 +64,18 @@ export interface ReconcilerSettings {
   resyncJitter: number;
   /** When to look again at a resource stopped by something outside the spec (e.g. a foreign Secret). */
   recheckAfterMs: number;
+  /**
+   * How long the external calls of one pass may take in all: past it, no call starts and the pass
+   * stops (the rest waits for the next one), so that no endpoint holds a worker longer.
+   */
+  passDeadlineMs: number;
 }
 
 export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
   resyncPeriodMs: 10 * 60_000,
   resyncJitter: 0.1,
   recheckAfterMs: 5 * 60_000,
+  passDeadlineMs: 60_000,
 };
 
 export interface ReconcilerDependencies {
@@ -92,7 +106,8 @@ export class LogtoApplicationReconciler implements Reconciler {
   }
 
   reconcile(key: ObjectKey, context?: ReconcileContext): Promise<ReconcileResult | void> {
-    return context ? withAbortSignal(context.signal, () => this.reconcileKey(key)) : this.reconcileKey(key);
+    const pass = () => withDeadline(this.deps.settings.passDeadlineMs, () => this.reconcileKey(key));
+    return context ? withAbortSignal(context.signal, pass) : pass();
   }
 
   private async reconcileKey(key: ObjectKey): Promise<ReconcileResult | void> {
@@ -117,6 +132,10 @@ export class LogtoApplicationReconciler implements Reconciler {
       result = await this.sync(cached, pass);
       return result;
     } catch (error) {
+      if (error instanceof PassDeferred) {
+        outcome = 'deferred';
+        return { requeueAfterMs: error.retryInMs };
+      }
       const stop = toReconcileStop(error);
       if (!stop) {
         outcome = 'error';
@@ -127,6 +146,7 @@ export class LogtoApplicationReconciler implements Reconciler {
       outcome = stop.reason;
       return await this.stopped(cached, stop);
     } finally {
+      pass.external?.release?.();
       log.info(
         {
           logtoCalls: pass.external?.calls ?? [],
@@ -246,7 +266,24 @@ export class LogtoApplicationReconciler implements Reconciler {
   private async stopped(resource: LogtoApplication, stop: ReconcileStop): Promise<never> {
     const deleting = Boolean(resource.metadata.deletionTimestamp);
     const reason = deleting ? 'DeletionFailed' : stop.reason;
-    this.deps.events.record(resource, 'Warning', reason, stop.message);
+    if (deleting && CONNECTION_REASONS.has(stop.reason)) {
+      // What the user can do about a deletion that waits for its connection.
+      stop = new ReconcileStop(
+        stop.reason,
+        `${stop.reason}: ${stop.message}. The finalizer ${FINALIZER} keeps the resource until its Logto ` +
+          'application can be deleted: make the connection work again (e.g. restore its credentials), or ' +
+          `remove the finalizer to leave the application in Logto (README, "Deletion")`,
+        stop.options,
+      );
+    }
+    const synced = resource.status?.conditions?.find((c) => c.type === SYNCED);
+    const saidAlready =
+      synced?.status === 'False' &&
+      synced.reason === reason &&
+      synced.message === stop.message &&
+      synced.observedGeneration === resource.metadata.generation;
+    if (!(stop.options.quiet && saidAlready))
+      this.deps.events.record(resource, 'Warning', reason, stop.message);
     await this.status.write(resource, this.status.failureConditions(resource, reason, stop.message));
     if (stop.options.retryAfterMs !== undefined) stop.requeueAfterMs = stop.options.retryAfterMs;
     else if (!stop.options.retry)

@@ -85,10 +85,14 @@ export function validateSpec(resource: LogtoApplication): string[] {
   for (const key of Object.keys(spec.secret?.annotations ?? {})) {
     if (!isQualifiedName(key)) problems.push(`secret.annotations: "${key}" is not a valid annotation key`);
   }
-  for (const { name } of spec.secrets ?? []) {
+  for (const [index, { name, expiresAt }] of (spec.secrets ?? []).entries()) {
     // Checked at admission too; objects stored before that rule existed are caught here.
     if (name.startsWith(OPERATOR_SECRET_PREFIX) || name === LEGACY_SECRET)
       problems.push(`secrets: "${name}" is a name reserved for the secrets the operator makes`);
+    // The apiserver's type check lets an array through for a formatted string (kube-apiserver 1.34);
+    // the CRD's CEL rule refuses it at admission, objects stored before it are caught here.
+    if (expiresAt !== undefined && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt))))
+      problems.push(`secrets[${index}].expiresAt: ${JSON.stringify(expiresAt)} is not an RFC 3339 time`);
   }
   for (const field of ['every', 'gracePeriod'] as const) {
     const value = spec.rotation?.[field];

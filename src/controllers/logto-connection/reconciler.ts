@@ -17,6 +17,7 @@ import {
 import { connectionKey, type ConnectionKey, type ConnectionRegistry } from '../../connections/registry.js';
 import type { Logger } from '../../log.js';
 import type { ObjectKey, ReconcileResult, Reconciler } from '../../runtime/index.js';
+import { withDeadline } from '../../util/abort-scope.js';
 import { deepEqual } from '../../util/json.js';
 import { setCondition } from '../logto-application/conditions.js';
 import { stopFromLogtoError } from '../logto-application/logto-errors.js';
@@ -54,10 +55,17 @@ export interface ConnectionReconcilerDependencies {
   recheckMs: number;
   /** How soon a connection that is not Ready (or waits for its applications) is looked at again. */
   retryMs: number;
+  /**
+   * How long one check of a connection may take in all (its token request and reads): an endpoint
+   * that answers slowly fails its check rather than hold a worker of the connection controller.
+   */
+  checkTimeoutMs?: number;
   /** This operator's hold on connections in use (connectionFinalizer); default CONNECTION_FINALIZER. */
   finalizer?: string;
   now?: () => Date;
 }
+
+const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
 
 interface Probe {
   ready: { status: 'True' | 'False'; reason: string; message: string };
@@ -152,7 +160,9 @@ export class LogtoConnectionReconciler implements Reconciler {
     if (last && last.generation === generation && now - last.at < validFor(last.probe)) {
       return { probe: last.probe, dueInMs: validFor(last.probe) - (now - last.at) };
     }
-    const probe = await this.probe(connection);
+    const probe = await withDeadline(this.deps.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, () =>
+      this.probe(connection),
+    );
     this.probes.set(key, { generation, at: now, probe });
     return { probe, dueInMs: validFor(probe) };
   }

@@ -78,7 +78,8 @@ describe('failures a pass reports', () => {
     } finally {
       emulator.faults.endOutage();
     }
-    // The next pass, once Logto is back.
+    // The pass that probes, once the breaker's backoff has passed and Logto is back.
+    h.elapse(60_000);
     const up = await h.reconcileReady('steady');
     expect(emulator.state.applications.get(up.status!.applicationId!)?.description).toBe(
       'changed during the outage',
@@ -121,7 +122,8 @@ describe('failures a pass reports', () => {
     } finally {
       emulator.faults.endOutage();
     }
-    // The pass after the backoff, once Logto is back.
+    // The pass after the backoff (the breaker's probe), once Logto is back.
+    h.elapse(60_000);
     await h.reconcile('delete-in-outage');
     expect(h.get('delete-in-outage')).toBeUndefined();
     expect(emulator.state.applications.get(id)).toBeUndefined();

@@ -113,7 +113,7 @@ function setup(
     events: { record: (_r, type, reason) => void log.push(`event ${type} ${reason}`) },
     logger: pino({ level: 'silent' }),
     now: () => new Date('2026-11-29T10:00:00Z'),
-    settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000 },
+    settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000, passDeadlineMs: 60_000 },
   });
   const key = { namespace: object.metadata.namespace, name: object.metadata.name };
   return { reconciler, key, log, statuses, object, external, connections: () => connected };

@@ -57,7 +57,7 @@ function setup(error: unknown, status?: LogtoApplicationStatus) {
     }),
     events: recorder,
     logger: pino({ level: 'silent' }),
-    settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000 },
+    settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000, passDeadlineMs: 60_000 },
   });
   const key = { namespace: object.metadata.namespace, name: object.metadata.name };
   return { reconciler, key, statuses, events };

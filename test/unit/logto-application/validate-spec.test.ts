@@ -26,6 +26,21 @@ describe('validateSpec', () => {
     ).toHaveLength(1);
   });
 
+  it('refuses an expiry that is no RFC 3339 time, as an object stored before the CRD refused it may hold', () => {
+    const spec = {
+      type: 'Traditional' as const,
+      secrets: [
+        { name: 'a', expiresAt: '2030-01-01T00:00:00Z' },
+        { name: 'b', expiresAt: ['x'] as unknown as string },
+        { name: 'c', expiresAt: 'soon' },
+      ],
+    };
+    expect(validateSpec(resource(spec))).toEqual([
+      'secrets[1].expiresAt: ["x"] is not an RFC 3339 time',
+      'secrets[2].expiresAt: "soon" is not an RFC 3339 time',
+    ]);
+  });
+
   it('refuses CORS entries that are not origins', () => {
     expect(
       validateSpec(resource({ customClientMetadata: { corsAllowedOrigins: ['example.com'] } })),
