@@ -43,6 +43,7 @@ import {
 import { KubeClient } from './kube/client.js';
 import type { Logger } from './log.js';
 import { LeaderElector, type LeaderElectionCallbacks } from './runtime/leader-election.js';
+import type { CachedObjects } from './runtime/metrics.js';
 import { KubernetesLeaseStore } from './runtime/lease-store.js';
 import { shutDown } from './runtime/shutdown.js';
 import { observeCalls } from './util/observe-calls.js';
@@ -91,6 +92,8 @@ export interface Operator {
   isHealthy(): boolean;
   /** Runs the controller: holds the Lease (always, without leader election). */
   isLeader(): boolean;
+  /** The cached LogtoApplications and connection objects (for gauges computed at scrape time). */
+  cached: CachedObjects;
   /**
    * Resolves when this replica lost the Lease (no renewal within the renew deadline). It has then
    * stopped reconciling (in-flight reconciles aborted) and will not lead again: the process should exit
@@ -445,6 +448,10 @@ export async function startOperator(
       !stopping && !leadershipWasLost && (elector ? elector.isCampaigningOrLeading() : reconciling),
     isHealthy: () => informers.every((informer) => informer.isHealthy()),
     isLeader: () => (elector ? elector.isLeader() : reconciling),
+    cached: {
+      applications: () => applications.all().flatMap((informer) => informer.list()),
+      connections: () => connections.connectionObjects() as unknown as KubernetesObject[],
+    },
     stop(timeoutMs = config.shutdownTimeoutMs, options: StopOptions = {}) {
       stopping ??= (async () => {
         // A sweep is recovery work that the next leader repeats: it does not hold up a shutdown.

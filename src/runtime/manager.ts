@@ -132,6 +132,7 @@ export async function startManager(options: ManagerOptions): Promise<Manager> {
       combineHooks(metricsHooks(metrics, config), options.hooks ?? {}),
     );
     state.operator = operator;
+    metrics.observe(operator.cached);
     keeper = new TokenKeeper({
       tokens: operator.tokens,
       logger,

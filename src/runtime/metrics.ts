@@ -3,6 +3,7 @@
  * existing dashboards and alerts apply), plus Logto API and informer metrics of our own. Each instance
  * has its own registry: several operators can run in one process (tests).
  */
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import type { RequestEvent } from '../api/transport.js';
 import type { ControllerMetrics, InformerMetrics, ReconcileOutcome, WorkQueueMetrics } from './index.js';
@@ -20,6 +21,52 @@ const RECONCILE_BUCKETS = [
 const WORKQUEUE_BUCKETS = exponentialBuckets(10e-9, 10, 12);
 const LOGTO_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30];
 const RESULTS: ReconcileOutcome[] = ['success', 'error', 'requeue', 'requeue_after'];
+const WATCH_END_REASONS = ['closed', 'error', 'gone', 'watchdog'] as const;
+const RELIST_REASONS = ['initial', 'gone'] as const;
+const EVENT_DROP_REASONS = ['overflow', 'failed', 'shutdown'] as const;
+const SWEPT_KINDS = ['duplicate', 'orphan'] as const;
+const SWEPT_ACTIONS = ['deleted', 'unmarked'] as const;
+
+/** Kinds and the condition types each always reports (a missing one counts as status Unknown). */
+const APPLICATION_KIND = 'LogtoApplication';
+const APPLICATION_CONDITIONS = ['Ready', 'Synced'];
+const CONNECTION_CONDITIONS = ['Ready'];
+const CONNECTION_KINDS = ['ClusterLogtoConnection', 'LogtoConnection'] as const;
+
+/**
+ * The objects of the informer caches, read at scrape time for the gauges of conditions: every
+ * replica reports them, standbys included (their caches are synced too).
+ */
+export interface CachedObjects {
+  /** Every cached LogtoApplication. */
+  applications(): readonly KubernetesObject[];
+  /** Every cached LogtoConnection and ClusterLogtoConnection (other objects are skipped). */
+  connections(): readonly KubernetesObject[];
+}
+
+interface ConditionLike {
+  type?: string;
+  status?: string;
+  reason?: string;
+}
+
+const conditionsOf = (obj: KubernetesObject): ConditionLike[] => {
+  const conditions = (obj as { status?: { conditions?: unknown } }).status?.conditions;
+  return Array.isArray(conditions) ? (conditions as ConditionLike[]) : [];
+};
+
+/**
+ * A connection object's kind, or undefined for any other object the connections' informers hold
+ * (the namespaces their selectors read).
+ */
+const connectionKind = (obj: KubernetesObject) =>
+  CONNECTION_KINDS.find((kind) => kind === obj.kind && obj.apiVersion?.startsWith('logto.io/'));
+
+/** The `connection` label of a connection object, as logto_api_requests_total has it. */
+export function connectionLabel(obj: KubernetesObject): string {
+  const { name = '', namespace } = obj.metadata ?? {};
+  return namespace ? `LogtoConnection/${namespace}/${name}` : `ClusterLogtoConnection/${name}`;
+}
 
 export interface OperatorMetricsOptions {
   /** Node.js process metrics (process_*, nodejs_*); default true. */
@@ -162,6 +209,11 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  /** Where the condition gauges read the cached objects from; unset until the operator runs. */
+  private cached: CachedObjects | undefined;
+  /** Informers seen so far, whose counters were made to exist at 0. */
+  private readonly informers = new Set<string>();
+
   constructor(options: OperatorMetricsOptions = {}) {
     this.now = options.now ?? (() => performance.now());
     this.unfinishedGauge(
@@ -174,7 +226,20 @@ export class OperatorMetrics {
       'How many seconds has the longest running processor for workqueue been running',
       true,
     );
+    this.conditionGauges();
+    // Every series exists from the start, so that rate() and increase() see the first one.
+    for (const reason of EVENT_DROP_REASONS) this.eventsDropped.inc({ reason }, 0);
+    for (const kind of SWEPT_KINDS)
+      for (const action of SWEPT_ACTIONS) this.sweptApplications.inc({ kind, action }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Reads the cached LogtoApplications and connections at each scrape for
+   * logto_operator_resource_conditions and logto_operator_connection_ready.
+   */
+  observe(cached: CachedObjects): void {
+    this.cached = cached;
   }
 
   get contentType(): string {
@@ -226,11 +291,29 @@ export class OperatorMetrics {
 
   informer(): InformerMetrics {
     return {
-      watchEnded: (informer, reason) => this.watchRestarts.inc({ informer, reason }),
-      relisted: (informer, reason) => this.relists.inc({ informer, reason }),
-      listFailed: (informer) => this.listFailures.inc({ informer }),
+      watchEnded: (informer, reason) => {
+        this.seen(informer);
+        this.watchRestarts.inc({ informer, reason });
+      },
+      relisted: (informer, reason) => {
+        this.seen(informer);
+        this.relists.inc({ informer, reason });
+      },
+      listFailed: (informer) => {
+        this.seen(informer);
+        this.listFailures.inc({ informer });
+      },
       event: (informer, type) => this.watchEvents.inc({ informer, type }),
     };
+  }
+
+  /** The first sign of an informer makes its restart, relist and failure counters exist at 0. */
+  private seen(informer: string): void {
+    if (this.informers.has(informer)) return;
+    this.informers.add(informer);
+    for (const reason of WATCH_END_REASONS) this.watchRestarts.inc({ informer, reason }, 0);
+    for (const reason of RELIST_REASONS) this.relists.inc({ informer, reason }, 0);
+    this.listFailures.inc({ informer }, 0);
   }
 
   /** For the transport's `onRequest`. */
@@ -264,6 +347,65 @@ export class OperatorMetrics {
       startedLeading: () => this.leaderStatus.set({ name }, 1),
       stoppedLeading: () => this.leaderStatus.set({ name }, 0),
     };
+  }
+
+  /** The gauges computed at scrape time from the cached objects' conditions. */
+  private conditionGauges(): void {
+    const conditions: Gauge<'kind' | 'type' | 'status' | 'reason'> = new Gauge({
+      name: 'logto_operator_resource_conditions',
+      help: 'Cached LogtoApplications and connections by kind and condition type, status and reason (a missing condition counts as Unknown)',
+      labelNames: ['kind', 'type', 'status', 'reason'] as const,
+      registers: [this.registry],
+      collect: () => {
+        conditions.reset();
+        if (!this.cached) return;
+        const counts = new Map<string, { labels: Record<string, string>; count: number }>();
+        const add = (kind: string, type: string, status: string, reason: string, n: number) => {
+          const labels = { kind, type, status, reason };
+          const key = JSON.stringify(labels);
+          const entry = counts.get(key) ?? { labels, count: 0 };
+          entry.count += n;
+          counts.set(key, entry);
+        };
+        // Each kind's condition types always have a series per status, at 0 when no object is there
+        // (reason empty, which Prometheus drops), so that sums and ratios have something to add to.
+        for (const status of ['True', 'False']) {
+          for (const type of APPLICATION_CONDITIONS) add(APPLICATION_KIND, type, status, '', 0);
+          for (const kind of CONNECTION_KINDS)
+            for (const type of CONNECTION_CONDITIONS) add(kind, type, status, '', 0);
+        }
+        const count = (kind: string, obj: KubernetesObject, types: string[]) => {
+          const present = conditionsOf(obj);
+          for (const type of new Set([...types, ...present.flatMap((c) => (c.type ? [c.type] : []))])) {
+            const condition = present.find((c) => c.type === type);
+            add(kind, type, condition?.status ?? 'Unknown', condition?.reason ?? '', 1);
+          }
+        };
+        for (const obj of this.cached.applications()) count(APPLICATION_KIND, obj, APPLICATION_CONDITIONS);
+        for (const obj of this.cached.connections()) {
+          const kind = connectionKind(obj);
+          if (kind) count(kind, obj, CONNECTION_CONDITIONS);
+        }
+        for (const { labels, count: value } of counts.values()) conditions.set(labels, value);
+      },
+    });
+    const ready: Gauge<'connection' | 'reason'> = new Gauge({
+      name: 'logto_operator_connection_ready',
+      help: 'Whether each LogtoConnection and ClusterLogtoConnection this operator serves is Ready (1) or not (0), with the reason of its Ready condition',
+      labelNames: ['connection', 'reason'] as const,
+      registers: [this.registry],
+      collect: () => {
+        ready.reset();
+        for (const obj of this.cached?.connections() ?? []) {
+          if (!connectionKind(obj)) continue;
+          const condition = conditionsOf(obj).find((c) => c.type === 'Ready');
+          ready.set(
+            { connection: connectionLabel(obj), reason: condition?.reason ?? '' },
+            condition?.status === 'True' ? 1 : 0,
+          );
+        }
+      },
+    });
   }
 
   /** A gauge computed at scrape time from the items the queues' workers hold. */

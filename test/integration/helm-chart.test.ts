@@ -8,6 +8,8 @@ import { AppsV1Api, CoreV1Api, loadAllYaml, type V1Deployment, type V1Pod } from
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CHART_DIR, REPO_ROOT } from '../../scripts/render-manifests.js';
+import { defaultRuleParams, ruleGroups } from '../../src/monitoring/alerts.js';
+import { dashboard } from '../../src/monitoring/dashboard.js';
 import { installCrds } from '../support/control-plane/crds.js';
 import { apiStatus, createTestNamespace, testKubeConfig } from '../support/kube.js';
 import { renderChart, runTool } from '../support/packaging.js';
@@ -40,7 +42,7 @@ describe('Helm chart', () => {
         'Service',
         'Deployment',
       ],
-      absent: ['ServiceMonitor', 'PodDisruptionBudget'],
+      absent: ['ServiceMonitor', 'PodDisruptionBudget', 'PrometheusRule', 'ConfigMap'],
     },
     {
       name: 'namespaced, two namespaces',
@@ -123,6 +125,24 @@ describe('Helm chart', () => {
         },
       },
       kinds: ['Service', 'ServiceMonitor', 'ClusterRoleBinding', 'Deployment'],
+    },
+    {
+      name: 'alerts and dashboard on, thresholds changed',
+      values: {
+        metrics: { serviceMonitor: { enabled: true } },
+        prometheusRule: {
+          enabled: true,
+          labels: { release: 'prometheus' },
+          runbookBaseUrl: 'https://git.example/platform/logto-operator/blob/main/docs/runbooks',
+          additionalAlertLabels: { team: 'platform' },
+          alerts: {
+            LogtoOperatorLogtoUnavailable: { threshold: 0.5, for: '20m' },
+            LogtoOperatorWorkerStuck: { enabled: false },
+          },
+        },
+        grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'Operators' } },
+      },
+      kinds: ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'],
     },
     {
       name: 'PodDisruptionBudget on',
@@ -221,6 +241,17 @@ describe('Helm chart', () => {
         /watchNamespaces.*does not match pattern/,
       ],
       [{ logto: { endpoint: ENDPOINT }, resyncPeriod: 'often' }, /resyncPeriod.*does not match pattern/],
+      [
+        { logto: { endpoint: ENDPOINT }, prometheusRule: { alerts: { LogtoOperatorDown: { for: 'soon' } } } },
+        /for.*does not match pattern/,
+      ],
+      [
+        {
+          logto: { endpoint: ENDPOINT },
+          prometheusRule: { alerts: { LogtoOperatorTypo: { enabled: true } } },
+        },
+        /additional properties 'LogtoOperatorTypo' not allowed/,
+      ],
       [{ logto: { endpoint: ENDPOINT }, replicas: 2 }, /additional properties 'replicas' not allowed/],
       [
         { logto: { endpoint: ENDPOINT }, serviceAccount: { create: false } },
@@ -341,6 +372,46 @@ describe('Helm chart', () => {
     });
     expect(verified).not.toHaveProperty('bearerTokenFile');
     expect(verified!.tlsConfig).not.toHaveProperty('insecureSkipVerify');
+  });
+
+  it('renders the generated alerts (with the values as thresholds) and the dashboard in a ConfigMap', async () => {
+    type Rule = { alert: string; expr: string; for: string; labels: Record<string, string> };
+    const render = async (values: Values) =>
+      loadAllYaml(await renderChart(release, values, endpoint)) as {
+        kind: string;
+        metadata: { name: string; namespace: string; labels: Record<string, string> };
+        spec: { groups: { name: string; rules: Rule[] }[] };
+        data: Record<string, string>;
+      }[];
+    const objects = await render({ prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true } });
+    // With the defaults, exactly the rules of the generator, selecting what the ServiceMonitor scrapes.
+    const rule = objects.find((o) => o.kind === 'PrometheusRule')!;
+    expect(rule.spec.groups).toEqual(
+      ruleGroups(defaultRuleParams(`job="logto-operator-metrics",namespace="${release}"`)),
+    );
+    const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
+    expect(configMap.metadata).toMatchObject({ namespace: release, labels: { grafana_dashboard: '1' } });
+    expect(JSON.parse(configMap.data['logto-operator.json']!)).toEqual(dashboard());
+
+    const changed = await render({
+      prometheusRule: {
+        enabled: true,
+        selector: 'job="ops",cluster="eu"',
+        rateWindow: '15m',
+        runbookBaseUrl: 'https://git.example/runbooks/',
+        additionalAlertLabels: { team: 'platform' },
+        alerts: { LogtoOperatorWorkQueueDepthHigh: { threshold: 250, for: '30m', severity: 'critical' } },
+      },
+    });
+    const rules = changed.find((o) => o.kind === 'PrometheusRule')!.spec.groups[0]!.rules;
+    const depth = rules.find((r) => r.alert === 'LogtoOperatorWorkQueueDepthHigh')!;
+    expect(depth).toMatchObject({
+      expr: 'max by (job, namespace, name) (workqueue_depth{job="ops",cluster="eu"}) > 250',
+      for: '30m',
+      labels: { severity: 'critical', team: 'platform' },
+      annotations: { runbook_url: 'https://git.example/runbooks/LogtoOperatorWorkQueueDepthHigh.md' },
+    });
+    expect(rules.find((r) => r.alert === 'LogtoOperatorLogtoUnavailable')!.expr).toContain('[15m]');
   });
 
   it("admits the operator's pod where the restricted Pod Security Standard is enforced", async () => {

@@ -91,6 +91,86 @@ describe('OperatorMetrics', () => {
     expect(after.get('leader_election_master_status{name="logto-operator-leader"}')).toBe(0);
   });
 
+  it('counts cached resources by condition and connections by readiness at each scrape', async () => {
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    const condition = (type: string, status: string, reason: string) => ({ type, status, reason });
+    const app = (name: string, ...conditions: object[]) => ({
+      apiVersion: 'logto.io/v1alpha1',
+      kind: 'LogtoApplication',
+      metadata: { name, namespace: 'ns' },
+      status: { conditions },
+    });
+    const connection = (
+      kind: string,
+      name: string,
+      namespace: string | undefined,
+      ...conditions: object[]
+    ) => ({
+      apiVersion: 'logto.io/v1alpha1',
+      kind,
+      metadata: { name, ...(namespace ? { namespace } : {}) },
+      status: { conditions },
+    });
+    const applications = [
+      app('a', condition('Ready', 'True', 'Available'), condition('Synced', 'True', 'ReconcileSuccess')),
+      app('b', condition('Ready', 'True', 'Available'), condition('Synced', 'False', 'LogtoUnavailable')),
+      app('c', condition('Ready', 'False', 'InvalidSpec'), condition('Synced', 'False', 'InvalidSpec')),
+      app('d'), // not reported on yet
+    ];
+    const connections = [
+      connection('ClusterLogtoConnection', 'shared', undefined, condition('Ready', 'True', 'Available')),
+      connection('LogtoConnection', 'team', 'ns', condition('Ready', 'False', 'Unauthorized')),
+      // The namespaces whose labels a connection's selector reads share the informers: not counted.
+      { metadata: { name: 'ns', labels: {} } },
+    ];
+    // Before the operator runs: the zero series only.
+    let s = parseSamples(await metrics.render());
+    expect([...s.keys()].some((k) => k.startsWith('logto_operator_connection_ready'))).toBe(false);
+
+    metrics.observe({ applications: () => applications, connections: () => connections });
+    s = parseSamples(await metrics.render());
+    const rc = (labels: string) => s.get(`logto_operator_resource_conditions{${labels}}`);
+    const kindApp = 'kind="LogtoApplication"';
+    expect(rc(`${kindApp},type="Ready",status="True",reason="Available"`)).toBe(2);
+    expect(rc(`${kindApp},type="Ready",status="False",reason="InvalidSpec"`)).toBe(1);
+    expect(rc(`${kindApp},type="Ready",status="Unknown",reason=""`)).toBe(1);
+    expect(rc(`${kindApp},type="Synced",status="True",reason="ReconcileSuccess"`)).toBe(1);
+    expect(rc(`${kindApp},type="Synced",status="False",reason="LogtoUnavailable"`)).toBe(1);
+    expect(rc(`${kindApp},type="Synced",status="False",reason="InvalidSpec"`)).toBe(1);
+    expect(rc(`${kindApp},type="Synced",status="False",reason=""`)).toBe(0);
+    expect(rc('kind="ClusterLogtoConnection",type="Ready",status="True",reason="Available"')).toBe(1);
+    expect(rc('kind="LogtoConnection",type="Ready",status="False",reason="Unauthorized"')).toBe(1);
+    expect(
+      s.get('logto_operator_connection_ready{connection="ClusterLogtoConnection/shared",reason="Available"}'),
+    ).toBe(1);
+    expect(
+      s.get('logto_operator_connection_ready{connection="LogtoConnection/ns/team",reason="Unauthorized"}'),
+    ).toBe(0);
+    expect([...s.keys()].filter((k) => k.startsWith('logto_operator_connection_ready'))).toHaveLength(2);
+
+    // Computed anew at each scrape: a fixed resource moves, a deleted one goes.
+    applications.splice(2, 2);
+    s = parseSamples(await metrics.render());
+    expect(rc(`${kindApp},type="Synced",status="False",reason="InvalidSpec"`)).toBeUndefined();
+    expect(rc(`${kindApp},type="Ready",status="Unknown",reason=""`)).toBeUndefined();
+    expect(rc(`${kindApp},type="Ready",status="True",reason="Available"`)).toBe(2);
+  });
+
+  it('makes the series of counters with known labels exist at 0', async () => {
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    metrics.informer().relisted!('secrets in all namespaces', 'initial', { durationMs: 1, objects: 0 });
+    const s = parseSamples(await metrics.render());
+    expect(s.get('logto_operator_events_dropped_total{reason="overflow"}')).toBe(0);
+    expect(s.get('logto_operator_swept_applications_total{kind="orphan",action="deleted"}')).toBe(0);
+    expect(
+      s.get('logto_operator_watch_restarts_total{informer="secrets in all namespaces",reason="error"}'),
+    ).toBe(0);
+    expect(s.get('logto_operator_list_failures_total{informer="secrets in all namespaces"}')).toBe(0);
+    expect(s.get('logto_operator_relists_total{informer="secrets in all namespaces",reason="initial"}')).toBe(
+      1,
+    );
+  });
+
   it('keeps separate registries, with Node.js default metrics on request', async () => {
     const a = new OperatorMetrics();
     const b = new OperatorMetrics({ defaultMetrics: false });

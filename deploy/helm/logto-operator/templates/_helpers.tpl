@@ -56,6 +56,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-leader" (include "logto-operator.fullname" .)) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* PromQL matchers selecting the operator's series: the labels the ServiceMonitor gives them. */}}
+{{- define "logto-operator.metricsSelector" -}}
+{{- default (printf "job=%q,namespace=%q" (printf "%s-metrics" (include "logto-operator.fullname" .)) .Release.Namespace) .Values.prometheusRule.selector }}
+{{- end }}
+
 {{- define "logto-operator.credentialsSecret" -}}
 {{- required "logto.credentials.existingSecret is required: the Secret with the M2M app's credentials" .Values.logto.credentials.existingSecret }}
 {{- end }}
