@@ -303,12 +303,23 @@ export async function syncNow(
   name: string,
 ) {
   const before = env.operator.passes(namespace, name);
-  await env.cluster.patch(namespace, name, {
-    metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: `${Date.now()}-${Math.random()}` } },
-  });
-  const { controller } = env.operator.operator;
+  const value = `${Date.now()}-${Math.random()}`;
+  await env.cluster.patch(namespace, name, { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: value } } });
+  const { controller, cached } = env.operator.operator;
+  // Once the operator's cache holds the new value, its key was queued: the controller idle after
+  // that means the pass that saw it is done (a pass in flight before it does not count alone).
+  const seen = () =>
+    cached
+      .applications()
+      .some(
+        (o) =>
+          o.metadata?.namespace === namespace &&
+          o.metadata.name === name &&
+          o.metadata.annotations?.[FORCE_SYNC_ANNOTATION] === value,
+      );
   await eventually(
     () =>
+      seen() &&
       env.operator.passes(namespace, name) > before &&
       controller.activeWorkers() === 0 &&
       controller.queue.len() === 0,

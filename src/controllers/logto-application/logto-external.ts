@@ -437,7 +437,6 @@ class LogtoExternal implements ExternalClient {
   }
 }
 
-/** Runs `action`, answering Logto's failures as stops. */
 /**
  * Lets a pass through its connection's health (see ConnectionHealth), or stops it: a connection
  * without a free slot defers it silently; one whose breaker is open, or that asked to wait
@@ -459,6 +458,7 @@ function admitPass(connection: PassConnection): () => void {
   throw new ReconcileStop('LogtoUnavailable', message, { retryAfterMs: admission.retryInMs, quiet: true });
 }
 
+/** Runs `action`, answering Logto's failures as stops. */
 async function mapped<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
