@@ -5,7 +5,7 @@ import { ApiError } from './errors.js';
 import type { Reply } from './http.js';
 import { signJwt, verifyJwt } from './jwt.js';
 import type { EmulatorCore, RouteContext } from './routes/context.js';
-import type { ApplicationRecord, TokenRecord } from './state.js';
+import type { ApplicationRecord, ResourceRecord, TokenRecord } from './state.js';
 
 /** The Management API scope that grants everything. */
 export const managementScope = 'all';
@@ -98,6 +98,30 @@ const grantedScopeNames = (core: EmulatorCore, app: ApplicationRecord, resourceI
   return names;
 };
 
+/** What the token endpoint issues for a resource whose `accessTokenTtl` is 0 (fact 42). */
+const zeroTtlFallbackSeconds = 600;
+
+/**
+ * The API resource a token is asked for (BEHAVIOUR-resources-roles.md, facts 11, 17, 20): the
+ * `resource` parameter must be an absolute URI without fragment and a registered indicator (exact
+ * string); without it, the tenant's default resource, if there is one.
+ */
+const targetResource = (
+  core: EmulatorCore,
+  indicator: string | null,
+): { resource: ResourceRecord } | { error: string } => {
+  if (indicator === null) {
+    const fallback = core.state.defaultResource();
+    return fallback
+      ? { resource: fallback }
+      : { error: 'both `resource` and `organization_id` are not provided' };
+  }
+  if (!URL.canParse(indicator)) return { error: 'resource indicator must be an absolute URI' };
+  if (indicator.includes('#')) return { error: 'resource indicator must not contain a fragment component' };
+  const resource = core.state.resourceByIndicator(indicator);
+  return resource ? { resource } : { error: 'resource indicator is missing, or unknown' };
+};
+
 /** `POST /oidc/token`, client credentials grant only. */
 export const tokenEndpoint = ({ core, rawBody, headers }: RouteContext): Reply => {
   if (!/^application\/x-www-form-urlencoded\b/i.test(headers['content-type'] ?? '')) {
@@ -145,19 +169,18 @@ export const tokenEndpoint = ({ core, rawBody, headers }: RouteContext): Reply =
   if (app.type !== 'MachineToMachine') {
     return oauthError(400, 'invalid_request', 'requested grant type is not allowed for this client');
   }
-  const indicator = form.get('resource');
-  const resource = indicator === null ? undefined : core.state.resourceByIndicator(indicator);
-  if (!resource) return oauthError(400, 'invalid_target', 'resource indicator is missing, or unknown');
+  const target = targetResource(core, form.get('resource'));
+  if ('error' in target) return oauthError(400, 'invalid_target', target.error);
+  const { resource } = target;
 
-  // Scopes the app does not hold are left out: without `scope=all`, or without Management API
-  // access, or for another API resource, the token is still issued, without Management API scope.
+  // The requested names ∩ the resource's scopes the app holds; the rest is dropped silently. Without
+  // `scope=all`, or without Management API access, or for another API resource, the token is still
+  // issued, without Management API scope (BEHAVIOUR-resources-roles.md, facts 40, 41).
   const held = grantedScopeNames(core, app, resource.id);
   const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
   const scope = requested.filter((name) => held.has(name)).join(' ') || undefined;
-  const ttl =
-    resource.indicator === core.config.resourceIndicator
-      ? core.config.tokenTtlSeconds
-      : resource.accessTokenTtl;
+  // The resource's TTL; 0 falls back to 600 seconds, a negative one is used as is (fact 42).
+  const ttl = resource.accessTokenTtl === 0 ? zeroTtlFallbackSeconds : resource.accessTokenTtl;
   for (const [jti, issued] of core.state.tokens) if (issued.expiresAt <= now) core.state.tokens.delete(jti);
   const record: TokenRecord = {
     jti: randomUUID(),

@@ -1,5 +1,6 @@
 // Call recording. Only method, route, path, status and timing are kept: never headers or bodies,
 // so no credential or secret value ends up in a record.
+import type { MangleMode } from './faults.js';
 
 export interface CallRecord {
   method: string;
@@ -14,7 +15,12 @@ export interface CallRecord {
   timestamp: number;
   durationMs: number;
   /** Set when a fault rule or an outage shaped the answer. */
-  fault?: 'latency' | 'status' | 'rate-limit' | 'reset' | 'outage' | 'late-commit';
+  fault?: 'latency' | 'status' | 'rate-limit' | 'reset' | 'outage' | 'late-commit' | 'mangled';
+  /**
+   * How the answer was mangled after the request was handled (with `fault: 'mangled'`); `status`
+   * is then the status sent (502 for `html-502`), not the real one.
+   */
+  mangled?: MangleMode;
 }
 
 export interface CallFilter {

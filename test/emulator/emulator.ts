@@ -15,9 +15,9 @@ import { CallRecorder, type CallRecord } from './calls.js';
 import { SystemClock, type Clock } from './clock.js';
 import { controlPrefix, handleControl } from './control-routes.js';
 import { ApiError } from './errors.js';
-import { FaultInjector } from './faults.js';
+import { FaultInjector, mangleReply, type MangleMode } from './faults.js';
 import { guard } from './guard.js';
-import { errorReply, parseJson, readBody, writeReply, type Reply } from './http.js';
+import { errorReply, parseJson, readBody, writeRawReply, writeReply, type Reply } from './http.js';
 import { newId, newSecretValue } from './ids.js';
 import { defaultSecretName } from './records.js';
 import { Router } from './router.js';
@@ -204,6 +204,8 @@ export class LogtoEmulator {
         ? 'outage'
         : (decision.failure?.kind ??
           (decision.commitLate ? 'late-commit' : decision.latencyMs > 0 ? 'latency' : undefined));
+    // Set once a mangled answer replaces the real one.
+    let mangled: MangleMode | undefined;
     const record = (status: number) =>
       this.calls.record({
         method,
@@ -213,7 +215,7 @@ export class LogtoEmulator {
         status,
         timestamp,
         durationMs: performance.now() - started,
-        ...(fault ? { fault } : {}),
+        ...(mangled ? { fault: 'mangled' as const, mangled } : fault ? { fault } : {}),
       });
 
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
@@ -283,7 +285,14 @@ export class LogtoEmulator {
       req.socket.destroy();
       return;
     }
+    // Whatever reaches the client, the real answer's credentials count as answered (for leak scans).
     rememberCredentials(reply.body, this.state.credentialsAnswered);
+    const mangledReply = decision.mangle && mangleReply(reply, decision.mangle);
+    if (mangledReply) {
+      mangled = decision.mangle;
+      writeRawReply(res, mangledReply);
+      return;
+    }
     writeReply(res, reply);
   }
 

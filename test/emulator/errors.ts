@@ -37,6 +37,16 @@ export const entityNotFound = (table: string, id: string) =>
 
 export const relationNotFound = (message: string) => new ApiError(404, 'entity.not_found', message);
 
+/**
+ * `entity.not_found` of a delete that removed no row: Logto's generic wording, whatever the table
+ * (BEHAVIOUR-resources-roles.md, facts 24, 34, 38).
+ */
+export const nothingDeleted = () => relationNotFound('The resource does not exist.');
+
+/** `entity.not_exists`: an update or lookup that found no row, with the entity's singular name. */
+export const entityNotExists = (entity: string) =>
+  new ApiError(404, 'entity.not_exists', `The ${entity} does not exist.`);
+
 /** Logto's answer to a database insert of zero rows (BEHAVIOUR.md, "Errors": empty inserts are refused). */
 export const emptyInsert = () =>
   new ApiError(422, 'entity.invalid_input', 'Invalid input. Value list must not be empty.');

@@ -1,6 +1,11 @@
 // Fault injection: latency, 500/503 errors, 429 with Retry-After, connection resets, answers lost
-// after the commit, commits that land late, per route or for everything (outage). Rules match a
-// method and a path pattern.
+// or mangled after the commit, commits that land late, per route or for everything (outage). Rules
+// match a method and a path pattern.
+import type { RawReply, Reply } from './http.js';
+
+/** How a mangled answer replaces the real one (the request was handled, its effect committed). */
+export const mangleModes = ['truncate', 'invalid-json', 'wrong-types', 'html-502'] as const;
+export type MangleMode = (typeof mangleModes)[number];
 
 export interface FaultRule {
   /** HTTP method; any when absent. */
@@ -33,9 +38,32 @@ export interface FaultRule {
   commitLateMs?: number;
   /** How a late commit's answer is lost: the connection reset (default) or a proxy's 504. */
   lateAnswer?: 'reset' | 504;
-  /** Chance (0–1, default 1) that the failure (status, 429 or reset) applies to a matching request. */
+  /**
+   * Handle the request (commit its effect), then send a mangled answer instead of the real one:
+   * - `truncate`: the real status and headers, the first half of the real JSON body's bytes (with a
+   *   `Content-Length` of what is sent);
+   * - `invalid-json`: the real status and headers, a body that is not JSON;
+   * - `wrong-types`: the real status and headers, the real JSON with every field of an object
+   *   answer (every item of an array answer) of a wrong type: strings become numbers, numbers and
+   *   booleans strings, null 0, objects their JSON text, arrays objects keyed by index;
+   * - `html-502`: a proxy's 502 with an HTML body, whatever the real answer was;
+   * - `any` or a list: one mode of the four (of the list) drawn per request from the random source.
+   * The first three leave an answer without a JSON body (204, a status text) as it is (`wrong-types`
+   * also an empty object or list), and then the call is not recorded as mangled, though the rule was
+   * applied (`times`). Ignored when the request fails (status, 429, reset, outage)
+   * or its answer is dropped or lost to a late commit; combines with `holdAnswerMs` and latency.
+   */
+  mangle?: MangleMode | 'any' | readonly MangleMode[];
+  /**
+   * Chance (0–1, default 1) that the failure (status, 429 or reset), the mangling, or what happens
+   * after handling (a held, dropped or late answer) applies to a matching request (one draw per rule
+   * and request for all of them).
+   */
   probability?: number;
-  /** Stop after this many applications of the rule. */
+  /**
+   * Stop after this many applications of the rule (a request it delayed, failed, mangled or whose
+   * answer it held, dropped or lost; not one its probability spared, unless it has latency).
+   */
   times?: number;
 }
 
@@ -54,6 +82,8 @@ export interface FaultDecision {
   dropAnswer?: boolean;
   /** Lose the answer now, handle the request later. */
   commitLate?: { afterMs: number; answer: 'reset' | 504 };
+  /** Handle, then send the answer mangled so (unless a failure, drop or late commit prevails). */
+  mangle?: MangleMode;
   failure?: Failure;
   /** What produced the decision, for the call record. */
   source?: 'rule' | 'outage';
@@ -79,6 +109,71 @@ const failureOf = (rule: FaultRule): Failure | undefined => {
     return { kind: 'rate-limit', retryAfterSeconds: rule.retryAfterSeconds };
   if (rule.status !== undefined) return { kind: 'status', status: rule.status };
   return undefined;
+};
+
+const isMangleMode = (value: unknown): value is MangleMode =>
+  typeof value === 'string' && (mangleModes as readonly string[]).includes(value);
+
+const checkMangle = (mangle: unknown): void => {
+  if (mangle === undefined || mangle === 'any' || isMangleMode(mangle)) return;
+  if (Array.isArray(mangle) && mangle.length > 0 && mangle.every(isMangleMode)) return;
+  throw new RangeError(
+    `mangle must be "any", one of ${mangleModes.map((mode) => `"${mode}"`).join(', ')} or a non-empty list of them`,
+  );
+};
+
+/** A body a client cannot parse as JSON, though it starts like it. */
+export const invalidJsonBody = '{"id": <<garbage>>';
+
+/** What a reverse proxy (nginx) answers when it lost the upstream's answer. */
+export const badGatewayHtml =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+const jsonType = 'application/json; charset=utf-8';
+
+/** A value of another JSON type than `value`; an array keeps its place as an object keyed by index. */
+const wrongType = (value: unknown): unknown => {
+  if (typeof value === 'string') return value.length;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 0;
+  if (Array.isArray(value)) return Object.fromEntries(value.map((item, index) => [String(index), item]));
+  return JSON.stringify(value);
+};
+
+/** The real JSON body with wrong types one level down (the fields of an object, the items of an array). */
+const wrongTypes = (body: unknown): unknown => {
+  if (Array.isArray(body)) return body.map(wrongType);
+  if (body !== null && typeof body === 'object')
+    return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, wrongType(value)]));
+  return wrongType(body);
+};
+
+/**
+ * The answer sent instead of `reply` (as `writeReply` would send it: its headers, a JSON body), or
+ * undefined when the mode leaves it as it is (a reply without a JSON body, except for `html-502`;
+ * an empty object or list under `wrong-types`).
+ */
+export const mangleReply = (reply: Reply, mode: MangleMode): RawReply | undefined => {
+  if (mode === 'html-502') {
+    return {
+      status: 502,
+      headers: { 'Content-Type': 'text/html; charset=utf-8' },
+      body: Buffer.from(badGatewayHtml),
+    };
+  }
+  if (reply.body === undefined) return undefined;
+  const headers = { ...reply.headers, 'Content-Type': jsonType };
+  const real = Buffer.from(JSON.stringify(reply.body));
+  switch (mode) {
+    case 'truncate':
+      return { status: reply.status, headers, body: real.subarray(0, Math.floor(real.length / 2)) };
+    case 'invalid-json':
+      return { status: reply.status, headers, body: Buffer.from(invalidJsonBody) };
+    case 'wrong-types': {
+      const body = Buffer.from(JSON.stringify(wrongTypes(reply.body)));
+      return body.equals(real) ? undefined : { status: reply.status, headers, body };
+    }
+  }
 };
 
 /** Requests accepted under a `commitLateMs` rule, waiting to be handled. */
@@ -124,7 +219,16 @@ export class FaultInjector {
 
   /** Adds a rule; returns its id. */
   inject(rule: FaultRule): string {
-    const { probability = 1, times, latencyMs, status, retryAfterSeconds, commitLateMs, lateAnswer } = rule;
+    const {
+      probability = 1,
+      times,
+      latencyMs,
+      status,
+      retryAfterSeconds,
+      commitLateMs,
+      lateAnswer,
+      mangle,
+    } = rule;
     if (probability < 0 || probability > 1) throw new RangeError('probability must be within 0..1');
     if (times !== undefined && (!Number.isInteger(times) || times < 1))
       throw new RangeError('times must be >= 1');
@@ -136,8 +240,9 @@ export class FaultInjector {
     if (commitLateMs !== undefined && !(commitLateMs >= 0)) throw new RangeError('commitLateMs must be >= 0');
     if (lateAnswer !== undefined && lateAnswer !== 'reset' && lateAnswer !== 504)
       throw new RangeError('lateAnswer must be "reset" or 504');
+    checkMangle(mangle);
     const id = `fault-${this.nextId++}`;
-    this.rules.push({ ...rule, id });
+    this.rules.push({ ...rule, ...(Array.isArray(mangle) ? { mangle: [...mangle] } : {}), id });
     return id;
   }
 
@@ -155,7 +260,10 @@ export class FaultInjector {
   }
 
   list(): ReadonlyArray<FaultRule & { id: string }> {
-    return this.rules.map((rule) => ({ ...rule }));
+    return this.rules.map((rule) => ({
+      ...rule,
+      ...(Array.isArray(rule.mangle) ? { mangle: [...rule.mangle] } : {}),
+    }));
   }
 
   /** Every route (except the `/__emulator/` controls) fails until `endOutage()`. */
@@ -182,19 +290,25 @@ export class FaultInjector {
     for (const rule of [...this.rules]) {
       if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (rule.path && rule.path !== route && !globToRegExp(rule.path).test(path)) continue;
-      // Latency always applies; the failure, if any, with the rule's probability.
+      // Latency always applies; the failure, the mangling and what happens after handling (a held,
+      // dropped or late answer), if any, with the rule's probability.
       const failure = failureOf(rule);
-      const fails = failure !== undefined && this.random() < (rule.probability ?? 1);
-      const latencyMs = rule.latencyMs ?? 0;
       const afterHandling =
         Boolean(rule.holdAnswerMs) || rule.dropAnswer === true || rule.commitLateMs !== undefined;
-      if (!fails && latencyMs === 0 && !afterHandling) continue;
+      const strikes =
+        (failure !== undefined || rule.mangle !== undefined || afterHandling) &&
+        this.random() < (rule.probability ?? 1);
+      const fails = failure !== undefined && strikes;
+      const latencyMs = rule.latencyMs ?? 0;
+      if (!strikes && latencyMs === 0) continue;
       decision.latencyMs += latencyMs;
-      if (rule.holdAnswerMs) decision.holdAnswerMs = (decision.holdAnswerMs ?? 0) + rule.holdAnswerMs;
-      if (rule.dropAnswer) decision.dropAnswer = true;
-      if (rule.commitLateMs !== undefined && !decision.commitLate) {
+      if (strikes && rule.holdAnswerMs)
+        decision.holdAnswerMs = (decision.holdAnswerMs ?? 0) + rule.holdAnswerMs;
+      if (strikes && rule.dropAnswer) decision.dropAnswer = true;
+      if (strikes && rule.commitLateMs !== undefined && !decision.commitLate) {
         decision.commitLate = { afterMs: rule.commitLateMs, answer: rule.lateAnswer ?? 'reset' };
       }
+      if (strikes && rule.mangle !== undefined && !decision.mangle) decision.mangle = this.pick(rule.mangle);
       decision.source = 'rule';
       if (fails && !decision.failure) decision.failure = failure;
       if (rule.times !== undefined) {
@@ -203,5 +317,13 @@ export class FaultInjector {
       }
     }
     return decision;
+  }
+
+  /** The mode itself, or one drawn from the random source. */
+  private pick(mangle: NonNullable<FaultRule['mangle']>): MangleMode {
+    if (typeof mangle === 'string' && mangle !== 'any') return mangle;
+    const modes = mangle === 'any' ? mangleModes : mangle;
+    if (modes.length === 1) return modes[0]!;
+    return modes[Math.min(modes.length - 1, Math.floor(this.random() * modes.length))]!;
   }
 }

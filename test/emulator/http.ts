@@ -58,4 +58,16 @@ export const writeReply = (res: ServerResponse, { status, body, headers = {} }: 
   }
 };
 
+/** An answer as bytes: its status, every header, the body (sent with its `Content-Length`). */
+export interface RawReply {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export const writeRawReply = (res: ServerResponse, { status, headers, body }: RawReply): void => {
+  res.writeHead(status, { ...headers, 'Content-Length': String(body.length) });
+  res.end(body);
+};
+
 export const errorReply = (error: ApiError): Reply => ({ status: error.status, body: error.toBody() });

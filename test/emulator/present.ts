@@ -107,6 +107,22 @@ export const presentScope = (state: EmulatorState, scope: ScopeRecord): Resource
   createdAt: scope.createdAt,
 });
 
+/** A scope as `GET /api/roles/{id}/scopes` lists it: with its resource. */
+export const presentScopeWithResource = (state: EmulatorState, scope: ScopeRecord) => {
+  const resource = state.resources.get(scope.resourceId);
+  return {
+    ...presentScope(state, scope),
+    ...(resource ? { resource: presentResource(state, resource) } : {}),
+  };
+};
+
+/** An application as `GET /api/roles/{id}/applications` lists it: no `secret`, no `isAdmin`. */
+export const presentRoleApplication = (state: EmulatorState, app: ApplicationRecord): Application => {
+  const answer = presentApplication(state, app);
+  delete answer.secret;
+  return answer;
+};
+
 export const presentOrganizationScope = (
   state: EmulatorState,
   scope: OrganizationScopeRecord,

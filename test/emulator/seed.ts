@@ -136,12 +136,16 @@ export class Seeder {
       accessTokenTtl: input.accessTokenTtl ?? 3600,
       seq: this.state.nextSeq(),
     };
+    // At most one default resource per tenant.
+    if (resource.isDefault) for (const other of this.state.resources.values()) other.isDefault = false;
     this.state.resources.set(resource.id, resource);
     const scopes = (input.scopes ?? []).map((scope) => this.scope(resource.id, scope));
     return { resource, scopes };
   }
 
+  /** A scope of an existing resource (names are not checked for uniqueness). */
   scope(resourceId: string, input: string | SeedScopeInput): ScopeRecord {
+    this.state.requireResource(resourceId);
     const {
       id,
       name,
@@ -164,6 +168,9 @@ export class Seeder {
     }
     const scopeIds = new Set(input.scopeIds ?? []);
     for (const { indicator, name } of input.scopes ?? []) scopeIds.add(this.scopeId(indicator, name));
+    for (const scopeId of scopeIds) {
+      if (!this.state.scopes.has(scopeId)) throw new Error(`No scope with id ${scopeId}`);
+    }
     const role: RoleRecord = {
       id: input.id ?? newId(),
       name: input.name,
@@ -175,6 +182,24 @@ export class Seeder {
     };
     this.state.roles.set(role.id, role);
     return role;
+  }
+
+  /** Links existing scopes to an existing role (what `POST /api/roles/{id}/scopes` does). */
+  addScopesToRole(roleId: string, scopeIds: readonly string[]): RoleRecord {
+    const role = this.state.requireRole(roleId);
+    for (const scopeId of scopeIds) {
+      if (!this.state.scopes.has(scopeId)) throw new Error(`No scope with id ${scopeId}`);
+      role.scopeIds.add(scopeId);
+    }
+    return role;
+  }
+
+  /**
+   * Assigns a role to an application, whatever their types: `POST /api/roles/{id}/applications`
+   * does not check the app's type either (BEHAVIOUR-resources-roles.md, fact 36).
+   */
+  assignRole(applicationId: string, roleId: string): void {
+    this.state.requireApplication(applicationId).roleIds.add(this.state.requireRole(roleId).id);
   }
 
   organizationScope(input: SeedOrganizationScopeInput): OrganizationScopeRecord {
@@ -303,6 +328,8 @@ export class Seeder {
       id: 'management-api',
       name: managementApiName,
       indicator: this.core.config.resourceIndicator,
+      // 3600 unless the emulator was started with another token lifetime.
+      accessTokenTtl: this.core.config.tokenTtlSeconds,
       scopes: [
         {
           id: 'management-api-all',

@@ -224,6 +224,52 @@ export class EmulatorState {
     return [...this.resources.values()].find((resource) => resource.indicator === indicator);
   }
 
+  /** The resource with `isDefault` (at most one): tokens requested without `resource` are for it. */
+  defaultResource(): ResourceRecord | undefined {
+    return [...this.resources.values()].find((resource) => resource.isDefault);
+  }
+
+  /** The scopes of a resource, in storage order. */
+  scopesOf(resourceId: string): ScopeRecord[] {
+    return [...this.scopes.values()].filter((scope) => scope.resourceId === resourceId);
+  }
+
+  /**
+   * Moves an updated row to the end of its table: Postgres rewrites an updated row, and an unordered
+   * list then shows it last (BEHAVIOUR-resources-roles.md, fact 8).
+   */
+  static touch<V>(table: Map<string, V>, id: string): void {
+    const row = table.get(id);
+    if (row === undefined) return;
+    table.delete(id);
+    table.set(id, row);
+  }
+
+  /** Deletes a scope and every link to it: roles, consent grants (the database's cascades). */
+  deleteScope(id: string): boolean {
+    if (!this.scopes.delete(id)) return false;
+    for (const role of this.roles.values()) role.scopeIds.delete(id);
+    for (const app of this.applications.values()) {
+      app.consentScopes.resourceScopes.delete(id);
+      app.consentScopes.organizationResourceScopes.delete(id);
+    }
+    return true;
+  }
+
+  /** Deletes a resource with its scopes (and so removes them from every role). */
+  deleteResource(id: string): boolean {
+    if (!this.resources.has(id)) return false;
+    for (const scope of this.scopesOf(id)) this.deleteScope(scope.id);
+    return this.resources.delete(id);
+  }
+
+  /** Deletes a role and its assignments to applications. */
+  deleteRole(id: string): boolean {
+    if (!this.roles.delete(id)) return false;
+    for (const app of this.applications.values()) app.roleIds.delete(id);
+    return true;
+  }
+
   /** Ids of the resource scopes an application holds through its roles. */
   grantedScopeIds(application: ApplicationRecord): Set<string> {
     const granted = new Set<string>();

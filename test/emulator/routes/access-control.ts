@@ -1,7 +1,7 @@
 // App-level access control rules, and the organizations an application belongs to.
 import type { ReplaceAccessControlRequest } from '../../../src/api/schemas.js';
 import { ApiError, constraintViolated } from '../errors.js';
-import { paginate } from '../pagination.js';
+import { pageLink, paginate } from '../pagination.js';
 import { emptyAccessControl, presentApplicationOrganization } from '../present.js';
 import { EmulatorState } from '../state.js';
 import type { OperationHandlers } from './context.js';
@@ -76,7 +76,10 @@ export const accessControlHandlers: OperationHandlers<
     const organizations = EmulatorState.newestFirst(core.state.organizations.values()).filter(
       (organization) => organization.applications.has(app.id),
     );
-    const page = paginate(organizations, query, { optional: true });
+    const page = paginate(organizations, query, {
+      optional: true,
+      link: pageLink(core.config.endpoint, `/api/applications/${encodeURIComponent(app.id)}/organizations`),
+    });
     return {
       status: 200,
       body: page.items.map((organization) =>

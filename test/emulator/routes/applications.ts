@@ -11,7 +11,7 @@ import {
 } from '../../../src/api/schemas.js';
 import { ApiError } from '../errors.js';
 import { guard } from '../guard.js';
-import { paginate } from '../pagination.js';
+import { pageLink, paginate } from '../pagination.js';
 import { presentApplication, presentApplicationDetails } from '../present.js';
 import { defaultSecretName, newApplicationRecord, newSecret, protectedAppData } from '../records.js';
 import { applySearch, parseSearch } from '../search.js';
@@ -162,7 +162,10 @@ export const applicationHandlers: OperationHandlers<
         !excludedByOrganization.has(app.id),
     );
     const found = applySearch(rows, search, ({ id, name, description }) => ({ id, name, description }));
-    const page = paginate(found, query, { optional: true });
+    const page = paginate(found, query, {
+      optional: true,
+      link: pageLink(core.config.endpoint, '/api/applications'),
+    });
     return {
       status: 200,
       body: page.items.map((app) => presentApplication(core.state, app)),

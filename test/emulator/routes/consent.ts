@@ -5,7 +5,7 @@ import type { ConsentScopeType, UserConsentScopes, UserScope } from '../../../sr
 import { ConsentScopeType as ConsentScopeTypeSchema } from '../../../src/api/schemas.js';
 import { ApiError, emptyInsert, relationNotFound } from '../errors.js';
 import { guard } from '../guard.js';
-import { paginate } from '../pagination.js';
+import { pageLink, paginate } from '../pagination.js';
 import { presentOrganization } from '../present.js';
 import { EmulatorState, type ApplicationRecord, type ConsentScopesRecord } from '../state.js';
 import type { EmulatorCore, OperationHandlers } from './context.js';
@@ -168,7 +168,13 @@ export const consentHandlers: OperationHandlers<
     const organizations = EmulatorState.newestFirst(
       [...granted].flatMap((id) => core.state.organizations.get(id) ?? []),
     );
-    const page = paginate(organizations, query, { optional: false });
+    const page = paginate(organizations, query, {
+      optional: false,
+      link: pageLink(
+        core.config.endpoint,
+        `/api/applications/${encodeURIComponent(params.id)}/users/${encodeURIComponent(params.userId)}/consent-organizations`,
+      ),
+    });
     return {
       status: 200,
       body: {

@@ -1,11 +1,13 @@
 import { operationNames, operations, type OperationName } from '../../../src/api/operations.js';
 import { tokenEndpoint } from '../auth.js';
 import { accessControlHandlers } from './access-control.js';
+import { apiRoleRoutes } from './api-roles.js';
 import { applicationHandlers } from './applications.js';
 import { consentHandlers } from './consent.js';
 import type { OperationContext, OperationHandlers, RouteDef } from './context.js';
 import { managementRoutes } from './management.js';
 import { protectedAppHandlers, protectedAppPrechecks } from './protected-apps.js';
+import { resourceRoutes } from './resources.js';
 import { serverRequests } from './requests.js';
 import { roleHandlers } from './roles.js';
 import { secretHandlers } from './secrets.js';
@@ -50,4 +52,10 @@ const operationRoutes: RouteDef[] = operationNames.map((name) => {
 
 const tokenRoute: RouteDef = { method: 'POST', path: '/oidc/token', auth: false, handle: tokenEndpoint };
 
-export const routes: readonly RouteDef[] = [...operationRoutes, ...managementRoutes, tokenRoute];
+export const routes: readonly RouteDef[] = [
+  ...operationRoutes,
+  ...managementRoutes,
+  ...resourceRoutes,
+  ...apiRoleRoutes,
+  tokenRoute,
+];

@@ -1,6 +1,6 @@
 // API resource roles of machine-to-machine applications.
 import { ApiError, constraintViolated, emptyInsert, relationNotFound } from '../errors.js';
-import { paginate } from '../pagination.js';
+import { pageLink, paginate } from '../pagination.js';
 import { presentRole } from '../present.js';
 import { applySearch, parseSearch } from '../search.js';
 import type { ApplicationRecord } from '../state.js';
@@ -45,7 +45,10 @@ export const roleHandlers: OperationHandlers<
       .filter((role) => role.type === 'MachineToMachine')
       .sort((a, b) => a.seq - b.seq);
     const found = applySearch(roles, search, ({ id, name, description }) => ({ id, name, description }));
-    const page = paginate(found, query, { optional: false });
+    const page = paginate(found, query, {
+      optional: false,
+      link: pageLink(core.config.endpoint, `/api/applications/${encodeURIComponent(app.id)}/roles`),
+    });
     return {
       status: 200,
       body: page.items.map((role) => presentRole(core.state, role)),
