@@ -18,6 +18,7 @@ import { FIELD_MANAGER, FINALIZER } from './controllers/logto-application/consta
 import { isOwnAnnotation } from './controllers/logto-application/external-name.js';
 import { KubernetesOperations } from './controllers/logto-application/kube-operations.js';
 import { LogtoConnector } from './controllers/logto-application/logto-external.js';
+import { commitWindowMs } from './controllers/logto-application/locate-application.js';
 import {
   DEFAULT_RECONCILER_SETTINGS,
   LogtoApplicationReconciler,
@@ -289,8 +290,7 @@ export async function startOperator(
       settings: {
         publicEndpoint: config.logtoPublicEndpoint,
         clusterName: config.clusterName ?? '',
-        // By then a create whose answer was lost has finished or been given up on by Logto.
-        ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
+        commitWindowMs: commitWindowMs(config.requestTimeoutMs),
         // Periodic passes observe their applications from one list per half resync period.
         listMaxAgeMs: config.resyncPeriodMs / 2,
         ...(config.minRotationPeriodMs !== undefined

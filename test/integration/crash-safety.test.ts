@@ -48,6 +48,45 @@ describe('crash safety', () => {
     }
   });
 
+  it('a create that commits late after a leader handover is found by the new leader, not created again', async () => {
+    const ns = await createTestNamespace(cluster.kc, 'handover');
+    const replica = (identity: string) =>
+      startTestOperator(
+        cluster.kc,
+        testOperatorConfig(emulator, {
+          watchNamespaces: [ns],
+          leaderElection: {
+            enabled: true,
+            namespace: ns,
+            name: 'logto-operator-leader',
+            identity,
+            leaseDurationMs: 3_000,
+            renewDeadlineMs: 2_000,
+            retryPeriodMs: 500,
+          },
+        }),
+      );
+    // Logto accepts the create, the proxy loses the answer, and the commit lands 2 s later: within
+    // the commit window (twice the 2 s request timeout) counted from the create-pending time.
+    emulator.faults.inject({ method: 'POST', path: '/api/applications', commitLateMs: 2_000, times: 1 });
+    const first = await replica('first');
+    await eventually(() => first.operator.isLeader(), { what: 'first leads' });
+    const creates = emulator.calls.count({ method: 'POST', route: '/api/applications' });
+    const resource = await cluster.create(ns, 'web', { type: 'SPA' });
+    await eventually(() => emulator.faults.lateCommits.pending === 1, { what: 'the create accepted' });
+    // The leader hands over at once (its Lease released): the successor did not see the create.
+    await first.stop();
+    const second = await replica('second');
+    try {
+      const ready = await cluster.waitReady(ns, 'web', 'True', undefined, 30_000);
+      const owned = appsOwnedBy(resource.metadata.uid);
+      expect(owned.map((a) => a.id)).toEqual([ready.status!.applicationId]);
+      expect(emulator.calls.count({ method: 'POST', route: '/api/applications' }) - creates).toBe(1);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('an operator killed after the Logto create and before the status write converges to one app on restart', async () => {
     const ns = await createTestNamespace(cluster.kc, 'killed');
     const env = { WATCH_NAMESPACES: ns, LEADER_ELECTION_NAMESPACE: ns, ...SHORT_LEASE };

@@ -70,7 +70,14 @@ describe('LogtoApplication lifecycle', () => {
     });
     expect(created.customData).toEqual({
       team: 'a',
-      [MARKER_KEY]: { uid: resource.metadata.uid, namespace: ns, name: 'web', deletionPolicy: 'Delete' },
+      [MARKER_KEY]: {
+        uid: resource.metadata.uid,
+        namespace: ns,
+        name: 'web',
+        deletionPolicy: 'Delete',
+        // The create token, also on the resource: what proves a restore of it later.
+        token: resource.metadata.annotations!['logto.io/create-token'],
+      },
     });
 
     const secret = await cluster.secret(ns, 'web');

@@ -133,6 +133,20 @@ export class MemoryKube implements KubeOperations {
     return structuredClone(object);
   }
 
+  /**
+   * The resource goes without any finalizer running, and its Secrets with it (garbage collection), as
+   * when its cluster is lost: what a restore then starts from.
+   */
+  lose(namespace: string, name: string): void {
+    const stored = this.resources.get(keyOf(namespace, name));
+    if (!stored) return;
+    this.resources.delete(keyOf(namespace, name));
+    for (const [key, secret] of this.secrets) {
+      if (secret.metadata?.ownerReferences?.some((ref) => ref.uid === stored.object.metadata.uid))
+        this.secrets.delete(key);
+    }
+  }
+
   /** The resource as a read from the apiserver answers it; undefined once it is gone. */
   get(namespace: string, name: string): LogtoApplication | undefined {
     const stored = this.resources.get(keyOf(namespace, name));

@@ -42,6 +42,9 @@ export function startOperatorProcess(
       LOGTO_CLIENT_ID: emulator.credentials.clientId,
       LOGTO_CLIENT_SECRET: emulator.credentials.clientSecret,
       LOG_LEVEL: 'debug',
+      // As testOperatorConfig: the emulator answers in milliseconds, and a create whose outcome is
+      // unknown is looked for after twice this (the commit window), which kill -9 tests wait out.
+      LOGTO_REQUEST_TIMEOUT: '2s',
       CLUSTER_CONNECTION_SELECTOR: testConnectionSelector,
       // Everything the process serves stays on loopback.
       METRICS_BIND_ADDRESS: '127.0.0.1:0',

@@ -163,7 +163,7 @@ export class ReconcileHarness {
         settings: {
           publicEndpoint: config.logtoPublicEndpoint,
           clusterName: config.clusterName ?? '',
-          ambiguousCreateRecheckMs: 2 * config.requestTimeoutMs,
+          commitWindowMs: 2 * config.requestTimeoutMs,
           listMaxAgeMs: config.resyncPeriodMs / 2,
           ...(config.minRotationPeriodMs !== undefined
             ? { minRotationPeriodMs: config.minRotationPeriodMs }

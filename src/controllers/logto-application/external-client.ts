@@ -10,8 +10,12 @@ import type { PublishedCredentials } from './credentials-secret.js';
 import type { ReconcileStop } from './outcome.js';
 import type { AnnotationChanges } from './resource-metadata.js';
 
-/** Whether an external resource exists that this resource may manage, and its id (the external name). */
-export type ExternalObservation = { exists: true; id: string } | { exists: false };
+/**
+ * Whether an external resource exists that this resource may manage, and its id (the external name);
+ * `record`: the pass found it (adopted, searched for, took it back), so the id goes on the resource
+ * before anything more is written to it.
+ */
+export type ExternalObservation = { exists: true; id: string; record: boolean } | { exists: false };
 
 export interface ExternalCreation {
   id: string;

@@ -20,6 +20,9 @@
  * Secret and the status it needs anyway, and one Logto call.
  */
 import type { LogtoApplication } from '../../crd/logto-application.js';
+import { FINALIZER } from './constants.js';
+import type { Claim } from './identity.js';
+import { CREATE_TOKEN_ANNOTATION } from './ownership-marker.js';
 
 export const EXTERNAL_NAME_ANNOTATION = 'logto.io/external-name';
 export const CREATE_PENDING_ANNOTATION = 'logto.io/external-create-pending';
@@ -27,6 +30,7 @@ export const CREATE_SUCCEEDED_ANNOTATION = 'logto.io/external-create-succeeded';
 export const CREATE_FAILED_ANNOTATION = 'logto.io/external-create-failed';
 /** The connection a resource without spec.connectionRef was first reconciled through (see src/connections). */
 export const CONNECTION_ANNOTATION = 'logto.io/connection';
+export { CREATE_TOKEN_ANNOTATION };
 
 /** The annotations the operator owns on a LogtoApplication (applied together, see ownAnnotations). */
 const OWN_ANNOTATIONS = [
@@ -34,6 +38,7 @@ const OWN_ANNOTATIONS = [
   CREATE_PENDING_ANNOTATION,
   CREATE_SUCCEEDED_ANNOTATION,
   CREATE_FAILED_ANNOTATION,
+  CREATE_TOKEN_ANNOTATION,
   CONNECTION_ANNOTATION,
 ] as const;
 
@@ -43,33 +48,34 @@ export function isOwnAnnotation(key: string): boolean {
   return (OWN_ANNOTATIONS as readonly string[]).includes(key);
 }
 
-/** The Logto application id recorded on the resource: the annotation, else (older versions) status. */
-export function externalName(resource: LogtoApplication): string | undefined {
-  return (
-    resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION] || resource.status?.applicationId || undefined
-  );
-}
-
 /**
- * A create was sent and nothing confirmed it: neither an application id in status (the operator's own
- * record, written once the create answered) nor a definite failure. The application may then exist in
- * Logto without its id being known. No clock of one replica is compared with another's.
+ * What the resource says about its Logto application, for the one decision of identity.ts: the
+ * operator's record (status), its annotations, the spec's adoption, and this cluster's name.
  */
-export function createPendingUnconfirmed(resource: Annotated): boolean {
-  return createPending(resource) && !resource.status?.applicationId;
-}
-
-/** A create was recorded as sent (confirmed since or not). */
-export function createPending(resource: Annotated): boolean {
-  return Boolean(resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION]);
-}
-
-/** Whether any create was ever recorded on the resource (pending, succeeded or failed). */
-export function createRecorded(resource: Annotated): boolean {
+export function claimOf(resource: LogtoApplication, cluster: string): Claim {
   const annotations = resource.metadata.annotations ?? {};
-  return [CREATE_PENDING_ANNOTATION, CREATE_SUCCEEDED_ANNOTATION, CREATE_FAILED_ANNOTATION].some((key) =>
-    Boolean(annotations[key]),
+  const sentAt = annotations[CREATE_PENDING_ANNOTATION];
+  const created = [CREATE_PENDING_ANNOTATION, CREATE_SUCCEEDED_ANNOTATION, CREATE_FAILED_ANNOTATION].some(
+    (key) => Boolean(annotations[key]),
   );
+  const recorded = resource.status?.applicationId || undefined;
+  const externalName = annotations[EXTERNAL_NAME_ANNOTATION] || undefined;
+  return {
+    uid: resource.metadata.uid ?? '',
+    namespace: resource.metadata.namespace,
+    name: resource.metadata.name,
+    cluster,
+    ...(recorded ? { recorded } : {}),
+    ...(externalName ? { externalName } : {}),
+    ...(resource.spec.adoptApplicationId ? { adopt: resource.spec.adoptApplicationId } : {}),
+    // An unreadable time still says a create was sent: searched for at once.
+    ...(sentAt ? { createSentAt: Number.isNaN(Date.parse(sentAt)) ? 0 : Date.parse(sentAt) } : {}),
+    ...(annotations[CREATE_TOKEN_ANNOTATION] ? { token: annotations[CREATE_TOKEN_ANNOTATION] } : {}),
+    // Earlier versions kept the id in status only: the finalizer with no record of anything is one.
+    ...(resource.metadata.finalizers?.includes(FINALIZER) && !recorded && !externalName && !created
+      ? { legacyUnrecorded: true }
+      : {}),
+  };
 }
 
 /**

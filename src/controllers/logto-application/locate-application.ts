@@ -1,105 +1,68 @@
 /**
- * Finds the Logto application a resource manages: by the id recorded on it (the external-name
- * annotation), by the id it asks to adopt, or, only where a create may have been lost, by the
- * ownership marker that attempt left on the application. Never creates anything.
+ * Finds the Logto application a resource manages, asking identity.ts what to read and what it means:
+ * the application the resource names (its record, its annotation, the id to adopt), and, only where a
+ * create may have reached Logto unrecorded, the applications carrying its marker. Never writes.
  */
 import type { Application } from '../../api/schemas.js';
 import { isNotFound } from '../../api/errors.js';
+import { listAll } from '../../api/client.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
-import { FINALIZER } from './constants.js';
+import { claimOf } from './external-name.js';
 import {
-  CREATE_PENDING_ANNOTATION,
-  createPendingUnconfirmed,
-  createRecorded,
-  EXTERNAL_NAME_ANNOTATION,
-  externalName,
-} from './external-name.js';
-import { readMarker } from './ownership-marker.js';
+  identify,
+  identifyForDeletion,
+  namedId,
+  type Claim,
+  type Context,
+  type Findings,
+  type Found,
+  type Identity,
+} from './identity.js';
+import { markerKeys, readMarker } from './ownership-marker.js';
 import { ReconcileStop } from './outcome.js';
 import type { LogtoApplicationsApi } from './ports.js';
-import { listAll } from '../../api/client.js';
 
+/** What observe learned: the application to use (or to claim first), or that one is to be created. */
 export type Located =
-  | { found: 'recorded'; application: Application }
-  | { found: 'adopted'; application: Application }
-  /** Recorded on a resource that replaced the one in the marker (a restore or a re-apply). */
-  | { found: 'restored'; application: Application }
-  /** `duplicates`: more applications with this resource's marker, from creates whose answer was lost. */
-  | { found: 'marker'; application: Application; duplicates: Application[] }
-  | { found: 'none'; lostApplicationId?: string };
+  | { decision: 'use'; application: Application; record: boolean; duplicates: Application[] }
+  | { decision: 'take-back'; application: Application; as: 'restore' | 'adoption' }
+  | { decision: 'create'; replacing?: string };
 
 const PAGE_SIZE = 100;
 
 /**
- * Whose an application is, by its marker. `replaced`: the marker names this cluster and this
- * resource's namespace and name under another UID. One namespace/name of a cluster holds one object at
- * a time, so the object in the marker is gone and this one replaced it (a backup restore, or a delete
- * whose finalizer never ran followed by a re-apply). Markers of another cluster name are foreign.
+ * How long after it was sent a create may still commit in Logto, so that a search before then could
+ * miss it and a second create follow: twice the request timeout (the client gave up after one), on
+ * every replica alike (the create-pending time is on the resource; clocks are assumed to agree within
+ * seconds). A create committed later still is a duplicate, which the sweep removes.
  */
-export function ownership(
-  application: Application,
-  resource: LogtoApplication,
-  cluster = '',
-): 'ours' | 'replaced' | 'foreign' | 'unmarked' {
+export function commitWindowMs(requestTimeoutMs: number): number {
+  return 2 * requestTimeoutMs;
+}
+
+export interface LocateOptions {
+  /** The cluster's name in markers (--cluster-name); '' when it has none. */
+  cluster: string;
+  commitWindowMs: number;
+  now?: () => number;
+  /**
+   * A copy of a named application from a recent list of the tenant, when the pass may trust one
+   * (see SharedApplicationList); undefined sends the pass to Logto for it.
+   */
+  listed?: (id: string) => Promise<Application | undefined>;
+  /** The id the resource's own Secret publishes: looked at before a search of the tenant. */
+  publishedId?: string;
+  /**
+   * The applications that may carry this resource's marker (or its predecessor's), from a shared list
+   * of the tenant whose read began at or after `since`, if there is one (see sharedListSince).
+   */
+  listedSince?: (since: number) => Promise<Application[] | undefined>;
+}
+
+export const foundOf = (application: Application): Found => {
   const marker = readMarker(application.customData);
-  if (!marker) return 'unmarked';
-  if (marker.uid === resource.metadata.uid) return 'ours';
-  const { namespace, name } = resource.metadata;
-  const sameObject =
-    marker.namespace === namespace && marker.name === name && (marker.cluster ?? '') === cluster;
-  return sameObject ? 'replaced' : 'foreign';
-}
-
-/** Refuses an application that carries another resource's marker. */
-export function assertNotForeign(application: Application, resource: LogtoApplication): void {
-  const marker = readMarker(application.customData);
-  if (marker && marker.uid !== resource.metadata.uid) {
-    throw new ReconcileStop(
-      'AdoptionRefused',
-      // Another namespace's resources are not this namespace's business: named only within it.
-      marker.namespace === resource.metadata.namespace
-        ? `Logto application ${application.id} is managed by LogtoApplication ${marker.namespace}/${marker.name} ` +
-            `(uid ${marker.uid}); one application cannot be managed by two resources`
-        : `Logto application ${application.id} is managed by another LogtoApplication; one application cannot ` +
-            'be managed by two resources',
-    );
-  }
-}
-
-/**
- * Whether the operator itself recorded `id` for this resource: the id it wrote to status after
- * checking it (users cannot write status). Annotations and spec.adoptApplicationId are the user's
- * words: an id found only there must be backed by the application's ownership marker, or be adopted
- * (and so pass the connection's adoption policy) before the resource may manage it.
- */
-export function operatorRecorded(resource: LogtoApplication, id: string): boolean {
-  return id === resource.status?.applicationId;
-}
-
-/** Whether the resource may manage (update, delete, orphan) the application recorded under `id`. */
-export function mayManage(
-  application: Application,
-  resource: LogtoApplication,
-  id: string,
-  cluster = '',
-): boolean {
-  const owner = ownership(application, resource, cluster);
-  return owner === 'ours' || owner === 'replaced' || (owner === 'unmarked' && operatorRecorded(resource, id));
-}
-
-/**
- * Whether a create may have reached Logto without its id being recorded: a create-pending annotation
- * that nothing confirmed, or a resource from an operator version that kept the id only in status
- * (the finalizer is there, yet neither an id nor a create was ever recorded in annotations).
- */
-export function mayHaveLostCreate(resource: LogtoApplication): boolean {
-  if (createPendingUnconfirmed(resource)) return true;
-  return (
-    Boolean(resource.metadata.finalizers?.includes(FINALIZER)) &&
-    !externalName(resource) &&
-    !createRecorded(resource)
-  );
-}
+  return { id: application.id, createdAt: application.createdAt, ...(marker ? { marker } : {}) };
+};
 
 /** The application of that id; undefined when Logto has none. */
 export async function getOrUndefined(
@@ -115,140 +78,93 @@ export async function getOrUndefined(
 }
 
 /**
- * Scans the applications of the resource's type for markers: its own (`ours`), and those of the
- * object it replaced in this cluster (`replaced`, see ownership); each oldest first. A search takes
- * back the application of a replaced object only in a named cluster (--cluster-name): unnamed
- * clusters sharing a tenant write the same markers, so one cluster's resource could otherwise take
- * an application of another's just by its namespace and name. (An id recorded in external-name is
- * judged by ownership alone, as before: it had to be known.)
+ * A pass that must wait before it searches: a create sent at `createSentAt` may still commit. The
+ * key comes back when the window is over; meanwhile nothing is created.
  */
-async function scanMarkers(
+function waitForPendingCreate(claim: Claim, notBefore: number, now: number): ReconcileStop {
+  return new ReconcileStop(
+    'CreatePending',
+    `a create sent at ${new Date(claim.createSentAt ?? now).toISOString()} may still be committing in Logto; ` +
+      `the operator looks for it at ${new Date(notBefore).toISOString()} before it creates another`,
+    { retryAfterMs: Math.max(notBefore - now, 1_000) },
+  );
+}
+
+/** The decision for one resource, with every read and search it asks for done. */
+async function decide(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
-  cluster: string,
-): Promise<MarkedApplications> {
+  options: LocateOptions,
+  judge: (claim: Claim, findings: Findings, context: Context) => Identity,
+): Promise<{ identity: Identity; applications: Map<string, Application> }> {
+  const claim = claimOf(resource, options.cluster);
+  const now = options.now ?? Date.now;
+  const context = (): Context => ({ now: now(), commitWindowMs: options.commitWindowMs });
+  const applications = new Map<string, Application>();
+  const keep = (application: Application | undefined) => {
+    if (application) applications.set(application.id, application);
+    return application;
+  };
+  const findings: Findings = {};
+  const id = namedId(claim);
+  if (id) {
+    const named = keep((await options.listed?.(id)) ?? (await getOrUndefined(logto, id)));
+    findings.named = named ? foundOf(named) : 'gone';
+  }
+  let identity = judge(claim, findings, context());
+  if (identity.decision !== 'search') return { identity, applications };
+
+  // Cheapest first: the id the resource's Secret publishes (written before status in every pass,
+  // so after a create answered: no pending create to wait for when it names ours), then a shared
+  // list of the tenant read late enough, and only then a scan of its own. What the first two find is
+  // read afresh; their absence proves nothing (a partial look).
+  const partial = async (candidates: Array<Application | undefined>) => {
+    const fresh = [];
+    for (const candidate of candidates) {
+      const read = candidate && keep(await getOrUndefined(logto, candidate.id));
+      if (read) fresh.push(foundOf(read));
+    }
+    findings.searched = { complete: false, found: fresh };
+    return judge(claim, findings, context());
+  };
+  if (options.publishedId) {
+    identity = await partial([{ id: options.publishedId } as Application]);
+    if (identity.decision !== 'search') return { identity, applications };
+  }
+  if (identity.notBefore > now()) throw waitForPendingCreate(claim, identity.notBefore, now());
+  const since = sharedListSince(claim);
+  if (options.listedSince && since !== undefined && since <= now()) {
+    const listed = await options.listedSince(since);
+    if (listed?.length) {
+      identity = await partial(listed);
+      if (identity.decision !== 'search') return { identity, applications };
+    }
+  }
+  const scanned = await scan(logto, claim, resource.spec.type);
+  for (const application of scanned) keep(application);
+  findings.searched = { complete: true, found: scanned.map(foundOf) };
+  return { identity: judge(claim, findings, context()), applications };
+}
+
+/**
+ * The applications of the resource's type that carry its marker or its predecessor's (a list of the
+ * tenant's applications, filtered by type, followed to its end).
+ */
+async function scan(
+  logto: LogtoApplicationsApi,
+  claim: Claim,
+  type: LogtoApplication['spec']['type'],
+): Promise<Application[]> {
   const items = await listAll(
     'list_applications',
-    (page, pageSize) =>
-      logto.listApplicationsPage({ types: [resource.spec.type], page, page_size: pageSize }),
+    (page, pageSize) => logto.listApplicationsPage({ types: [type], page, page_size: pageSize }),
     { pageSize: PAGE_SIZE },
   );
-  return marked(items, resource, cluster);
-}
-
-interface MarkedApplications {
-  ours: Application[];
-  replaced: Application[];
-}
-
-/** The applications marked by this resource, or by the object it replaced; each oldest first. */
-function marked(
-  applications: Application[],
-  resource: LogtoApplication,
-  cluster: string,
-): MarkedApplications {
-  const ours: Application[] = [];
-  const replaced: Application[] = [];
-  const seen = new Set<string>();
-  for (const app of applications) {
-    // Pages of a list that changes while it is read may repeat an application.
-    if (seen.has(app.id)) continue;
-    seen.add(app.id);
-    const owner = ownership(app, resource, cluster);
-    if (owner === 'ours') ours.push(app);
-    else if (owner === 'replaced' && cluster) replaced.push(app);
-  }
-  const oldestFirst = (a: Application, b: Application) => a.createdAt - b.createdAt;
-  return { ours: ours.sort(oldestFirst), replaced: replaced.sort(oldestFirst) };
-}
-
-/**
- * The marker search through a shared list, when one read late enough exists. A listed copy may
- * predate a write since, so the application chosen is read again and must still be marked as it
- * was; duplicates are left to the sweep, which checks each before acting. Undefined: scan afresh.
- */
-async function locateThroughSharedList(
-  logto: LogtoApplicationsApi,
-  resource: LogtoApplication,
-  cluster: string,
-  listedSince: LocateOptions['listedSince'],
-): Promise<Located | undefined> {
-  const since = sharedScanSince(resource);
-  // No list read yet can be late enough: scan at once rather than read one in vain.
-  if (!listedSince || since === undefined || since > Date.now()) return undefined;
-  const listed = await listedSince(since);
-  if (!listed) return undefined;
-  const { ours, replaced } = marked(listed, resource, cluster);
-  const choice = ours[0] ?? replaced[0];
-  // Absence in a list proves nothing (a retried create is newer than its create-pending time, and a
-  // deletion between pages shifts applications past the reader): only a find is taken from it.
-  return choice && takeBack(logto, resource, cluster, choice.id);
-}
-
-/**
- * The application of `id`, read afresh, if it carries this resource's marker (or, in a named cluster,
- * that of the object this one replaced); undefined otherwise.
- */
-async function takeBack(
-  logto: LogtoApplicationsApi,
-  resource: LogtoApplication,
-  cluster: string,
-  id: string,
-): Promise<Located | undefined> {
-  const application = await getOrUndefined(logto, id);
-  if (!application) return undefined;
-  const owner = ownership(application, resource, cluster);
-  if (owner === 'ours') return { found: 'marker', application, duplicates: [] };
-  if (owner === 'replaced' && cluster) return { found: 'restored', application };
-  return undefined;
-}
-
-/** The applications carrying this resource's ownership marker; oldest first. */
-export async function findByMarker(
-  logto: LogtoApplicationsApi,
-  resource: LogtoApplication,
-): Promise<Application[]> {
-  return (await scanMarkers(logto, resource, '')).ours;
-}
-
-/**
- * Looks for the application by marker where a create may have been lost, or where the recorded one
- * is gone (deleted in the Console, or a wrong id in the annotation): before creating another, an
- * application this resource made must be found. A plain create costs no list.
- */
-async function locateByMarker(
-  logto: LogtoApplicationsApi,
-  resource: LogtoApplication,
-  cluster: string,
-  listedSince: LocateOptions['listedSince'],
-  lostApplicationId?: string,
-): Promise<Located> {
-  const search = lostApplicationId !== undefined || mayHaveLostCreate(resource);
-  if (!search) return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
-  const shared = await locateThroughSharedList(logto, resource, cluster, listedSince);
-  if (shared) return shared;
-  const { ours, replaced } = await scanMarkers(logto, resource, cluster);
-  const [application, ...duplicates] = ours;
-  if (application) return { found: 'marker', application, duplicates };
-  // Only the object this one replaced made one (a restore without the recorded id): taken back.
-  if (replaced[0]) return { found: 'restored', application: replaced[0] };
-  return lostApplicationId ? { found: 'none', lostApplicationId } : { found: 'none' };
-}
-
-export interface LocateOptions {
-  /**
-   * A copy of a recorded application from a recent list of the tenant, when the pass may trust one
-   * (see SharedApplicationList); undefined sends the pass to Logto for it.
-   */
-  listed?: (id: string) => Promise<Application | undefined>;
-  /** The id the resource's own Secret publishes: tried before a marker search (see locateByHint). */
-  publishedId?: string;
-  /**
-   * The applications that may carry this resource's marker (or its predecessor's), from a shared list
-   * of the tenant whose read began at or after `since`, if there is one; a marker search uses them
-   * instead of a scan of its own (see sharedScanSince).
-   */
-  listedSince?: (since: number) => Promise<Application[] | undefined>;
+  const keys = new Set(markerKeys(claim));
+  return items.filter((application) => {
+    const marker = readMarker(application.customData);
+    return marker !== undefined && markerKeys(marker).some((key) => keys.has(key));
+  });
 }
 
 /**
@@ -263,75 +179,44 @@ const COMMIT_MARGIN_MS = 5 * 60_000;
  * restore, which brings back old create-pending times, a thousand resources cost one list of the
  * tenant instead of a scan each, while a search right after a lost create still scans.
  */
-function sharedScanSince(resource: LogtoApplication): number | undefined {
-  const time = Date.parse(resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION] ?? '');
-  return Number.isNaN(time) ? undefined : time + COMMIT_MARGIN_MS;
+function sharedListSince(claim: Claim): number | undefined {
+  return claim.createSentAt ? claim.createSentAt + COMMIT_MARGIN_MS : undefined;
 }
 
-/**
- * Where a create may have been lost and nothing is recorded, the id the resource's Secret publishes
- * saves the search: the Secret is written before status in every pass, so after a lost status it
- * names the application. Users may edit Secrets, so it counts only if the application carries this
- * resource's marker (or, in a named cluster, that of the object this one replaced, as a hand-made
- * Secret might name); anything else falls back to the search.
- */
-async function locateByHint(
-  logto: LogtoApplicationsApi,
-  resource: LogtoApplication,
-  cluster: string,
-  publishedId: string | undefined,
-): Promise<Located | undefined> {
-  if (!publishedId || !mayHaveLostCreate(resource)) return undefined;
-  return takeBack(logto, resource, cluster, publishedId);
-}
-
+/** What a reconcile pass manages: the application to use or claim, or one to create. */
 export async function locateApplication(
   logto: LogtoApplicationsApi,
   resource: LogtoApplication,
-  cluster = '',
-  { listed, publishedId, listedSince }: LocateOptions = {},
+  options: LocateOptions,
 ): Promise<Located> {
-  const recordedId = externalName(resource);
-  const adoptId = resource.spec.adoptApplicationId;
-  if (recordedId) {
-    const application = (await listed?.(recordedId)) ?? (await getOrUndefined(logto, recordedId));
-    if (application) {
-      const owner = ownership(application, resource, cluster);
-      if (owner === 'replaced') return { found: 'restored', application };
-      if (owner === 'unmarked' && !operatorRecorded(resource, recordedId)) {
-        // Recorded but never confirmed: an adoption interrupted before the marker was written, or a
-        // forged annotation; either way it is an adoption, judged as one.
-        if (recordedId === adoptId) return { found: 'adopted', application };
-        throw new ReconcileStop(
-          'AdoptionRefused',
-          `annotation ${EXTERNAL_NAME_ANNOTATION} names Logto application ${recordedId}, which carries no ` +
-            'ownership marker of this resource; set spec.adoptApplicationId to manage an existing application',
-        );
-      }
-      assertNotForeign(application, resource);
-      return { found: 'recorded', application };
-    }
-    if (adoptId) {
-      throw new ReconcileStop(
-        'ApplicationNotFound',
-        `the adopted Logto application ${adoptId} no longer exists; the operator does not recreate adopted applications`,
-      );
-    }
-    return locateByMarker(logto, resource, cluster, listedSince, recordedId);
+  const { identity, applications } = await decide(logto, resource, options, identify);
+  switch (identity.decision) {
+    case 'refuse':
+      throw new ReconcileStop(identity.reason, identity.message);
+    case 'use':
+      return {
+        decision: 'use',
+        application: applications.get(identity.id)!,
+        record: identity.record,
+        duplicates: identity.duplicates.flatMap((id) => applications.get(id) ?? []),
+      };
+    case 'take-back':
+      return { decision: 'take-back', application: applications.get(identity.id)!, as: identity.as };
+    case 'create':
+      return { decision: 'create', ...(identity.replacing ? { replacing: identity.replacing } : {}) };
+    default:
+      // identify answers none and search only for deletions and before a search.
+      throw new Error(`unexpected decision ${identity.decision}`);
   }
-  if (adoptId) {
-    const application = await getOrUndefined(logto, adoptId);
-    if (!application) {
-      throw new ReconcileStop(
-        'ApplicationNotFound',
-        `spec.adoptApplicationId: no Logto application has id ${adoptId}`,
-      );
-    }
-    assertNotForeign(application, resource);
-    return { found: 'adopted', application };
-  }
-  return (
-    (await locateByHint(logto, resource, cluster, publishedId)) ??
-    locateByMarker(logto, resource, cluster, listedSince)
-  );
+}
+
+/** The applications a deletion pass deletes or orphans; never one the resource could not manage. */
+export async function locateForDeletion(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  options: LocateOptions,
+): Promise<Application[]> {
+  const { identity, applications } = await decide(logto, resource, options, identifyForDeletion);
+  if (identity.decision !== 'use') return [];
+  return [identity.id, ...identity.duplicates].flatMap((id) => applications.get(id) ?? []);
 }

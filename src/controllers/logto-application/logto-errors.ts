@@ -32,8 +32,9 @@ export function stopFromLogtoError(error: LogtoApiError): ReconcileStop {
     case 'NotFound':
       return new ReconcileStop('LogtoNotFound', what);
     case 'UnexpectedResponse':
-      // Retrying at once would get the same answer: a version mismatch between Logto and the operator.
-      return new ReconcileStop('UnexpectedResponse', what);
+      // A garbled answer (a proxy, a cut connection) passes; a version mismatch between Logto and the
+      // operator does not, and the growing backoff keeps its retries rare.
+      return new ReconcileStop('UnexpectedResponse', what, { retry: true });
     case 'Rejected':
       return new ReconcileStop('LogtoRejected', what);
   }

@@ -31,20 +31,21 @@ import {
   type ExternalUpdate,
   type ObserveHints,
 } from './external-client.js';
-import { CONNECTION_ANNOTATION, createPending, externalName } from './external-name.js';
+import { claimOf, CONNECTION_ANNOTATION } from './external-name.js';
+import { stillClaimable } from './identity.js';
+import { KeyedLock } from '../../util/keyed-lock.js';
 import {
-  findByMarker,
+  foundOf,
   getOrUndefined,
   locateApplication,
-  mayHaveLostCreate,
-  mayManage,
-  ownership,
+  locateForDeletion,
+  type LocateOptions,
   type Located,
 } from './locate-application.js';
 import { fromLogto, stopFromLogtoError } from './logto-errors.js';
 import { PassDeferred, ReconcileStop } from './outcome.js';
 import { describeConnection } from '../../connections/registry.js';
-import { markerKeys, readMarker, withoutMarker } from './ownership-marker.js';
+import { MARKER_KEY, markerFor, markerKeys, readMarker, withoutMarker } from './ownership-marker.js';
 import { checkLocated, checkSpec, type ConnectionResolver, type PassConnection } from './policy.js';
 import type { EventRecorder, LogtoApplicationsApi } from './ports.js';
 import type { AnnotationChanges } from './resource-metadata.js';
@@ -55,8 +56,11 @@ export interface LogtoConnectorSettings {
   publicEndpoint: string;
   /** This cluster's name in ownership markers (`--cluster-name`); '' when it has none. */
   clusterName?: string;
-  /** After a create whose outcome is unknown: long enough for a pending create to have finished. */
-  ambiguousCreateRecheckMs: number;
+  /**
+   * How long after it was sent a create may still commit in Logto (see commitWindowMs in
+   * locate-application.ts): no search for it, on any replica, before then.
+   */
+  commitWindowMs: number;
   /**
    * How long one list of a connection's applications serves the periodic passes (the resync
    * period); unset: every pass reads its application.
@@ -82,6 +86,8 @@ export class LogtoConnector implements ExternalConnector {
   private readonly lists = new Map<string, { logto: LogtoApplicationsApi; list: SharedApplicationList }>();
   /** The force-sync annotation each resource (by uid) last had: a new value asks for Logto itself. */
   private readonly forceSyncSeen = new Map<string, string>();
+  /** Claims of existing applications, one at a time per application (see LogtoExternal.claim). */
+  private readonly claims = new KeyedLock();
 
   constructor(private readonly deps: LogtoConnectorDependencies) {
     this.now = deps.now ?? (() => new Date());
@@ -98,7 +104,15 @@ export class LogtoConnector implements ExternalConnector {
       const release = admitPass(connection);
       try {
         const list = this.forcedSync(resource) ? undefined : this.listOf(connection);
-        const client = new LogtoExternal(resource, this.deps, connection, list, this.now, release);
+        const client = new LogtoExternal(
+          resource,
+          this.deps,
+          connection,
+          list,
+          this.now,
+          this.claims,
+          release,
+        );
         if (!resource.metadata.deletionTimestamp) {
           this.checkRotationPeriod(resource);
           await checkSpec(resource, connection, client.api);
@@ -178,6 +192,17 @@ const NEVER_SENT: ReadonlySet<string> = new Set([
   'operator.pass_deadline',
 ]);
 
+/**
+ * Whether a create that failed so may have made the application: no answer, a timeout, a 5xx (a proxy
+ * may have lost a committed answer), or a 2xx whose body could not be read. Not a 429, a refusal, or
+ * a call that never left.
+ */
+function mayHaveCreated(error: LogtoApiError): boolean {
+  if (NEVER_SENT.has(error.code ?? '')) return false;
+  if (error.kind === 'UnexpectedResponse') return error.status === undefined || error.status < 300;
+  return error.kind === 'Unavailable' && error.status !== 429;
+}
+
 class LogtoExternal implements ExternalClient {
   readonly calls: readonly string[];
   readonly annotations: AnnotationChanges;
@@ -199,6 +224,8 @@ class LogtoExternal implements ExternalClient {
     /** The connection's shared list of applications, which periodic passes observe from. */
     private readonly list: SharedApplicationList | undefined,
     private readonly now: () => Date,
+    /** Claims of applications (see claim), one at a time per application, shared by every pass. */
+    private readonly claims: KeyedLock,
     /** Gives back the pass's slot of its connection. */
     readonly release: () => void = () => {},
   ) {
@@ -231,24 +258,71 @@ class LogtoExternal implements ExternalClient {
               return copy;
             }
           : undefined;
-      this.located = await locateApplication(this.logto, this.resource, this.cluster, {
-        listed,
-        publishedId: hints.publishedId,
-        listedSince:
-          list &&
-          ((since) =>
-            list.indexedReadAfter(since, markerKeys({ ...this.resource.metadata, cluster: this.cluster }))),
-      });
-      await checkLocated(this.located, this.connection, this.logto);
-      if (this.located.found === 'none') return { exists: false };
-      this.application = this.located.application;
-      if (this.located.found !== 'recorded') {
+      const located = await locateApplication(this.logto, this.resource, this.locateOptions(hints, listed));
+      this.located = located;
+      await checkLocated(located, this.connection, this.logto);
+      if (located.decision === 'create') return { exists: false };
+      this.application = located.application;
+      const takingOver = located.decision === 'take-back' || located.record;
+      if (takingOver) {
         // An application to take over must fit the spec before the pass records it as this
         // resource's (the recorded id is what later passes, and deletion, trust).
         const plan = planApplication(this.resource, this.application, true, this.cluster);
         if ('refusal' in plan) throw new ReconcileStop(plan.refusal.reason, plan.refusal.message);
       }
-      return { exists: true, id: this.application.id };
+      if (located.decision === 'take-back') {
+        this.application = await this.claim(located.application, located.as);
+      }
+      return { exists: true, id: this.application.id, record: takingOver };
+    });
+  }
+
+  private locateOptions(
+    hints: ObserveHints,
+    listed?: (id: string) => Promise<Application | undefined>,
+  ): LocateOptions {
+    const { list, cluster } = this;
+    const claim = { ...this.resource.metadata, cluster };
+    return {
+      cluster,
+      commitWindowMs: this.deps.settings.commitWindowMs,
+      now: () => this.now().getTime(),
+      ...(listed ? { listed } : {}),
+      ...(hints.publishedId ? { publishedId: hints.publishedId } : {}),
+      ...(list ? { listedSince: (since: number) => list.indexedReadAfter(since, markerKeys(claim)) } : {}),
+    };
+  }
+
+  /**
+   * Writes this resource's marker into an application it takes back or adopts, before anything else
+   * is done with it, and reads it again: of two resources claiming one application, exactly one wins
+   * (claims of one application run one at a time in this operator, and each checks, under that
+   * lock, that nobody else's marker is there).
+   */
+  private async claim(application: Application, as: 'restore' | 'adoption'): Promise<Application> {
+    return this.claims.run(`${this.connection.key}/${application.id}`, async () => {
+      const current = await getOrUndefined(this.logto, application.id);
+      if (!current || !stillClaimable(foundOf(current), claimOf(this.resource, this.cluster), as)) {
+        throw new ReconcileStop(
+          'AdoptionRefused',
+          `Logto application ${application.id} was claimed by another LogtoApplication meanwhile; one ` +
+            'application cannot be managed by two resources',
+        );
+      }
+      const customData = {
+        ...(current.customData ?? {}),
+        [MARKER_KEY]: markerFor(this.resource, this.cluster),
+      };
+      await this.logto.updateApplication(current.id, { customData });
+      const claimed = await this.logto.getApplication(current.id);
+      if (readMarker(claimed.customData)?.uid !== this.resource.metadata.uid) {
+        throw new ReconcileStop(
+          'AdoptionRefused',
+          `Logto application ${application.id} was claimed by another LogtoApplication meanwhile`,
+        );
+      }
+      this.list?.invalidate(current.id);
+      return claimed;
     });
   }
 
@@ -262,20 +336,23 @@ class LogtoExternal implements ExternalClient {
         );
       } catch (error) {
         if (!(error instanceof LogtoApiError)) throw error;
-        // After a timeout, a reset or a 5xx the create may still be committing: looking for it by
-        // marker at once could miss it and create another. A 429, or a create that never left
-        // (its connection waits, or the pass ran out of time), made nothing for sure.
-        if (error.kind === 'Unavailable' && error.status !== 429 && !NEVER_SENT.has(error.code ?? '')) {
+        // After a timeout, a reset or a 5xx the create may still be committing, and an answer of
+        // 2xx that cannot be read means it was made: looking for it by marker at once could miss it
+        // and create another. The next pass looks for it once the commit window is over. A 429, a
+        // refusal, or a create that never left (its connection waits, the pass ran out of time)
+        // made nothing for sure.
+        if (mayHaveCreated(error)) {
+          const stop = stopFromLogtoError(error);
           throw new ReconcileStop(
-            'LogtoUnavailable',
-            `${stopFromLogtoError(error).message}. The application may have been created; the operator looks ` +
-              'for it again once any pending create has finished, rather than risk a duplicate.',
-            { recheckAfterMs: this.deps.settings.ambiguousCreateRecheckMs },
+            stop.reason,
+            `${stop.message}. The application may have been created; the operator looks for it once any ` +
+              'pending create has finished, rather than risk a duplicate.',
+            { retryAfterMs: this.deps.settings.commitWindowMs },
           );
         }
         throw new CreateRefused(stopFromLogtoError(error));
       }
-      const lost = this.located?.found === 'none' ? this.located.lostApplicationId : undefined;
+      const lost = this.located?.decision === 'create' ? this.located.replacing : undefined;
       this.application = application;
       return {
         id: application.id,
@@ -290,7 +367,7 @@ class LogtoExternal implements ExternalClient {
     return this.writing(async () => {
       const { resource, located } = this;
       if (!this.application || !located) throw new Error('update before observe or create');
-      if (located.found === 'marker') {
+      if (located.decision === 'use' && located.duplicates.length > 0) {
         await deleteDuplicates(this.logto, this.deps.events, resource, located.duplicates);
       }
       // isAdmin (Management API access without a role) shows only in a read of the application, not
@@ -300,7 +377,7 @@ class LogtoExternal implements ExternalClient {
           ? this.application.isAdmin === true
           : this.resource.status?.isAdmin === true;
       const changes: string[] = [];
-      const adopting = located.found !== 'none' && located.found !== 'recorded';
+      const adopting = located.decision === 'take-back' || (located.decision === 'use' && located.record);
       let plan = planApplication(resource, this.application, adopting, this.cluster);
       if (this.fromList && !('refusal' in plan) && Object.keys(plan.patch).length > 0) {
         // Drift seen in a listed copy: patch what Logto holds now (whole fields are replaced, e.g.
@@ -324,7 +401,7 @@ class LogtoExternal implements ExternalClient {
         directory,
         events: this.deps.events,
         now: this.now(),
-        created: located.found === 'none',
+        created: located.decision === 'create',
       });
       this.application = aspects.application;
       changes.push(...aspects.changes);
@@ -392,7 +469,7 @@ class LogtoExternal implements ExternalClient {
               `deleted Logto application ${application.id}`,
             );
           }
-        } else if (['ours', 'replaced'].includes(ownership(application, resource, this.cluster))) {
+        } else if (readMarker(application.customData)) {
           await logto.updateApplication(application.id, {
             customData: withoutMarker(application.customData),
           });
@@ -408,19 +485,8 @@ class LogtoExternal implements ExternalClient {
   }
 
   /** The applications this resource manages that still exist; never one owned by another resource. */
-  private async managedApplications(): Promise<Application[]> {
-    const { resource } = this;
-    const id = externalName(resource);
-    if (id) {
-      const application = await getOrUndefined(this.logto, id);
-      if (application) return mayManage(application, resource, id, this.cluster) ? [application] : [];
-      // The recorded application is gone; one created since (after a create-pending record) may carry
-      // our marker without its id having been recorded.
-      return createPending(resource) ? findByMarker(this.logto, resource) : [];
-    }
-    // No id recorded: an app created just before a crash still carries our marker. An app named in
-    // adoptApplicationId but never recorded was never adopted, so it is not touched.
-    return mayHaveLostCreate(resource) ? findByMarker(this.logto, resource) : [];
+  private managedApplications(): Promise<Application[]> {
+    return locateForDeletion(this.logto, this.resource, this.locateOptions({}));
   }
 
   /**
@@ -468,10 +534,10 @@ async function mapped<T>(action: () => Promise<T>): Promise<T> {
 }
 
 function adoptedMessage(located: Located): string {
-  if (located.found === 'none') return '';
+  if (located.decision === 'create') return '';
   const id = located.application.id;
-  if (located.found === 'adopted') return `adopted Logto application ${id}`;
-  if (located.found === 'restored') {
+  if (located.decision === 'take-back' && located.as === 'adoption') return `adopted Logto application ${id}`;
+  if (located.decision === 'take-back') {
     return (
       `took back Logto application ${id}, recorded on this resource and marked for ` +
       'this namespace and name by the object it replaced'

@@ -6,6 +6,9 @@
  */
 export const MARKER_KEY = 'logto-operator';
 
+/** The random token of a resource's creates, on the resource and in its applications' markers. */
+export const CREATE_TOKEN_ANNOTATION = 'logto.io/create-token';
+
 export interface OwnershipMarker {
   /** metadata.uid of the owning LogtoApplication. */
   uid: string;
@@ -18,24 +21,32 @@ export interface OwnershipMarker {
    * is gone as that resource would have. Absent in markers of older versions: see {@link sweepPolicy}.
    */
   deletionPolicy?: DeletionPolicy;
+  /**
+   * The random create token of the resource (its `logto.io/create-token` annotation): an object
+   * restored with its annotations holds it, a stranger reusing the namespace and name does not (see
+   * identity.ts, `restores`). Absent in markers of older versions.
+   */
+  token?: string;
 }
 
 export type DeletionPolicy = 'Delete' | 'Orphan';
 
 export function markerFor(
   resource: {
-    metadata: { uid: string; namespace: string; name: string };
+    metadata: { uid: string; namespace: string; name: string; annotations?: Record<string, string> };
     spec?: { deletionPolicy?: DeletionPolicy };
   },
   cluster = '',
 ): OwnershipMarker {
   const { uid, namespace, name } = resource.metadata;
+  const token = resource.metadata.annotations?.[CREATE_TOKEN_ANNOTATION];
   return {
     uid,
     namespace,
     name,
     ...(cluster ? { cluster } : {}),
     deletionPolicy: resource.spec?.deletionPolicy ?? 'Delete',
+    ...(token ? { token } : {}),
   };
 }
 
@@ -54,7 +65,7 @@ export function readMarker(
 ): OwnershipMarker | undefined {
   const raw = customData?.[MARKER_KEY];
   if (!raw || typeof raw !== 'object') return undefined;
-  const { uid, namespace, name, cluster, deletionPolicy } = raw as Record<string, unknown>;
+  const { uid, namespace, name, cluster, deletionPolicy, token } = raw as Record<string, unknown>;
   if (typeof uid !== 'string' || typeof namespace !== 'string' || typeof name !== 'string') return undefined;
   return {
     uid,
@@ -62,6 +73,7 @@ export function readMarker(
     name,
     ...(typeof cluster === 'string' && cluster ? { cluster } : {}),
     ...(deletionPolicy === 'Delete' || deletionPolicy === 'Orphan' ? { deletionPolicy } : {}),
+    ...(typeof token === 'string' && token ? { token } : {}),
   };
 }
 

@@ -122,8 +122,10 @@ export async function checkLocated(
   connection: PassConnection,
   logto: LogtoApplicationsApi,
 ): Promise<void> {
-  if (connection.unrestricted || located.found === 'none' || located.found === 'recorded') return;
-  const by: FoundBy = located.found === 'adopted' ? 'adoption' : 'marker';
+  // What the resource already recorded was checked when it was first found.
+  if (connection.unrestricted || located.decision === 'create') return;
+  if (located.decision === 'use' && !located.record) return;
+  const by: FoundBy = located.decision === 'take-back' && located.as === 'adoption' ? 'adoption' : 'marker';
   const { application } = located;
   const ownId = await connection.applicationId();
   const facts = { id: application.id, name: application.name };

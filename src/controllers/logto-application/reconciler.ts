@@ -15,6 +15,7 @@
  * creating a second one, and records it in the external-name annotation. Three Kubernetes writes per
  * create: metadata, Secret, status.
  */
+import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
@@ -26,7 +27,7 @@ import {
   annotationTime,
   CREATE_FAILED_ANNOTATION,
   CREATE_PENDING_ANNOTATION,
-  createPendingUnconfirmed,
+  CREATE_TOKEN_ANNOTATION,
   EXTERNAL_NAME_ANNOTATION,
 } from './external-name.js';
 import { KubernetesOperationError } from './kube-errors.js';
@@ -39,14 +40,6 @@ import { validateSpec } from './validate-spec.js';
 
 export { READY, SYNCED } from './status-book.js';
 
-/**
- * Whether the operator's records already hold `id`: status (which only the operator writes) names
- * it, and the external-name annotation, if any, agrees.
- */
-function recordedBefore(resource: LogtoApplication, id: string): boolean {
-  const annotated = resource.metadata.annotations?.[EXTERNAL_NAME_ANNOTATION];
-  return resource.status?.applicationId === id && (!annotated || annotated === id);
-}
 /** Stops of a deletion that only a working connection (or giving up the application) gets past. */
 const CONNECTION_REASONS: ReadonlySet<string> = new Set([
   'ConnectionNotFound',
@@ -90,17 +83,21 @@ export interface ReconcilerDependencies {
   settings: ReconcilerSettings;
   now?: () => Date;
   random?: () => number;
+  /** A fresh create token (random, unguessable): injectable for tests. */
+  newToken?: () => string;
 }
 
 export class LogtoApplicationReconciler implements Reconciler {
   private readonly now: () => Date;
   private readonly random: () => number;
+  private readonly newToken: () => string;
   private readonly status: StatusBook;
   private readonly secrets: SecretPublisher;
 
   constructor(private readonly deps: ReconcilerDependencies) {
     this.now = deps.now ?? (() => new Date());
     this.random = deps.random ?? Math.random;
+    this.newToken = deps.newToken ?? (() => randomBytes(12).toString('base64url'));
     this.status = new StatusBook(deps.kube, this.now);
     this.secrets = new SecretPublisher(deps);
   }
@@ -174,9 +171,9 @@ export class LogtoApplicationReconciler implements Reconciler {
     });
     if (observation.exists) {
       this.status.verified(resource, observation.id);
-      // An id the pass had to find (adopted, searched for) is on the resource before the pass writes
-      // anything to the external resource; one status already records needs no second record.
-      if (!recordedBefore(resource, observation.id)) {
+      // An id the pass had to find (adopted, searched for, taken back) is on the resource before the
+      // pass writes anything more to the external resource.
+      if (observation.record) {
         await this.record(resource, { [EXTERNAL_NAME_ANNOTATION]: observation.id }, external);
       }
     } else {
@@ -211,15 +208,16 @@ export class LogtoApplicationReconciler implements Reconciler {
    */
   private async create(resource: LogtoApplication, external: ExternalClient): Promise<void> {
     // A create still unconfirmed from an earlier attempt (searched for, not found) stays recorded as
-    // is; one that status confirmed is history, and this create gets its own time. An external name
-    // left from an application that is gone no longer names anything.
+    // is, time and token; one that status confirmed is history, and this create gets its own. An
+    // external name left from an application that is gone no longer names anything.
+    const annotations = resource.metadata.annotations ?? {};
+    const unconfirmed = annotations[CREATE_PENDING_ANNOTATION] && !resource.status?.applicationId;
     await this.record(
       resource,
       {
         [CREATE_PENDING_ANNOTATION]:
-          (createPendingUnconfirmed(resource) &&
-            resource.metadata.annotations?.[CREATE_PENDING_ANNOTATION]) ||
-          annotationTime(this.now()),
+          (unconfirmed && annotations[CREATE_PENDING_ANNOTATION]) || annotationTime(this.now()),
+        [CREATE_TOKEN_ANNOTATION]: (unconfirmed && annotations[CREATE_TOKEN_ANNOTATION]) || this.newToken(),
         [EXTERNAL_NAME_ANNOTATION]: undefined,
       },
       external,
@@ -231,7 +229,11 @@ export class LogtoApplicationReconciler implements Reconciler {
       if (!(error instanceof CreateRefused)) throw error;
       await this.record(
         resource,
-        { [CREATE_PENDING_ANNOTATION]: undefined, [CREATE_FAILED_ANNOTATION]: annotationTime(this.now()) },
+        {
+          [CREATE_PENDING_ANNOTATION]: undefined,
+          [CREATE_TOKEN_ANNOTATION]: undefined,
+          [CREATE_FAILED_ANNOTATION]: annotationTime(this.now()),
+        },
         external,
       );
       throw error.stop;

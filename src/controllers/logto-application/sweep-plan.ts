@@ -17,13 +17,25 @@
  */
 import type { Application } from '../../api/schemas.js';
 import type { LogtoApplication } from '../../crd/logto-application.js';
-import { externalName } from './external-name.js';
-import { mayHaveLostCreate } from './locate-application.js';
+import { claimOf } from './external-name.js';
+import { judgeForSweep } from './identity.js';
 import { readMarker, sweepPolicy, type DeletionPolicy, type OwnershipMarker } from './ownership-marker.js';
 
 export type SweepApplication = Pick<Application, 'id' | 'type' | 'customData'>;
 
-export type Verdict = 'keep' | 'duplicate' | 'orphan';
+/**
+ * The verdict on one marked application, given the resource now at the marker's namespace/name
+ * (undefined: none) and the ids of the applications the list showed: identity.ts decides.
+ */
+export function judge(
+  application: SweepApplication,
+  marker: OwnershipMarker,
+  resource: LogtoApplication | undefined,
+  listedIds: ReadonlySet<string>,
+  clusterName: string,
+): 'keep' | 'duplicate' | 'orphan' {
+  return judgeForSweep({ id: application.id, marker }, resource && claimOf(resource, clusterName), listedIds);
+}
 
 export interface SweepCandidate {
   kind: 'duplicate' | 'orphan';
@@ -60,27 +72,6 @@ export function markerInScope(application: SweepApplication, scope: SweepScope):
 }
 
 /**
- * The verdict on one marked application, given the resource now at the marker's namespace/name
- * (undefined: none) and the ids of the applications the list showed.
- */
-export function judge(
-  application: SweepApplication,
-  marker: OwnershipMarker,
-  resource: LogtoApplication | undefined,
-  listedIds: ReadonlySet<string>,
-): Verdict {
-  if (!resource) return 'orphan';
-  const recorded = externalName(resource);
-  if (recorded === application.id) return 'keep';
-  // Nothing recorded and a create sent (status lost, a restore): the resource is about to search for
-  // its application, which may be this one (its own, or its predecessor's).
-  if (!recorded && mayHaveLostCreate(resource)) return 'keep';
-  if (resource.metadata.uid !== marker.uid) return 'orphan';
-  if (!recorded || mayHaveLostCreate(resource) || !listedIds.has(recorded)) return 'keep';
-  return 'duplicate';
-}
-
-/**
  * Classifies every application of one list against a snapshot of the watched resources.
  * `previousOrphans`: ids of the orphans the previous sweep suspected. An orphan is acted on only when
  * two consecutive sweeps find it, so that a resource being restored (a backup applied after the
@@ -105,7 +96,7 @@ export function planSweep(
     const marker = markerInScope(application, scope);
     if (!marker) continue;
     const resource = byKey.get(`${marker.namespace}/${marker.name}`);
-    const verdict = judge(application, marker, resource, listedIds);
+    const verdict = judge(application, marker, resource, listedIds, scope.clusterName);
     if (verdict === 'keep') continue;
     const candidate: SweepCandidate = { kind: verdict, application, marker, policy: sweepPolicy(marker) };
     if (verdict === 'duplicate') plan.duplicates.push({ ...candidate, resource: resource! });

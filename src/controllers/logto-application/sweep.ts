@@ -167,7 +167,9 @@ export class ApplicationSweep {
   ): Promise<SweptAction | undefined> {
     const { marker, kind } = candidate;
     const resource = await this.deps.readResource(marker.namespace, marker.name);
-    if (judge(candidate.application, marker, resource, listedIds) !== kind) return undefined;
+    if (judge(candidate.application, marker, resource, listedIds, this.deps.clusterName) !== kind) {
+      return undefined;
+    }
     const application = await getOrUndefined(this.deps.logto, candidate.application.id);
     if (!application || !sameMarker(readMarker(application.customData), marker)) return undefined;
 

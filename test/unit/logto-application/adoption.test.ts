@@ -9,8 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../../src/controllers/logto-application/constants.js';
 import {
   CREATE_SUCCEEDED_ANNOTATION,
+  CREATE_TOKEN_ANNOTATION,
   EXTERNAL_NAME_ANNOTATION,
 } from '../../../src/controllers/logto-application/external-name.js';
+import { readMarker } from '../../../src/controllers/logto-application/ownership-marker.js';
 import type { LogtoEmulator } from '../../emulator/index.js';
 import { syncedMessage } from '../../support/operator.js';
 import { useReconcileHarness, type ReconcileHarness } from '../../support/reconcile-harness.js';
@@ -153,5 +155,66 @@ describe('adoption', () => {
 
     h.create('missing', { type: 'SPA', adoptApplicationId: 'doesnotexist' });
     await h.reconcileStopped('missing', 'ApplicationNotFound');
+  });
+});
+
+describe('one application, two claimants', () => {
+  const env = useReconcileHarness({ config: { flagPolicy: { adoption: { namePatterns: ['*'] } } } });
+
+  it('two resources adopting the same application at once: exactly one wins, one Secret holds it', async () => {
+    const { h } = env;
+    const shared = h.emulator.seed.application({ name: 'shared', type: 'Traditional' });
+    // Slow Logto: both passes read the application before either writes to it.
+    h.emulator.faults.inject({ path: '/api/**', latencyMs: 100 });
+    try {
+      h.create('first', { type: 'Traditional', adoptApplicationId: shared.id });
+      h.create('second', { type: 'Traditional', adoptApplicationId: shared.id });
+      await Promise.all([h.reconcile('first'), h.reconcile('second')]);
+    } finally {
+      h.emulator.faults.clear();
+    }
+    const ready = ['first', 'second'].filter(
+      (name) => h.status(name)?.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+    );
+    expect(ready).toHaveLength(1);
+    const loser = ready[0] === 'first' ? 'second' : 'first';
+    expect(h.status(loser)?.conditions?.find((c) => c.type === 'Synced')).toMatchObject({
+      reason: 'AdoptionRefused',
+    });
+    // The application carries the winner's marker, and only the winner published its credentials.
+    const winner = h.get(ready[0]!)!;
+    expect(readMarker(h.emulator.state.applications.get(shared.id)!.customData)?.uid).toBe(
+      winner.metadata.uid,
+    );
+    expect(h.secret(ready[0]!)).toBeDefined();
+    expect(h.secret(loser)).toBeUndefined();
+  });
+});
+
+describe('a restore through the external-name annotation in a cluster without --cluster-name', () => {
+  const env = useReconcileHarness();
+
+  it('is taken back with the create token of the object it replaces; a stranger reusing the name is refused', async () => {
+    const { h } = env;
+    h.create('web', { type: 'SPA' });
+    const original = await h.reconcileReady('web');
+    const id = original.status!.applicationId!;
+    const annotations = { ...original.metadata.annotations! };
+    expect(annotations[CREATE_TOKEN_ANNOTATION]).toBeDefined();
+    // The original goes without its finalizer running (a lost cluster).
+    h.kube.lose(h.ns, 'web');
+
+    // Someone who knows the application id (client ids are not secret) but not the token.
+    h.create('web', { type: 'SPA' }, { [EXTERNAL_NAME_ANNOTATION]: id });
+    const refused = await h.reconcileStopped('web', 'AdoptionRefused');
+    expect(syncedMessage(refused)).toContain('create token');
+    expect(readMarker(h.emulator.state.applications.get(id)!.customData)?.uid).toBe(original.metadata.uid);
+    h.kube.lose(h.ns, 'web');
+
+    // A restore brings the annotations back, token included: the application is taken back.
+    h.create('web', { type: 'SPA' }, { ...annotations, [EXTERNAL_NAME_ANNOTATION]: id });
+    const restored = await h.reconcileReady('web');
+    expect(restored.status!.applicationId).toBe(id);
+    expect(readMarker(h.emulator.state.applications.get(id)!.customData)?.uid).toBe(restored.metadata.uid);
   });
 });

@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../../src/controllers/logto-application/constants.js';
 import {
+  claimOf,
   CREATE_FAILED_ANNOTATION,
   CREATE_PENDING_ANNOTATION,
   CREATE_SUCCEEDED_ANNOTATION,
+  CREATE_TOKEN_ANNOTATION,
   EXTERNAL_NAME_ANNOTATION,
-  createPendingUnconfirmed,
-  externalName,
   ownAnnotations,
 } from '../../../src/controllers/logto-application/external-name.js';
-import {
-  assertNotForeign,
-  mayHaveLostCreate,
-  ownership,
-} from '../../../src/controllers/logto-application/locate-application.js';
-import { MARKER_KEY } from '../../../src/controllers/logto-application/ownership-marker.js';
-import type { Application } from '../../../src/api/schemas.js';
+import { mayHoldUnrecorded } from '../../../src/controllers/logto-application/identity.js';
 import type { LogtoApplication } from '../../../src/crd/logto-application.js';
 import { resource } from './fixtures.js';
 
@@ -27,35 +21,55 @@ function annotated(annotations: Record<string, string>, finalizers?: string[]): 
 const T1 = '2026-11-29T10:00:00.100Z';
 const T2 = '2026-11-29T10:00:00.200Z';
 
-describe('external name and create-pending annotations', () => {
-  it('reads the id from the annotation, else from status (resources of older versions)', () => {
-    expect(externalName(annotated({ [EXTERNAL_NAME_ANNOTATION]: 'app-1' }))).toBe('app-1');
-    expect(externalName({ ...resource(), status: { applicationId: 'app-2' } })).toBe('app-2');
-    expect(externalName(resource())).toBeUndefined();
+describe('what a resource says about its application (claimOf)', () => {
+  it("takes the operator's record from status, the rest from annotations and the spec", () => {
+    const r: LogtoApplication = {
+      ...annotated({
+        [EXTERNAL_NAME_ANNOTATION]: 'app-1',
+        [CREATE_PENDING_ANNOTATION]: T1,
+        [CREATE_TOKEN_ANNOTATION]: 'tok',
+      }),
+      status: { applicationId: 'app-2' },
+    };
+    r.spec.adoptApplicationId = 'app-3';
+    expect(claimOf(r, 'east')).toEqual({
+      uid: r.metadata.uid,
+      namespace: r.metadata.namespace,
+      name: r.metadata.name,
+      cluster: 'east',
+      recorded: 'app-2',
+      externalName: 'app-1',
+      adopt: 'app-3',
+      createSentAt: Date.parse(T1),
+      token: 'tok',
+    });
   });
 
-  it('calls a create confirmed once status records an application id (the annotation stays)', () => {
+  it('calls a create unrecorded while status holds no id, whatever the other annotations say', () => {
     const sent = annotated({ [CREATE_PENDING_ANNOTATION]: T1 }, [FINALIZER]);
-    expect(createPendingUnconfirmed(sent)).toBe(true);
-    expect(mayHaveLostCreate(sent)).toBe(true);
-    const confirmed = { ...sent, status: { applicationId: 'app-1' } };
-    expect(createPendingUnconfirmed(confirmed)).toBe(false);
-    expect(mayHaveLostCreate(confirmed)).toBe(false);
-    // Status lost: unconfirmed again, so the next pass looks for the application.
-    expect(createPendingUnconfirmed({ ...sent, status: {} })).toBe(true);
+    expect(mayHoldUnrecorded(claimOf(sent, ''))).toBe(true);
+    expect(mayHoldUnrecorded(claimOf({ ...sent, status: { applicationId: 'app-1' } }, ''))).toBe(false);
+    // Status lost: unrecorded again, so the next pass looks for the application.
+    expect(mayHoldUnrecorded(claimOf({ ...sent, status: {} }, ''))).toBe(true);
+    // No clock comparison: a pending create of a new attempt is unrecorded whatever the times say.
+    const both = annotated({ [CREATE_PENDING_ANNOTATION]: T1, [CREATE_SUCCEEDED_ANNOTATION]: T2 });
+    expect(mayHoldUnrecorded(claimOf(both, ''))).toBe(true);
+    // An unreadable time still says a create was sent.
+    expect(claimOf(annotated({ [CREATE_PENDING_ANNOTATION]: 'soon' }), '').createSentAt).toBe(0);
   });
 
-  it('calls a create unconfirmed while its pending annotation stands (confirming removes it)', () => {
-    expect(createPendingUnconfirmed(annotated({}))).toBe(false);
-    expect(createPendingUnconfirmed(annotated({ [CREATE_PENDING_ANNOTATION]: T1 }))).toBe(true);
-    // No clock comparison: a pending create of a new attempt is unconfirmed whatever the times say.
+  it('searches only where a create may have been lost', () => {
+    // A new resource: nothing recorded, no finalizer yet. Creating needs no search.
+    expect(mayHoldUnrecorded(claimOf(annotated({}), ''))).toBe(false);
     expect(
-      createPendingUnconfirmed(
-        annotated({ [CREATE_PENDING_ANNOTATION]: T1, [CREATE_SUCCEEDED_ANNOTATION]: T2 }),
-      ),
-    ).toBe(true);
-    expect(createPendingUnconfirmed(annotated({ [CREATE_SUCCEEDED_ANNOTATION]: T2 }))).toBe(false);
-    expect(createPendingUnconfirmed(annotated({ [CREATE_FAILED_ANNOTATION]: T2 }))).toBe(false);
+      mayHoldUnrecorded(claimOf(annotated({ [CREATE_SUCCEEDED_ANNOTATION]: T2 }, [FINALIZER]), '')),
+    ).toBe(false);
+    // A create that failed for sure left nothing in Logto.
+    expect(mayHoldUnrecorded(claimOf(annotated({ [CREATE_FAILED_ANNOTATION]: T2 }, [FINALIZER]), ''))).toBe(
+      false,
+    );
+    // An older version's resource: finalizer, but no id and no create recorded in annotations.
+    expect(mayHoldUnrecorded(claimOf(annotated({}, [FINALIZER]), ''))).toBe(true);
   });
 
   it('applies the complete set of its annotations, leaving others out, and removes on undefined', () => {
@@ -66,43 +80,5 @@ describe('external name and create-pending annotations', () => {
       [EXTERNAL_NAME_ANNOTATION]: 'app-1',
       [CREATE_PENDING_ANNOTATION]: T1,
     });
-  });
-
-  it('searches by marker only where a create may have been lost', () => {
-    // A new resource: nothing recorded, no finalizer yet. Creating needs no search.
-    expect(mayHaveLostCreate(annotated({}))).toBe(false);
-    expect(mayHaveLostCreate(annotated({ [CREATE_PENDING_ANNOTATION]: T1 }, [FINALIZER]))).toBe(true);
-    expect(mayHaveLostCreate(annotated({ [CREATE_SUCCEEDED_ANNOTATION]: T2 }, [FINALIZER]))).toBe(false);
-    // A create that failed for sure left nothing in Logto.
-    expect(mayHaveLostCreate(annotated({ [CREATE_FAILED_ANNOTATION]: T2 }, [FINALIZER]))).toBe(false);
-    // An older version's resource: finalizer, but no id and no create recorded in annotations.
-    expect(mayHaveLostCreate(annotated({}, [FINALIZER]))).toBe(true);
-  });
-
-  it('tells an application of a replaced object (same namespace and name, other UID) from a foreign one', () => {
-    const r = resource();
-    const app = (marker?: object) =>
-      ({ id: 'a', customData: marker ? { [MARKER_KEY]: marker } : {} }) as Application;
-    const { namespace, name, uid } = r.metadata;
-    expect(ownership(app({ uid, namespace, name }), r)).toBe('ours');
-    expect(ownership(app({ uid: 'old-uid', namespace, name }), r)).toBe('replaced');
-    expect(ownership(app({ uid: 'old-uid', namespace, name: 'other' }), r)).toBe('foreign');
-    expect(ownership(app(), r)).toBe('unmarked');
-    // Another cluster's object of the same namespace and name is not one this resource replaced.
-    expect(ownership(app({ uid: 'old-uid', namespace, name, cluster: 'prod' }), r)).toBe('foreign');
-    expect(ownership(app({ uid: 'old-uid', namespace, name, cluster: 'prod' }), r, 'prod')).toBe('replaced');
-    expect(ownership(app({ uid: 'old-uid', namespace, name }), r, 'prod')).toBe('foreign');
-  });
-
-  it('names the resource that owns a refused application only to resources of its namespace', () => {
-    const r = resource();
-    const app = (namespace: string) =>
-      ({
-        id: 'a',
-        customData: { [MARKER_KEY]: { uid: 'u2', namespace, name: 'secret-project' } },
-      }) as unknown as Application;
-    expect(() => assertNotForeign(app('team-a'), r)).toThrow(/team-a\/secret-project/);
-    expect(() => assertNotForeign(app('team-b'), r)).toThrow(/managed by another LogtoApplication/);
-    expect(() => assertNotForeign(app('team-b'), r)).not.toThrow(/team-b|secret-project|u2/);
   });
 });

@@ -13,6 +13,7 @@ import {
 import {
   CREATE_FAILED_ANNOTATION,
   CREATE_PENDING_ANNOTATION,
+  CREATE_TOKEN_ANNOTATION,
   EXTERNAL_NAME_ANNOTATION,
 } from '../../../src/controllers/logto-application/external-name.js';
 import { ReconcileStop } from '../../../src/controllers/logto-application/outcome.js';
@@ -113,13 +114,14 @@ function setup(
     events: { record: (_r, type, reason) => void log.push(`event ${type} ${reason}`) },
     logger: pino({ level: 'silent' }),
     now: () => new Date('2026-11-29T10:00:00Z'),
+    newToken: () => 'tok-1',
     settings: { resyncPeriodMs: 600_000, resyncJitter: 0, recheckAfterMs: 300_000, passDeadlineMs: 60_000 },
   });
   const key = { namespace: object.metadata.namespace, name: object.metadata.name };
   return { reconciler, key, log, statuses, object, external, connections: () => connected };
 }
 
-const pending = { [CREATE_PENDING_ANNOTATION]: '2026-11-29T10:00:00Z' };
+const pending = { [CREATE_PENDING_ANNOTATION]: '2026-11-29T10:00:00Z', [CREATE_TOKEN_ANNOTATION]: 'tok-1' };
 const condition = (status: LogtoApplicationStatus | undefined, type: string) =>
   status?.conditions?.find((c) => c.type === type);
 
@@ -157,7 +159,7 @@ describe('managed reconciler', () => {
   });
 
   it('records the external name of an observed resource before updating it', async () => {
-    const { reconciler, key, log } = setup({ observation: { exists: true, id: 'app-1' } });
+    const { reconciler, key, log } = setup({ observation: { exists: true, id: 'app-1', record: true } });
     await reconciler.reconcile(key);
     expect(log.slice(0, 3)).toEqual([
       'observe',
@@ -167,14 +169,18 @@ describe('managed reconciler', () => {
   });
 
   it('an application whose id status already records is not recorded again', async () => {
-    const { reconciler, key, log, object } = setup({ observation: { exists: true, id: 'app-1' } });
+    const { reconciler, key, log, object } = setup({
+      observation: { exists: true, id: 'app-1', record: false },
+    });
     object.status = { applicationId: 'app-1' };
     await reconciler.reconcile(key);
     expect(log.filter((line) => line.startsWith('metadata'))).toEqual([]);
   });
 
-  it('an external name that disagrees with status is corrected', async () => {
-    const { reconciler, key, log, object } = setup({ observation: { exists: true, id: 'app-1' } });
+  it('an external name that disagrees with status is corrected (identity.ts says record)', async () => {
+    const { reconciler, key, log, object } = setup({
+      observation: { exists: true, id: 'app-1', record: true },
+    });
     object.status = { applicationId: 'app-1' };
     object.metadata.annotations = { [EXTERNAL_NAME_ANNOTATION]: 'app-0' };
     await reconciler.reconcile(key);
@@ -190,7 +196,7 @@ describe('managed reconciler', () => {
       );
       external.observe = (hints) => {
         seen.push(hints?.publishedId);
-        return Promise.resolve({ exists: true, id: 'app-1' });
+        return Promise.resolve({ exists: true, id: 'app-1', record: false });
       };
       await reconciler.reconcile(key).catch(() => undefined);
       void object;
@@ -226,7 +232,7 @@ describe('managed reconciler', () => {
 
   it("stops on someone else's Secret before connecting to the external system", async () => {
     const { reconciler, key, log, statuses, connections } = setup(
-      { observation: { exists: true, id: 'app-1' } },
+      { observation: { exists: true, id: 'app-1', record: false } },
       { foreignSecret: true },
     );
     await expect(reconciler.reconcile(key)).rejects.toMatchObject({ reason: 'SecretConflict' });

@@ -143,7 +143,11 @@ describe('checkLocated', () => {
   it("refuses the connection's own application before reading anything about it", async () => {
     const { logto, calls } = fakeLogto();
     const stop = await denial(
-      checkLocated({ found: 'adopted', application: application({ id: 'op-app' }) }, connection(open), logto),
+      checkLocated(
+        { decision: 'take-back', as: 'adoption', application: application({ id: 'op-app' }) },
+        connection(open),
+        logto,
+      ),
     );
     expect(stop?.message).toContain('ownApplication');
     expect(calls).toEqual([]);
@@ -153,14 +157,18 @@ describe('checkLocated', () => {
     expect(
       (
         await denial(
-          checkLocated({ found: 'adopted', application: application() }, connection(), fakeLogto().logto),
+          checkLocated(
+            { decision: 'take-back', as: 'adoption', application: application() },
+            connection(),
+            fakeLogto().logto,
+          ),
         )
       )?.message,
     ).toContain('rule adoption');
     const holder = fakeLogto({ appRoles: ['reader', 'admin'] });
     const stop = await denial(
       checkLocated(
-        { found: 'marker', application: application(), duplicates: [] },
+        { decision: 'use', record: true, application: application(), duplicates: [] },
         connection(open),
         holder.logto,
       ),
@@ -172,7 +180,7 @@ describe('checkLocated', () => {
     const admin = fakeLogto({ isAdmin: true });
     const adminStop = await denial(
       checkLocated(
-        { found: 'restored', application: application({ type: 'SPA' }) },
+        { decision: 'take-back', as: 'restore', application: application({ type: 'SPA' }) },
         connection(open),
         admin.logto,
       ),
@@ -183,11 +191,19 @@ describe('checkLocated', () => {
 
   it('lets an allowed adoption and the resource’s own marker finds through; recorded ones are not looked at', async () => {
     const { logto, calls } = fakeLogto({ appRoles: ['reader'] });
-    await checkLocated({ found: 'adopted', application: application() }, connection(open), logto);
-    await checkLocated({ found: 'marker', application: application(), duplicates: [] }, connection(), logto);
+    await checkLocated(
+      { decision: 'take-back', as: 'adoption', application: application() },
+      connection(open),
+      logto,
+    );
+    await checkLocated(
+      { decision: 'use', record: true, application: application(), duplicates: [] },
+      connection(),
+      logto,
+    );
     const before = calls.length;
     await checkLocated(
-      { found: 'recorded', application: application({ id: 'op-app' }) },
+      { decision: 'use', record: false, application: application({ id: 'op-app' }), duplicates: [] },
       connection(),
       logto,
     );

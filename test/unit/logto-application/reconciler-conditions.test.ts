@@ -53,7 +53,7 @@ function setup(error: unknown, status?: LogtoApplicationStatus) {
     external: new LogtoConnector({
       logto: failingLogto(error),
       events: recorder,
-      settings: { publicEndpoint: 'https://logto.test', ambiguousCreateRecheckMs: 30_000 },
+      settings: { publicEndpoint: 'https://logto.test', commitWindowMs: 30_000 },
     }),
     events: recorder,
     logger: pino({ level: 'silent' }),

@@ -19,7 +19,7 @@ const connector = (minRotationPeriodMs?: number) =>
     events: { record: () => {} },
     settings: {
       publicEndpoint: 'https://logto.example',
-      ambiguousCreateRecheckMs: 30_000,
+      commitWindowMs: 30_000,
       ...(minRotationPeriodMs !== undefined ? { minRotationPeriodMs } : {}),
     },
   });
