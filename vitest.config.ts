@@ -39,16 +39,15 @@ class WaitingFilesFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     sequence: { sequencer: WaitingFilesFirst },
+    // Both projects share four workers: the integration files mostly wait (on the apiserver, on the
+    // operator's timers), the unit files fill the cores meanwhile. The waiting files start first.
+    maxWorkers: 4,
     projects: [
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/emulator/**/*.test.ts'],
           testTimeout: 20_000,
-          // vitest's default is one worker fewer than cores: on 2 cores, one. Imports dominate these
-          // files, which wait on nothing else.
-          maxWorkers: 2,
-          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -58,11 +57,6 @@ export default defineConfig({
           globalSetup: ['test/support/control-plane/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // Each file gets its own namespaces. The files mostly wait (on the apiserver, on the
-          // operator's timers), so more workers than cores shorten the run.
-          maxWorkers: 4,
-          // Runs after the unit project (projects with their own worker count need their own group).
-          sequence: { groupOrder: 1 },
         },
       },
     ],
