@@ -1,10 +1,12 @@
 /**
- * The Logto Management API client: one method per operation of the Applications API, named after
- * it, typed with our schemas of Logto's entities, and driven by the operations table.
+ * The Logto Management API client: one method per operation of the table (the Applications API, API
+ * resources with their scopes, roles), named after it, typed with our schemas of Logto's entities, and
+ * driven by the operations table.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { LogtoDirectory } from './directory.js';
 import { LogtoApiError } from './errors.js';
+import { isReservedManagementIndicator } from './management-api.js';
 import {
   expandPath,
   operations,
@@ -23,23 +25,42 @@ import type {
   ApplicationSecret,
   ApplicationSignInExperience,
   AssignApplicationRolesResult,
+  CreatedResource,
+  CreateResourceRequest,
+  CreateResourceScopeRequest,
+  CreateRoleRequest,
   CustomDomain,
   LegacySecretDeletionResult,
+  Resource,
+  ResourceListItem,
+  ResourceScope,
   Role,
+  RoleListItem,
+  RoleScope,
+  RoleType,
+  UpdateResourceRequest,
+  UpdateResourceScopeRequest,
+  UpdateRoleRequest,
   UserConsentOrganizations,
   UserConsentScopes,
 } from './schemas.js';
 import type { LogtoResponse, LogtoTransport, QueryValue } from './transport.js';
 
 /**
- * Calls whose repetition after an unknown outcome could create a duplicate. They are retried only when
- * the server certainly did nothing (429, connection refused); everything else replaces, reads or
- * deletes, so repeating it is harmless.
+ * Calls whose repetition after an unknown outcome could create a duplicate, or be refused because the
+ * first attempt did its work (the natural keys of resources, scopes and roles: a repeat answers 422
+ * `…_in_use`, `scope.name_exists`, `role.scope_exists`, which would read as a refusal of the desired
+ * state). They are retried only when the server certainly did nothing (429, connection refused);
+ * everything else replaces, reads or deletes, so repeating it is harmless.
  */
 const NOT_IDEMPOTENT: ReadonlySet<OperationName> = new Set([
   'create_application',
   'create_application_secret',
   'create_application_protected_app_metadata_custom_domain',
+  'create_resource',
+  'create_resource_scope',
+  'create_role',
+  'assign_role_scopes',
 ]);
 
 /** Search parameters of list calls, e.g. `{ 'search.name': 'web', 'mode.name': 'exact' }`. */
@@ -70,6 +91,12 @@ export interface Page<T> {
   items: T[];
   /** The Total-Number header: all items over all pages. */
   total: number;
+}
+
+/** The page asked for: `page` from 1, `page_size` 1 to 100 (the operator pages with 100). */
+export interface PageQuery {
+  page: number;
+  page_size: number;
 }
 
 export interface PagingOptions {
@@ -319,5 +346,145 @@ export class LogtoClient {
     body: OperationRequest<'replace_application_access_control'>,
   ): Promise<AccessControl> {
     return this.body('replace_application_access_control', { params: { id }, body });
+  }
+
+  // API resources
+
+  /**
+   * Creates an API resource (answered with `scopes: []`). Refuses, without calling Logto, an indicator
+   * Logto would take for its Management API: it could never be changed or deleted again.
+   */
+  async createResource(body: CreateResourceRequest): Promise<CreatedResource> {
+    if (isReservedManagementIndicator(body.indicator)) {
+      throw new LogtoApiError({
+        operation: 'create_resource',
+        code: 'operator.reserved_indicator',
+        detail: `the indicator ${body.indicator} is reserved for Logto's Management API: Logto refuses to change or delete a resource with it`,
+        kind: 'Rejected',
+      });
+    }
+    return this.body('create_resource', { body });
+  }
+
+  /** The resource, without its scopes. */
+  getResource(id: string): Promise<Resource> {
+    return this.body('get_resource', { params: { id } });
+  }
+
+  /** One page of API resources (each with its scopes when `includeScopes`), with the total count. */
+  listResourcesPage(query: PageQuery & { includeScopes?: boolean }): Promise<Page<ResourceListItem>> {
+    const { includeScopes, ...page } = query;
+    return this.page('list_resources', {
+      query: { ...page, ...(includeScopes === undefined ? {} : { includeScopes: String(includeScopes) }) },
+    });
+  }
+
+  /** `name` and `accessTokenTtl` only: Logto keeps a resource's indicator for good. */
+  updateResource(id: string, body: UpdateResourceRequest): Promise<Resource> {
+    return this.body('update_resource', { params: { id }, body });
+  }
+
+  /** Deletes the resource and its scopes, which Logto takes from every role holding them. */
+  async deleteResource(id: string): Promise<void> {
+    await this.call('delete_resource', { params: { id } });
+  }
+
+  // Scopes of an API resource
+
+  /** One page of a resource's scopes. An unknown resource is an empty list, not an error. */
+  listResourceScopesPage(resourceId: string, query: PageQuery): Promise<Page<ResourceScope>> {
+    return this.page('list_resource_scopes', { params: { resourceId }, query });
+  }
+
+  createResourceScope(resourceId: string, body: CreateResourceScopeRequest): Promise<ResourceScope> {
+    return this.body('create_resource_scope', { params: { resourceId }, body });
+  }
+
+  /**
+   * Logto does not check that the scope belongs to `resourceId` (it changes it wherever it is), but
+   * checks a new name against that resource's scopes: pass the scope's own resource.
+   */
+  updateResourceScope(
+    resourceId: string,
+    scopeId: string,
+    body: UpdateResourceScopeRequest,
+  ): Promise<ResourceScope> {
+    return this.body('update_resource_scope', { params: { resourceId, scopeId }, body });
+  }
+
+  /** Takes the scope from every role too. Like the update, Logto ignores which resource it is of. */
+  async deleteResourceScope(resourceId: string, scopeId: string): Promise<void> {
+    await this.call('delete_resource_scope', { params: { resourceId, scopeId } });
+  }
+
+  // Roles
+
+  /** Creates a role without scopes (Logto answers 200); add them with assignRoleScopes. */
+  createRole(body: CreateRoleRequest): Promise<Role> {
+    return this.body('create_role', { body });
+  }
+
+  getRole(id: string): Promise<Role> {
+    return this.body('get_role', { params: { id } });
+  }
+
+  /**
+   * One page of roles, with the total count. `exactName` asks for the role of that name, compared
+   * case-sensitively (Logto's name search ignores case otherwise).
+   */
+  listRolesPage(query: PageQuery & { type?: RoleType; exactName?: string }): Promise<Page<RoleListItem>> {
+    const { exactName, ...rest } = query;
+    const search =
+      exactName === undefined
+        ? undefined
+        : { 'search.name': exactName, 'mode.name': 'exact', isCaseSensitive: 'true' };
+    return this.page('list_roles', { query: rest, ...(search ? { search } : {}) });
+  }
+
+  /** `name` and `description` only: a role's type cannot change. */
+  updateRole(id: string, body: UpdateRoleRequest): Promise<Role> {
+    return this.body('update_role', { params: { id }, body });
+  }
+
+  /** Deletes the role, which Logto also takes from every application holding it. */
+  async deleteRole(id: string): Promise<void> {
+    await this.call('delete_role', { params: { id } });
+  }
+
+  /** One page of a role's scopes, each with its resource. */
+  listRoleScopesPage(roleId: string, query: PageQuery): Promise<Page<RoleScope>> {
+    return this.page('list_role_scopes', { params: { id: roleId }, query });
+  }
+
+  /**
+   * Links scopes to a role; resolves to every scope the role then holds (without their resources).
+   * Duplicates are dropped before sending (Logto answers 500 to an id given twice); an empty list is
+   * refused here (Logto refuses it too). Logto links nothing when it refuses one id (unknown: 404,
+   * linked already: 422 `role.scope_exists`).
+   */
+  async assignRoleScopes(roleId: string, scopeIds: readonly string[]): Promise<ResourceScope[]> {
+    const unique = [...new Set(scopeIds)];
+    if (unique.length === 0) {
+      throw new Error('assignRoleScopes needs at least one scope id: Logto refuses an empty list');
+    }
+    const body = await this.body('assign_role_scopes', {
+      params: { id: roleId },
+      body: { scopeIds: unique },
+    });
+    // The document also lists a 200 without a body, which the server does not answer.
+    if (body === undefined) {
+      throw new LogtoApiError({
+        operation: 'assign_role_scopes',
+        status: 200,
+        code: 'operator.unexpected_response',
+        detail: "answer has no body: expected the role's scopes",
+      });
+    }
+    return body;
+  }
+
+  /** Unlinks a scope from a role; 404 `entity.not_found` when it is not linked. */
+  async deleteRoleScope(roleId: string, scopeId: string): Promise<void> {
+    await this.call('delete_role_scope', { params: { id: roleId, scopeId } });
   }
 }

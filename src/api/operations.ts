@@ -1,7 +1,9 @@
-// The Applications operations of the Logto Management API, keyed by the names of the generated
-// client (`create_application`, …). One table drives the HTTP client, the test emulator's routing
-// and the contract tests. `path` names the application id `{id}` everywhere; `openApiPath` is the
-// key of the same operation in Logto's OpenAPI document. `responses` lists every status the server
+// The operations of the Logto Management API the operator calls: the Applications API, keyed by the
+// names of the generated client (`create_application`, …), and API resources, their scopes and roles,
+// named the same way (`create_resource`, …; the generated client lacks them: `inSeed: false`). One
+// table drives the HTTP client, the test emulator's routing and the contract tests. `path` names the
+// application id `{id}` everywhere; `openApiPath` is the key of the same operation in Logto's OpenAPI
+// document (for resources and roles, `path` is that key). `responses` lists every status the server
 // may answer (error statuses carry a `LogtoError` body, `null` means no body).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
@@ -18,17 +20,32 @@ import {
   CreateApplicationSecretRequest,
   CreateCustomDomainRequest,
   CreateUserConsentScopesRequest,
+  CreatedResource,
+  CreateResourceRequest,
+  CreateResourceScopeRequest,
+  CreateRoleRequest,
   CustomData,
   CustomDomain,
   LegacySecretDeletionResult,
   ListApplicationsQuery,
   LogtoError,
+  ListResourcesQuery,
+  ListRolesQuery,
   PaginationQuery,
   ReplaceAccessControlRequest,
   ReplaceApplicationSignInExperienceRequest,
+  Resource,
+  ResourceListItem,
+  ResourceScope,
   Role,
+  RoleListItem,
+  RoleScope,
+  RoleScopesRequest,
   UpdateApplicationRequest,
   UpdateApplicationSecretRequest,
+  UpdateResourceRequest,
+  UpdateResourceScopeRequest,
+  UpdateRoleRequest,
   UserConsentOrganizations,
   UserConsentOrganizationsRequest,
   UserConsentScopes,
@@ -303,6 +320,166 @@ export const operations = {
     inSeed: false,
     request: ReplaceAccessControlRequest,
     responses: { 200: AccessControl, 400: err, 401: err, 403: err, 404: err, 422: err },
+  },
+
+  // API resources (BEHAVIOUR-resources-roles.md). The Management API's own resource answers 400 to
+  // every change of it or of its scopes (see management-api.ts).
+  create_resource: {
+    method: 'POST',
+    path: '/api/resources',
+    openApiPath: '/api/resources',
+    inSeed: false,
+    request: CreateResourceRequest,
+    // 422: the indicator is in use. 500: an accessTokenTtl out of the database's range.
+    responses: { 201: CreatedResource, 400: err, 401: err, 403: err, 422: err, 500: err },
+  },
+  get_resource: {
+    method: 'GET',
+    path: '/api/resources/{id}',
+    openApiPath: '/api/resources/{id}',
+    inSeed: false,
+    responses: { 200: Resource, 400: err, 401: err, 403: err, 404: err },
+  },
+  list_resources: {
+    method: 'GET',
+    path: '/api/resources',
+    openApiPath: '/api/resources',
+    inSeed: false,
+    // Paged only when `page` or `page_size` is given; the whole list otherwise.
+    query: ListResourcesQuery,
+    responses: { 200: Type.Array(ResourceListItem), 400: err, 401: err, 403: err },
+  },
+  update_resource: {
+    method: 'PATCH',
+    path: '/api/resources/{id}',
+    openApiPath: '/api/resources/{id}',
+    inSeed: false,
+    request: UpdateResourceRequest,
+    // 422: nothing to update (`{}`, only dropped fields) or a fractional TTL (not in the document).
+    responses: { 200: Resource, 400: err, 401: err, 403: err, 404: err, 422: err },
+  },
+  delete_resource: {
+    method: 'DELETE',
+    path: '/api/resources/{id}',
+    openApiPath: '/api/resources/{id}',
+    inSeed: false,
+    // Deletes the resource's scopes and takes them from every role.
+    responses: { 204: null, 400: err, 401: err, 403: err, 404: err },
+  },
+  list_resource_scopes: {
+    method: 'GET',
+    path: '/api/resources/{resourceId}/scopes',
+    openApiPath: '/api/resources/{resourceId}/scopes',
+    inSeed: false,
+    // Always paged (20 items without page_size). An unknown resource answers 200 [], never 404.
+    query: PaginationQuery,
+    search: true,
+    responses: { 200: Type.Array(ResourceScope), 400: err, 401: err, 403: err },
+  },
+  create_resource_scope: {
+    method: 'POST',
+    path: '/api/resources/{resourceId}/scopes',
+    openApiPath: '/api/resources/{resourceId}/scopes',
+    inSeed: false,
+    request: CreateResourceScopeRequest,
+    responses: { 201: ResourceScope, 400: err, 401: err, 403: err, 404: err, 422: err },
+  },
+  update_resource_scope: {
+    method: 'PATCH',
+    path: '/api/resources/{resourceId}/scopes/{scopeId}',
+    openApiPath: '/api/resources/{resourceId}/scopes/{scopeId}',
+    inSeed: false,
+    request: UpdateResourceScopeRequest,
+    responses: { 200: ResourceScope, 400: err, 401: err, 403: err, 404: err, 422: err },
+  },
+  delete_resource_scope: {
+    method: 'DELETE',
+    path: '/api/resources/{resourceId}/scopes/{scopeId}',
+    openApiPath: '/api/resources/{resourceId}/scopes/{scopeId}',
+    inSeed: false,
+    // Takes the scope from every role that holds it.
+    responses: { 204: null, 400: err, 401: err, 403: err, 404: err },
+  },
+
+  // API resource roles.
+  create_role: {
+    method: 'POST',
+    path: '/api/roles',
+    openApiPath: '/api/roles',
+    inSeed: false,
+    request: CreateRoleRequest,
+    // 200, not 201. 404: an unknown id among `scopeIds`, which the operator never sends.
+    responses: { 200: Role, 400: err, 401: err, 403: err, 404: err, 422: err },
+  },
+  get_role: {
+    method: 'GET',
+    path: '/api/roles/{id}',
+    openApiPath: '/api/roles/{id}',
+    inSeed: false,
+    responses: { 200: Role, 400: err, 401: err, 403: err, 404: err },
+  },
+  list_roles: {
+    method: 'GET',
+    path: '/api/roles',
+    openApiPath: '/api/roles',
+    inSeed: false,
+    // Always paged (20 items without page_size). Roles named `#internal:…` are never listed.
+    query: ListRolesQuery,
+    search: true,
+    responses: { 200: Type.Array(RoleListItem), 400: err, 401: err, 403: err },
+  },
+  update_role: {
+    method: 'PATCH',
+    path: '/api/roles/{id}',
+    openApiPath: '/api/roles/{id}',
+    inSeed: false,
+    request: UpdateRoleRequest,
+    responses: { 200: Role, 400: err, 401: err, 403: err, 404: err, 422: err },
+  },
+  delete_role: {
+    method: 'DELETE',
+    path: '/api/roles/{id}',
+    openApiPath: '/api/roles/{id}',
+    inSeed: false,
+    // Also takes the role from every application holding it.
+    responses: { 204: null, 400: err, 401: err, 403: err, 404: err },
+  },
+  list_role_scopes: {
+    method: 'GET',
+    path: '/api/roles/{id}/scopes',
+    openApiPath: '/api/roles/{id}/scopes',
+    inSeed: false,
+    // Paged only when `page` or `page_size` is given; the whole list otherwise.
+    query: PaginationQuery,
+    search: true,
+    responses: { 200: Type.Array(RoleScope), 400: err, 401: err, 403: err, 404: err },
+  },
+  assign_role_scopes: {
+    method: 'POST',
+    path: '/api/roles/{id}/scopes',
+    openApiPath: '/api/roles/{id}/scopes',
+    inSeed: false,
+    request: RoleScopesRequest,
+    // 201 with every scope of the role (without `resource`); the documented 200 is not answered.
+    // 500: an id given twice in one body (not in the document).
+    responses: {
+      200: null,
+      201: Type.Array(ResourceScope),
+      400: err,
+      401: err,
+      403: err,
+      404: err,
+      422: err,
+      500: err,
+    },
+  },
+  delete_role_scope: {
+    method: 'DELETE',
+    path: '/api/roles/{id}/scopes/{scopeId}',
+    openApiPath: '/api/roles/{id}/scopes/{scopeId}',
+    inSeed: false,
+    // 404 entity.not_found: the scope is not linked to the role (or either is unknown).
+    responses: { 204: null, 400: err, 401: err, 403: err, 404: err },
   },
 } as const satisfies Record<string, OperationSpec>;
 

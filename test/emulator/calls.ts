@@ -6,7 +6,7 @@ export interface CallRecord {
   method: string;
   /** The route template (`/api/applications/{id}`), or the raw path when no route matched. */
   route: string;
-  /** The operation name for the Applications operations of the table. */
+  /** The operation name, for the operations of the table (src/api/operations.ts). */
   operation?: string;
   path: string;
   /** The answered status; 0 when the connection was reset. */

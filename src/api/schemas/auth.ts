@@ -1,10 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** The OSS resource indicator of the Management API; Logto Cloud uses `https://<tenant>.logto.app/api`. */
-export const defaultManagementApiIndicator = 'https://default.logto.app/api';
-
-/** The role that grants a machine-to-machine app the Management API scope `all`. */
-export const managementApiAccessRoleName = 'Logto Management API access';
+// Kept here for the modules that import them from the schemas (they live in management-api.ts).
+export { defaultManagementApiIndicator, managementApiAccessRoleName } from '../management-api.js';
 
 /** Answer of `POST /oidc/token` (client credentials). `scope` is absent when the token has none. */
 export const TokenResponse = Type.Object({

@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { EntityId, Nullable, StringEnum, TenantId } from './common.js';
 import { ApplicationType } from './application.js';
+import { PaginationQuery } from './query.js';
+import { Resource, ResourceScope } from './resource.js';
 
 export const roleTypes = ['User', 'MachineToMachine'] as const;
 export const RoleType = StringEnum(roleTypes);
@@ -48,3 +50,49 @@ export const AssignApplicationRolesResult = Type.Object({
   addedRoleIds: Type.Array(Type.String({ minLength: 1 })),
 });
 export type AssignApplicationRolesResult = Static<typeof AssignApplicationRolesResult>;
+
+const RoleName = Type.String({ minLength: 1, maxLength: 128 });
+const RoleDescription = Type.String({ minLength: 1, maxLength: 128 });
+
+/**
+ * `POST /api/roles` (answered 200, not 201). The name is unique per tenant (case-sensitive, built-in
+ * roles included). `type` cannot change later; the server defaults it to `User`, so it is required
+ * here. The document's `scopeIds` is left out on purpose: the server inserts the role before it
+ * links them, and a failed link answers an error but keeps the role. Scopes go through
+ * `POST /api/roles/{id}/scopes` once the role exists.
+ */
+export const CreateRoleRequest = Type.Object({
+  name: RoleName,
+  description: RoleDescription,
+  type: RoleType,
+});
+export type CreateRoleRequest = Static<typeof CreateRoleRequest>;
+
+/** `PATCH /api/roles/{id}`: at least one field (`{}` is a 422); a `type` is dropped. */
+export const UpdateRoleRequest = Type.Object({
+  name: Type.Optional(RoleName),
+  description: Type.Optional(RoleDescription),
+});
+export type UpdateRoleRequest = Static<typeof UpdateRoleRequest>;
+
+/** `GET /api/roles` (always paged: 20 items when no page size is given). */
+export const ListRolesQuery = Type.Object({
+  excludeUserId: Type.Optional(Type.String()),
+  excludeApplicationId: Type.Optional(Type.String()),
+  type: Type.Optional(RoleType),
+  ...PaginationQuery.properties,
+});
+export type ListRolesQuery = Static<typeof ListRolesQuery>;
+
+/** An item of `GET /api/roles/{id}/scopes`: the scope with its resource. */
+export const RoleScope = Type.Object({ ...ResourceScope.properties, resource: Resource });
+export type RoleScope = Static<typeof RoleScope>;
+
+/**
+ * `POST /api/roles/{id}/scopes`. The server refuses an empty list (400), answers 500 to an id given
+ * twice, and 422 `role.scope_exists` to an id already linked; nothing is linked when it refuses.
+ */
+export const RoleScopesRequest = Type.Object({
+  scopeIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }),
+});
+export type RoleScopesRequest = Static<typeof RoleScopesRequest>;
