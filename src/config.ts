@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { ConnectionPolicy } from './crd/logto-connection.js';
+import type { ConnectionPolicy, ConsentScopesPolicy } from './crd/logto-connection.js';
 import { parseDurationMs } from './util/duration.js';
 
 export interface OperatorConfig {
@@ -168,6 +168,41 @@ export const SETTINGS = {
     boolean: true,
     description:
       'Let the flag-configured connection adopt applications that hold Management API roles or isAdmin. Never its own application.',
+  },
+  adoptionRoleNames: {
+    flag: 'adoption-role-names',
+    env: 'ADOPTION_ROLE_NAMES',
+    default: '',
+    description:
+      'Comma-separated name patterns (* matches any text) of existing roles, not declared by a LogtoRole of this cluster, that a LogtoRole may take over or observe through the flag-configured connection. Default: none.',
+  },
+  adoptionApiResourceIndicators: {
+    flag: 'adoption-api-resource-indicators',
+    env: 'ADOPTION_API_RESOURCE_INDICATORS',
+    default: '',
+    description:
+      'Comma-separated indicator patterns (* matches any text) of existing API resources, not declared by a LogtoApiResource of this cluster, that a LogtoApiResource may take over or observe through the flag-configured connection. Default: none.',
+  },
+  allowedRoles: {
+    flag: 'allowed-roles',
+    env: 'ALLOWED_ROLES',
+    default: '',
+    description:
+      'Comma-separated names or ids of roles no LogtoRole of this cluster declares (made in the Console or by another cluster) that applications of the flag-configured connection may hold. Default: none; list the roles applications used before LogtoRoles existed to keep them.',
+  },
+  allowedConsentResourceScopes: {
+    flag: 'allowed-consent-resource-scopes',
+    env: 'ALLOWED_CONSENT_RESOURCE_SCOPES',
+    default: '',
+    description:
+      'Comma-separated <indicator>#<scope> entries (<indicator>#* for every scope of it): API resource scopes no LogtoApiResource of this cluster declares that third-party applications of the flag-configured connection may ask consent for. Default: none.',
+  },
+  allowedConsentOrganizationScopes: {
+    flag: 'allowed-consent-organization-scopes',
+    env: 'ALLOWED_CONSENT_ORGANIZATION_SCOPES',
+    default: '',
+    description:
+      'Comma-separated organization scope names that third-party applications of the flag-configured connection may ask consent for. Default: none.',
   },
   watchNamespaces: {
     flag: 'watch-namespaces',
@@ -452,11 +487,45 @@ function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/**
+ * Parses comma-separated `<indicator>#<scope>` entries (indicators never contain '#'; a scope name may):
+ * the entries of one indicator merge, and `<indicator>#*` allows every scope of it (no `scopes`).
+ */
+export function parseConsentResourceScopes(
+  value: string | undefined,
+  what: string,
+): NonNullable<ConsentScopesPolicy['resources']> {
+  const scopes = new Map<string, Set<string> | 'all'>();
+  for (const entry of list(value)) {
+    const at = entry.indexOf('#');
+    const indicator = entry.slice(0, at).trim();
+    const scope = entry.slice(at + 1).trim();
+    if (at < 0 || !indicator || !scope)
+      throw new ConfigError(
+        `${what}: "${entry}" is not <indicator>#<scope> (e.g. https://api.example.com#read:orders, or ` +
+          'https://api.example.com#* for every scope of it)',
+      );
+    const known = scopes.get(indicator) ?? new Set<string>();
+    scopes.set(indicator, scope === '*' || known === 'all' ? 'all' : known.add(scope));
+  }
+  return [...scopes].map(([indicator, names]) =>
+    names === 'all' ? { indicator } : { indicator, scopes: [...names] },
+  );
+}
+
 /** The flag-configured connection's policy; secure unless flags loosen it. */
 function flagPolicy(get: (key: keyof typeof SETTINGS) => string | undefined): ConnectionPolicy {
   return {
     roles: {
       allowManagementApiRoles: parseBoolean(get('allowManagementApiRoles')!, 'allow management api roles'),
+      allowed: list(get('allowedRoles')),
+    },
+    consentScopes: {
+      resources: parseConsentResourceScopes(
+        get('allowedConsentResourceScopes'),
+        'allowed consent resource scopes',
+      ),
+      organizationScopes: list(get('allowedConsentOrganizationScopes')),
     },
     adoption: {
       applicationIds: list(get('adoptionApplicationIds')),
@@ -465,6 +534,8 @@ function flagPolicy(get: (key: keyof typeof SETTINGS) => string | undefined): Co
         get('allowManagementApiApplicationAdoption')!,
         'allow management api application adoption',
       ),
+      roleNames: list(get('adoptionRoleNames')),
+      apiResourceIndicators: list(get('adoptionApiResourceIndicators')),
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { userScopes } from '../api/schemas/consent.js';
-import { ConditionSchema, FreeFormObject, StringEnum, celRules } from './schema-helpers.js';
+import { ConditionSchema, FreeFormObject, StringEnum, celRules, type CelRule } from './schema-helpers.js';
 
 export const GROUP = 'logto.io';
 export const VERSION = 'v1alpha1';
@@ -26,6 +26,70 @@ export const THIRD_PARTY_TYPES: readonly ApplicationType[] = ['Traditional', 'SP
 
 export const DELETION_POLICIES = ['Delete', 'Orphan'] as const;
 export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+
+/**
+ * spec.deletionPolicy of every kind that owns an object in Logto: one schema, with the description of
+ * what Delete and Orphan do to that kind's object.
+ */
+export const deletionPolicySchema = (description: string) =>
+  StringEnum(DELETION_POLICIES, { default: 'Delete', description });
+
+/** What the operator may do with the Logto object of a resource (Crossplane's managementPolicies). */
+export const MANAGEMENT_POLICIES = ['*', 'Observe'] as const;
+export type ManagementPolicy = (typeof MANAGEMENT_POLICIES)[number];
+
+/**
+ * spec.managementPolicies, shared by LogtoApplication, LogtoApiResource and LogtoRole; `observe` says
+ * what Observe means for the kind. One value: ['*'] (default) or ['Observe']. Atomic, so that two
+ * field managers never merge into a list of two.
+ */
+export const managementPoliciesSchema = (observe: string) =>
+  Type.Array(StringEnum(MANAGEMENT_POLICIES, { description: 'A management policy: * or Observe.' }), {
+    minItems: 1,
+    maxItems: 1,
+    default: ['*'],
+    'x-kubernetes-list-type': 'atomic',
+    description:
+      'What the operator may do with the object in Logto. ["*"] (default): create, adopt, change and ' +
+      `delete it as the spec says. ["Observe"]: ${observe}`,
+  });
+export const ManagementPoliciesSchema = managementPoliciesSchema(
+  'only read the existing object and report it in the status; never create, change or delete it.',
+);
+export type ManagementPolicies = Static<typeof ManagementPoliciesSchema>;
+
+/**
+ * spec.connectionRef, shared by the namespaced kinds that live in a Logto tenant; `what` names the
+ * object ("application", "API resource", "role"). With CONNECTION_REF_IMMUTABLE on the spec.
+ */
+export const connectionRefSchema = (what: string) =>
+  Type.Object(
+    {
+      kind: StringEnum(['ClusterLogtoConnection', 'LogtoConnection'] as const, {
+        description:
+          'ClusterLogtoConnection, or LogtoConnection (a connection in the namespace of this resource).',
+      }),
+      name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the connection.' }),
+    },
+    {
+      description:
+        `The connection (Logto tenant, credentials and policy) this ${what} lives in. Omitted: the ` +
+        'ClusterLogtoConnection annotated logto.io/is-default-connection: "true", else the connection ' +
+        "given by the operator's flags. Fixed once the resource exists: " +
+        `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what} does not move between tenants.`,
+    },
+  );
+export const ConnectionRefSchema = connectionRefSchema('application');
+export type ConnectionRef = Static<typeof ConnectionRefSchema>;
+
+/** The transition rule (on the spec) that keeps connectionRef as it was created. */
+export const CONNECTION_REF_IMMUTABLE: CelRule = {
+  rule:
+    'has(self.connectionRef) == has(oldSelf.connectionRef) && ' +
+    '(!has(self.connectionRef) || self.connectionRef == oldSelf.connectionRef)',
+  message: 'connectionRef cannot be added, changed or removed after creation',
+  fieldPath: '.connectionRef',
+};
 
 const MAX_URIS = 64;
 const MAX_URI_LENGTH = 2048;
@@ -537,31 +601,12 @@ export const LogtoApplicationSpecSchema = Type.Object(
     ),
     accessControl: Type.Optional(AccessControlSchema),
     deletionPolicy: Type.Optional(
-      StringEnum(DELETION_POLICIES, {
-        default: 'Delete',
-        description:
-          'What happens to the Logto application when this resource is deleted: Delete removes it; Orphan ' +
+      deletionPolicySchema(
+        'What happens to the Logto application when this resource is deleted: Delete removes it; Orphan ' +
           "keeps it and removes the operator's ownership marker.",
-      }),
-    ),
-    connectionRef: Type.Optional(
-      Type.Object(
-        {
-          kind: StringEnum(['ClusterLogtoConnection', 'LogtoConnection'] as const, {
-            description:
-              'ClusterLogtoConnection, or LogtoConnection (a connection in the namespace of this resource).',
-          }),
-          name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the connection.' }),
-        },
-        {
-          description:
-            'The connection (Logto tenant, credentials and policy) this application lives in. Omitted: the ' +
-            'ClusterLogtoConnection annotated logto.io/is-default-connection: "true", else the connection ' +
-            "given by the operator's flags. Fixed once the resource exists: an application does not move " +
-            'between tenants.',
-        },
       ),
     ),
+    connectionRef: Type.Optional(ConnectionRefSchema),
     adoptApplicationId: Type.Optional(
       Type.String({
         minLength: 1,
@@ -573,10 +618,24 @@ export const LogtoApplicationSpecSchema = Type.Object(
           'refused. Fixed once set.',
       }),
     ),
+    managementPolicies: Type.Optional(
+      managementPoliciesSchema(
+        'the operator never creates, changes, rotates or deletes the application in Logto: it reads the ' +
+          'existing application named by spec.adoptApplicationId (required), publishes its credentials in ' +
+          "the Secret and reports its state. The connection's adoption policy (policy.adoption) must allow " +
+          'that application. Deleting the resource then leaves the application in Logto, whatever ' +
+          'deletionPolicy says.',
+      ),
+    ),
   },
   {
     description: 'The desired state of the Logto application.',
     ...celRules(
+      {
+        rule: "!has(self.managementPolicies) || !('Observe' in self.managementPolicies) || has(self.adoptApplicationId)",
+        message: 'managementPolicies [Observe] needs spec.adoptApplicationId: the application to observe',
+        fieldPath: '.managementPolicies',
+      },
       {
         rule: 'self.type == oldSelf.type',
         message: 'type is immutable: Logto cannot change the type of an existing application',
@@ -599,13 +658,7 @@ export const LogtoApplicationSpecSchema = Type.Object(
         message: 'adoptApplicationId cannot be added, changed or removed after creation',
         fieldPath: '.adoptApplicationId',
       },
-      {
-        rule:
-          'has(self.connectionRef) == has(oldSelf.connectionRef) && ' +
-          '(!has(self.connectionRef) || self.connectionRef == oldSelf.connectionRef)',
-        message: 'connectionRef cannot be added, changed or removed after creation',
-        fieldPath: '.connectionRef',
-      },
+      CONNECTION_REF_IMMUTABLE,
       {
         rule: "!has(self.roles) || self.type == 'MachineToMachine'",
         message: 'roles are only allowed for MachineToMachine applications',
@@ -852,6 +905,7 @@ export interface ObjectMeta {
   uid: string;
   generation?: number;
   resourceVersion?: string;
+  creationTimestamp?: string;
   deletionTimestamp?: string;
   finalizers?: string[];
   annotations?: Record<string, string>;

@@ -93,12 +93,68 @@ const RolesPolicySchema = Type.Object(
     allowed: Type.Optional(
       bounded(
         Type.String({ minLength: 1, maxLength: 256, description: 'A role name or id.' }),
-        'The only roles (by name or id) applications may request. Omitted: any role the rest of the ' +
-          'policy allows.',
+        'Roles that no LogtoRole of this cluster declares (made in the Console or by another cluster) ' +
+          'that applications may hold, by name or id. Omitted or empty: none. Roles declared by LogtoRoles ' +
+          "need no entry: an application may hold those of its own namespace and those another namespace's " +
+          'LogtoGrant gives it. Earlier versions allowed any role without Management API scopes when this ' +
+          'was omitted; to keep such roles usable, list them here.',
       ),
     ),
   },
-  { description: 'Which API resource roles MachineToMachine applications may be given (spec.roles).' },
+  {
+    description:
+      'Which API resource roles MachineToMachine applications may be given (spec.roles): roles declared by ' +
+      'LogtoRoles of their namespace or granted to it, and the roles listed in allowed.',
+  },
+);
+
+const ConsentScopesPolicySchema = Type.Object(
+  {
+    resources: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            indicator: Type.String({
+              minLength: 1,
+              maxLength: 2048,
+              description: 'Indicator of the API resource, e.g. https://api.example.com.',
+            }),
+            scopes: Type.Optional(
+              Type.Array(Type.String({ minLength: 1, maxLength: 256, description: 'A scope name.' }), {
+                description: 'Its scopes that may be asked for, by name. Omitted: all of them.',
+                minItems: 1,
+                maxItems: 100,
+                'x-kubernetes-list-type': 'set',
+              }),
+            ),
+          },
+          { description: 'Scopes of one API resource.' },
+        ),
+        {
+          description:
+            'API resource scopes that no LogtoApiResource of this cluster declares that third-party ' +
+            'applications may ask consent for (spec.userConsentScopes.resourceScopes and ' +
+            'organizationResourceScopes). Omitted: none.',
+          maxItems: 100,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['indicator'],
+        },
+      ),
+    ),
+    organizationScopes: Type.Optional(
+      bounded(
+        Type.String({ minLength: 1, maxLength: 256, description: 'An organization scope name.' }),
+        'Organization scopes third-party applications may ask consent for ' +
+          '(spec.userConsentScopes.organizationScopes), by name. Omitted: none.',
+      ),
+    ),
+  },
+  {
+    description:
+      'Consent scopes of third-party applications besides those of LogtoApiResources of their namespace ' +
+      '(or granted to it by a LogtoGrant): API resource scopes and organization scopes that no ' +
+      'LogtoApiResource of this cluster declares. Omitted: none.',
+  },
 );
 
 const AdoptionPolicySchema = Type.Object(
@@ -123,11 +179,35 @@ const AdoptionPolicySchema = Type.Object(
           'admin application (isAdmin). Default false.',
       }),
     ),
+    roleNames: Type.Optional(
+      bounded(
+        Type.String({
+          minLength: 1,
+          maxLength: 256,
+          description: 'A role name pattern; * matches any text.',
+        }),
+        'Names of existing roles, not declared by a LogtoRole of this cluster, that a LogtoRole of the same ' +
+          'name may take over or observe (managementPolicies ["Observe"]); * matches any text. Default: none.',
+      ),
+    ),
+    apiResourceIndicators: Type.Optional(
+      bounded(
+        Type.String({
+          minLength: 1,
+          maxLength: 2048,
+          description: 'An indicator pattern; * matches any text.',
+        }),
+        'Indicators of existing API resources, not declared by a LogtoApiResource of this cluster, that a ' +
+          'LogtoApiResource of the same indicator may take over or observe (managementPolicies ' +
+          '["Observe"]); * matches any text. Default: none.',
+      ),
+    ),
   },
   {
     description:
-      'Which existing applications spec.adoptApplicationId may take over. Off unless an id or a name ' +
-      "pattern matches; the connection's own application is never adopted.",
+      'Which existing Logto objects may be taken over or observed: applications (spec.adoptApplicationId ' +
+      'of a LogtoApplication), roles (LogtoRole) and API resources (LogtoApiResource). Off unless an id or ' +
+      "a pattern matches; the connection's own application is never adopted.",
   },
 );
 
@@ -152,12 +232,14 @@ const ApplicationsPolicySchema = Type.Object(
 
 const policyFields = {
   roles: Type.Optional(RolesPolicySchema),
+  consentScopes: Type.Optional(ConsentScopesPolicySchema),
   adoption: Type.Optional(AdoptionPolicySchema),
   applications: Type.Optional(ApplicationsPolicySchema),
 };
 const POLICY_DESCRIPTION =
-  'What LogtoApplications may do through this connection. Secure by default: no Management API roles, ' +
-  'no adoption. A refusal is Ready=False with reason PolicyDenied and no Logto write.';
+  'What LogtoApplications, LogtoRoles and LogtoApiResources may do through this connection. Secure by ' +
+  'default: no Management API roles, no adoption, no roles or consent scopes but those declared in this ' +
+  'cluster. A refusal is Ready=False with reason PolicyDenied and no Logto write.';
 
 export const ClusterConnectionPolicySchema = Type.Object(
   { namespaceSelector: Type.Optional(LabelSelectorSchema), ...policyFields },
@@ -291,7 +373,12 @@ export const LogtoConnectionStatusSchema = Type.Object(
       ),
     ),
     applicationCount: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Number of LogtoApplications using this connection.' }),
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Number of LogtoApplications, LogtoRoles and LogtoApiResources holding something in Logto through ' +
+          'this connection; the connection is not deleted while any does.',
+      }),
     ),
   },
   { description: 'The observed state of the connection.' },
@@ -299,6 +386,7 @@ export const LogtoConnectionStatusSchema = Type.Object(
 
 export type ClusterConnectionPolicy = Static<typeof ClusterConnectionPolicySchema>;
 export type ConnectionPolicy = ClusterConnectionPolicy;
+export type ConsentScopesPolicy = NonNullable<ConnectionPolicy['consentScopes']>;
 export type LabelSelector = Static<typeof LabelSelectorSchema>;
 export type ClusterLogtoConnectionSpec = Static<typeof ClusterLogtoConnectionSpecSchema>;
 export type LogtoConnectionSpec = Static<typeof LogtoConnectionSpecSchema>;

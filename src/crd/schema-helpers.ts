@@ -66,3 +66,12 @@ export function ConditionSchema() {
     { description: 'A metav1.Condition: one aspect of the current state of this resource.' },
   );
 }
+
+/** status.observedGeneration. */
+export function ObservedGenerationSchema() {
+  return Type.Integer({
+    format: 'int64',
+    minimum: 0,
+    description: 'The .metadata.generation that the status was last computed for.',
+  });
+}

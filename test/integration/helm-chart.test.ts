@@ -145,6 +145,26 @@ describe('Helm chart', () => {
       kinds: ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'],
     },
     {
+      name: "the flag-configured connection's policy loosened",
+      values: {
+        logto: {
+          policy: {
+            allowManagementApiRoles: true,
+            adoptionNamePatterns: ['legacy-*'],
+            adoptionRoleNames: ['Legacy *'],
+            adoptionApiResourceIndicators: ['https://legacy.example.com/*'],
+            allowedRoles: ['orders-reader'],
+            allowedConsentResourceScopes: [
+              { indicator: 'https://orders.example.com', scopes: ['read:orders'] },
+              { indicator: 'urn:billing' },
+            ],
+            allowedConsentOrganizationScopes: ['read:members'],
+          },
+        },
+      },
+      kinds: ['Deployment'],
+    },
+    {
       name: 'PodDisruptionBudget on',
       values: { podDisruptionBudget: { enabled: true } },
       kinds: ['PodDisruptionBudget'],
@@ -242,6 +262,15 @@ describe('Helm chart', () => {
       ],
       [{ logto: { endpoint: ENDPOINT }, resyncPeriod: 'often' }, /resyncPeriod.*does not match pattern/],
       [
+        {
+          logto: {
+            endpoint: ENDPOINT,
+            policy: { allowedConsentResourceScopes: [{ indicator: 'https://orders.example.com#read' }] },
+          },
+        },
+        /allowedConsentResourceScopes\/0\/indicator'?: .*does not match pattern/,
+      ],
+      [
         { logto: { endpoint: ENDPOINT }, prometheusRule: { alerts: { LogtoOperatorDown: { for: 'soon' } } } },
         /for.*does not match pattern/,
       ],
@@ -326,6 +355,7 @@ describe('Helm chart', () => {
       'logto-operator-connections',
       'logto-operator-connections-view',
       'logto-operator-edit',
+      'logto-operator-grants-admin',
       'logto-operator-metrics-auth',
       'logto-operator-metrics-reader',
       'logto-operator-view',

@@ -217,6 +217,30 @@ describe('RBAC of the chart (namespaced mode)', () => {
         grants(`${verb} LogtoApplications in ${namespace}`, () => ({ ...logto, verb, namespace }));
       grants('patch status', () => ({ ...logto, subresource: 'status', verb: 'patch', namespace }));
       grants('update finalizers', () => ({ ...logto, subresource: 'finalizers', verb: 'update', namespace }));
+      for (const resource of ['logtoapiresources', 'logtoroles']) {
+        const kind = { group: 'logto.io', resource };
+        for (const verb of ['get', 'list', 'watch', 'patch'])
+          grants(`${verb} ${resource} in ${namespace}`, () => ({ ...kind, verb, namespace }));
+        grants(`patch ${resource} status`, () => ({
+          ...kind,
+          subresource: 'status',
+          verb: 'patch',
+          namespace,
+        }));
+        grants(`update ${resource} finalizers`, () => ({
+          ...kind,
+          subresource: 'finalizers',
+          verb: 'update',
+          namespace,
+        }));
+      }
+      for (const verb of ['get', 'list', 'watch'])
+        grants(`${verb} LogtoGrants in ${namespace}`, () => ({
+          group: 'logto.io',
+          resource: 'logtogrants',
+          verb,
+          namespace,
+        }));
       for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete'])
         grants(`${verb} Secrets in ${namespace}`, () => ({ resource: 'secrets', verb, namespace }));
       for (const verb of ['create', 'patch'])
@@ -324,6 +348,30 @@ describe('RBAC of the chart (namespaced mode)', () => {
     }));
     for (const verb of ['create', 'update', 'delete', 'deletecollection'])
       denies(`${verb} LogtoApplications`, () => ({ ...logto, verb, namespace: teamA }));
+    // It reads LogtoGrants and never writes them (nor the kinds users declare, beyond patches).
+    for (const verb of ['create', 'update', 'patch', 'delete', 'deletecollection'])
+      denies(`${verb} LogtoGrants`, () => ({
+        group: 'logto.io',
+        resource: 'logtogrants',
+        verb,
+        namespace: teamA,
+      }));
+    for (const resource of ['logtoapiresources', 'logtoroles']) {
+      for (const verb of ['create', 'update', 'delete'])
+        denies(`${verb} ${resource}`, () => ({ group: 'logto.io', resource, verb, namespace: teamA }));
+      denies(`list ${resource} in an unwatched namespace`, () => ({
+        group: 'logto.io',
+        resource,
+        verb: 'list',
+        namespace: other,
+      }));
+    }
+    denies('list LogtoGrants in an unwatched namespace', () => ({
+      group: 'logto.io',
+      resource: 'logtogrants',
+      verb: 'list',
+      namespace: other,
+    }));
     denies('update LogtoApplication status (only patch)', () => ({
       ...logto,
       subresource: 'status',

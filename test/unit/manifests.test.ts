@@ -12,6 +12,7 @@ import { isMap, isPair, isScalar, parse, parseAllDocuments, parseDocument, type 
 import { loadConfig, SETTINGS } from '../../src/config.js';
 import {
   chartCrds,
+  helmTemplate,
   MANIFESTS_NAMESPACE,
   PLACEHOLDER_ENDPOINT,
   REPO_ROOT,
@@ -251,5 +252,165 @@ describe('deploy/manifests/logto-operator.yaml', () => {
     const container = find(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
     expect((container.env as Obj[]).map((e) => e.name)).not.toContain('METRICS_CERT_DIR');
     expect(container.volumeMounts).toBeUndefined();
+  });
+});
+
+describe('RBAC of the logto.io kinds', () => {
+  type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+  const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+  /** The verbs the rules give on `resource` of logto.io. */
+  const verbsOn = (rules: Rule[], resource: string) =>
+    new Set(
+      rules
+        .filter((r) => r.apiGroups.includes('logto.io') && r.resources.includes(resource))
+        .flatMap((r) => r.verbs),
+    );
+  /** The rules the ClusterRoles labelled aggregate-to-<role> add to the built-in role. */
+  const aggregatedInto = (objects: Obj[], role: 'admin' | 'edit' | 'view'): Rule[] =>
+    objects
+      .filter(
+        (o) =>
+          o.kind === 'ClusterRole' &&
+          o.metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${role}`] === 'true',
+      )
+      .flatMap((o) => o.rules as Rule[]);
+
+  it('lets the operator manage LogtoApiResources and LogtoRoles as LogtoApplications, and only read LogtoGrants', async () => {
+    const manager = find(await manifests(), 'ClusterRole', 'logto-operator-manager').rules as Rule[];
+    for (const resource of ['logtoapplications', 'logtoapiresources', 'logtoroles']) {
+      expect([...verbsOn(manager, resource)].sort(), resource).toEqual(['get', 'list', 'patch', 'watch']);
+      expect([...verbsOn(manager, `${resource}/status`)], resource).toEqual(['patch']);
+      expect([...verbsOn(manager, `${resource}/finalizers`)], resource).toEqual(['update']);
+    }
+    expect([...verbsOn(manager, 'logtogrants')].sort()).toEqual(['get', 'list', 'watch']);
+    expect(verbsOn(manager, 'logtogrants/status').size).toBe(0);
+  });
+
+  it('gives the namespaced mode the same rules, in each watched namespace', async () => {
+    const objects = parseAllDocuments(
+      await helmTemplate([
+        '--set',
+        `logto.endpoint=${PLACEHOLDER_ENDPOINT}`,
+        '--set',
+        'watchNamespaces={team-a,team-b}',
+      ]),
+    ).map((d) => d.toJS() as Obj);
+    const cluster = find(await manifests(), 'ClusterRole', 'logto-operator-manager').rules;
+    const roles = objects.filter((o) => o?.kind === 'Role' && o.metadata.name === 'logto-operator-manager');
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    for (const role of roles) expect(role.rules).toEqual(cluster);
+    expect(
+      objects.some((o) => o?.kind === 'ClusterRole' && o.metadata.name === 'logto-operator-manager'),
+    ).toBe(false);
+  });
+
+  it('aggregates LogtoApiResource and LogtoRole into edit, admin and view; LogtoGrant writes into admin only', async () => {
+    const objects = await manifests();
+    const [admin, edit, view] = (['admin', 'edit', 'view'] as const).map((role) =>
+      aggregatedInto(objects, role),
+    );
+    for (const resource of ['logtoapplications', 'logtoconnections', 'logtoapiresources', 'logtoroles']) {
+      for (const rules of [admin!, edit!])
+        expect([...verbsOn(rules, resource)], resource).toEqual(expect.arrayContaining(WRITE_VERBS));
+      expect([...verbsOn(view!, resource)].sort(), resource).toEqual(['get', 'list', 'watch']);
+      expect([...verbsOn(view!, `${resource}/status`)].sort(), resource).toEqual(['get', 'list', 'watch']);
+    }
+    // A grant hands the namespace's roles and scopes to other namespaces: admin only.
+    expect([...verbsOn(admin!, 'logtogrants')]).toEqual(expect.arrayContaining(WRITE_VERBS));
+    expect([...verbsOn(edit!, 'logtogrants')].sort()).toEqual(['get', 'list', 'watch']);
+    expect([...verbsOn(view!, 'logtogrants')].sort()).toEqual(['get', 'list', 'watch']);
+    const grantsAdmin = find(objects, 'ClusterRole', 'logto-operator-grants-admin');
+    expect(Object.keys(grantsAdmin.metadata.labels).filter((l) => l.includes('aggregate-to'))).toEqual([
+      'rbac.authorization.k8s.io/aggregate-to-admin',
+    ]);
+  });
+
+  it('renders none of them without rbac.aggregateToDefaultRoles', async () => {
+    const objects = parseAllDocuments(
+      await helmTemplate([
+        '--set',
+        `logto.endpoint=${PLACEHOLDER_ENDPOINT}`,
+        '--set',
+        'rbac.aggregateToDefaultRoles=false',
+      ]),
+    ).map((d) => d.toJS() as Obj);
+    expect(
+      objects.filter((o) => o && JSON.stringify(o.metadata?.labels ?? {}).includes('aggregate-to')),
+    ).toEqual([]);
+  });
+});
+
+describe("the flag-configured connection's policy in the chart", () => {
+  it('passes logto.policy.* as the settings the operator parses, consent scopes as <indicator>#<scope>', async () => {
+    const values = {
+      logto: {
+        endpoint: PLACEHOLDER_ENDPOINT,
+        policy: {
+          allowedRoles: ['orders-reader', 'Legacy role'],
+          allowedConsentResourceScopes: [
+            { indicator: 'https://api.example.com', scopes: ['read:orders', 'write:orders'] },
+            { indicator: 'urn:billing' },
+          ],
+          allowedConsentOrganizationScopes: ['read:members'],
+          adoptionRoleNames: ['legacy-*'],
+          adoptionApiResourceIndicators: ['https://legacy.example.com/*'],
+        },
+      },
+    };
+    const rendered = await helmTemplate([
+      '--namespace',
+      MANIFESTS_NAMESPACE,
+      '--set-json',
+      `logto=${JSON.stringify(values.logto)}`,
+    ]);
+    const deployment = parseAllDocuments(rendered)
+      .map((d) => d.toJS() as Obj)
+      .find((o) => o?.kind === 'Deployment')!;
+    const env = Object.fromEntries(
+      (deployment.spec.template.spec.containers[0].env as Obj[])
+        .filter((e) => e.value !== undefined)
+        .map((e) => [e.name as string, e.value as string]),
+    );
+    expect(env.ALLOWED_CONSENT_RESOURCE_SCOPES).toBe(
+      'https://api.example.com#read:orders,https://api.example.com#write:orders,urn:billing#*',
+    );
+    expect(loadConfig([], env).flagPolicy).toEqual({
+      roles: { allowManagementApiRoles: false, allowed: ['orders-reader', 'Legacy role'] },
+      consentScopes: {
+        resources: [
+          { indicator: 'https://api.example.com', scopes: ['read:orders', 'write:orders'] },
+          { indicator: 'urn:billing' },
+        ],
+        organizationScopes: ['read:members'],
+      },
+      adoption: {
+        applicationIds: [],
+        namePatterns: [],
+        allowManagementApiApplications: false,
+        roleNames: ['legacy-*'],
+        apiResourceIndicators: ['https://legacy.example.com/*'],
+      },
+    });
+  });
+
+  it('refuses an indicator with # or a comma, and scopes with a comma (values.schema.json)', async () => {
+    const schema = JSON.parse(await read('deploy/helm/logto-operator/values.schema.json')) as Obj;
+    const values = parse(await read('deploy/helm/logto-operator/values.yaml')) as Obj;
+    const validate = new Ajv({ strict: true, allErrors: true }).compile(schema);
+    const withScopes = (entries: unknown) => ({
+      ...values,
+      logto: { ...values.logto, policy: { ...values.logto.policy, allowedConsentResourceScopes: entries } },
+    });
+    expect(validate(withScopes([{ indicator: 'https://a', scopes: ['read'] }, { indicator: 'urn:b' }]))).toBe(
+      true,
+    );
+    for (const bad of [
+      [{ indicator: 'https://a#x' }],
+      [{ indicator: 'https://a,https://b' }],
+      [{ indicator: 'https://a', scopes: ['read,write'] }],
+      [{ indicator: 'https://a', scopes: [] }],
+      [{ scopes: ['read'] }],
+    ])
+      expect(validate(withScopes(bad)), JSON.stringify(bad)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import {
   loadConfig,
   parseBindAddress,
   parseBoolean,
+  parseConsentResourceScopes,
   type ConfigSystem,
 } from '../../../src/config.js';
 
@@ -176,11 +177,20 @@ describe('--sweep-period', () => {
   });
 });
 
+const NOTHING_ADOPTED = { roleNames: [], apiResourceIndicators: [] };
+const NO_CONSENT_SCOPES = { resources: [], organizationScopes: [] };
+
 describe("the flag-configured connection's policy", () => {
-  it('is secure by default: no Management API roles, no adoption', () => {
+  it('is secure by default: no Management API roles, no adoption, no undeclared roles or consent scopes', () => {
     expect(load().flagPolicy).toEqual({
-      roles: { allowManagementApiRoles: false },
-      adoption: { applicationIds: [], namePatterns: [], allowManagementApiApplications: false },
+      roles: { allowManagementApiRoles: false, allowed: [] },
+      consentScopes: NO_CONSENT_SCOPES,
+      adoption: {
+        applicationIds: [],
+        namePatterns: [],
+        allowManagementApiApplications: false,
+        ...NOTHING_ADOPTED,
+      },
     });
   });
 
@@ -191,13 +201,106 @@ describe("the flag-configured connection's policy", () => {
         ALLOW_MANAGEMENT_API_APPLICATION_ADOPTION: 'true',
       }).flagPolicy,
     ).toEqual({
-      roles: { allowManagementApiRoles: true },
+      roles: { allowManagementApiRoles: true, allowed: [] },
+      consentScopes: NO_CONSENT_SCOPES,
       adoption: {
         applicationIds: ['a1', 'a2'],
         namePatterns: ['legacy-*', 'old-*'],
         allowManagementApiApplications: true,
+        ...NOTHING_ADOPTED,
       },
     });
     expect(() => load(['--allow-management-api-roles=maybe'])).toThrow(ConfigError);
+  });
+
+  it('lists undeclared roles and consent scopes, and roles and API resources to adopt, from flags', () => {
+    const policy = load([
+      '--allowed-roles=orders-reader, Legacy role ,r1a2',
+      '--allowed-consent-resource-scopes',
+      'https://api.example.com#read:orders,https://api.example.com#write:orders,urn:billing#*',
+      '--allowed-consent-organization-scopes=read:members,write:members',
+      '--adoption-role-names=legacy-*',
+      '--adoption-api-resource-indicators',
+      'https://legacy.example.com/*,urn:old:*',
+    ]).flagPolicy;
+    expect(policy).toEqual({
+      roles: { allowManagementApiRoles: false, allowed: ['orders-reader', 'Legacy role', 'r1a2'] },
+      consentScopes: {
+        resources: [
+          { indicator: 'https://api.example.com', scopes: ['read:orders', 'write:orders'] },
+          { indicator: 'urn:billing' },
+        ],
+        organizationScopes: ['read:members', 'write:members'],
+      },
+      adoption: {
+        applicationIds: [],
+        namePatterns: [],
+        allowManagementApiApplications: false,
+        roleNames: ['legacy-*'],
+        apiResourceIndicators: ['https://legacy.example.com/*', 'urn:old:*'],
+      },
+    });
+  });
+
+  it('reads the same settings from the environment; flags win', () => {
+    const env = {
+      ALLOWED_ROLES: 'from-env',
+      ALLOWED_CONSENT_RESOURCE_SCOPES: 'https://api.example.com#read',
+      ALLOWED_CONSENT_ORGANIZATION_SCOPES: 'read:members',
+      ADOPTION_ROLE_NAMES: 'env-*',
+      ADOPTION_API_RESOURCE_INDICATORS: 'https://env.example.com',
+    };
+    expect(load([], env).flagPolicy).toMatchObject({
+      roles: { allowed: ['from-env'] },
+      consentScopes: {
+        resources: [{ indicator: 'https://api.example.com', scopes: ['read'] }],
+        organizationScopes: ['read:members'],
+      },
+      adoption: { roleNames: ['env-*'], apiResourceIndicators: ['https://env.example.com'] },
+    });
+    expect(load(['--allowed-roles=from-flag'], env).flagPolicy?.roles?.allowed).toEqual(['from-flag']);
+  });
+
+  it('refuses a consent resource scope without #, with a message that shows the format', () => {
+    for (const bad of [
+      'https://api.example.com',
+      '#read',
+      'https://api.example.com#',
+      'https://a#read, urn:x',
+    ]) {
+      expect(() => load([`--allowed-consent-resource-scopes=${bad}`]), bad).toThrow(ConfigError);
+    }
+    expect(() => load([], { ALLOWED_CONSENT_RESOURCE_SCOPES: 'https://api.example.com' })).toThrow(
+      'allowed consent resource scopes: "https://api.example.com" is not <indicator>#<scope> ' +
+        '(e.g. https://api.example.com#read:orders, or https://api.example.com#* for every scope of it)',
+    );
+  });
+});
+
+describe('<indicator>#<scope> entries', () => {
+  it('merge per indicator in the order first seen, without duplicates', () => {
+    expect(parseConsentResourceScopes('https://a#x, https://b#y ,https://a#z,https://a#x', 'w')).toEqual([
+      { indicator: 'https://a', scopes: ['x', 'z'] },
+      { indicator: 'https://b', scopes: ['y'] },
+    ]);
+  });
+
+  it('# followed by * allows every scope, before or after named ones', () => {
+    expect(parseConsentResourceScopes('https://a#x,https://a#*,https://b#*,https://b#y', 'w')).toEqual([
+      { indicator: 'https://a' },
+      { indicator: 'https://b' },
+    ]);
+  });
+
+  it('split at the first #: indicators never hold one, a scope name may', () => {
+    expect(parseConsentResourceScopes('urn:orders#read#all', 'w')).toEqual([
+      { indicator: 'urn:orders', scopes: ['read#all'] },
+    ]);
+  });
+
+  it('are none when empty', () => {
+    expect(parseConsentResourceScopes('', 'w')).toEqual([]);
+    expect(parseConsentResourceScopes(undefined, 'w')).toEqual([]);
+    expect(parseConsentResourceScopes(' , ', 'w')).toEqual([]);
   });
 });

@@ -75,6 +75,9 @@ What the operator does in each watched namespace (or cluster-wide), from the cal
 - Secrets: informer on the Secrets it owns (list/watch), reads of a target Secret before taking it
   over (get), server-side apply (create/patch), removal of a renamed one (delete).
 - Events: created, and patched to bump the count of a repeat.
+- LogtoApiResources and LogtoRoles: as LogtoApplications (informer, finalizer, status); their
+  finalizers too, for owner references with blockOwnerDeletion that point at them.
+- LogtoGrants: informer only (read): the operator never writes them.
 */}}
 {{- define "logto-operator.managerRules" -}}
 - apiGroups: ["logto.io"]
@@ -86,6 +89,18 @@ What the operator does in each watched namespace (or cluster-wide), from the cal
 - apiGroups: ["logto.io"]
   resources: ["logtoapplications/finalizers"]
   verbs: ["update"]
+- apiGroups: ["logto.io"]
+  resources: ["logtoapiresources", "logtoroles"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["logto.io"]
+  resources: ["logtoapiresources/status", "logtoroles/status"]
+  verbs: ["patch"]
+- apiGroups: ["logto.io"]
+  resources: ["logtoapiresources/finalizers", "logtoroles/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["logto.io"]
+  resources: ["logtogrants"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: ["logto.io"]
   resources: ["logtoconnections"]
   verbs: ["get", "list", "watch", "patch"]
