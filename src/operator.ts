@@ -12,6 +12,16 @@ import { ConnectionRuntime } from './connections/runtime.js';
 import { setUpConnections } from './connections/setup.js';
 import type { OperatorConfig } from './config.js';
 import { GROUP, KIND, PLURAL, VERSION, type LogtoApplication } from './crd/logto-application.js';
+import { API_RESOURCE_KIND, API_RESOURCE_PLURAL, type LogtoApiResource } from './crd/logto-api-resource.js';
+import { GRANT_PLURAL, type LogtoGrant } from './crd/logto-grant.js';
+import { ROLE_KIND, ROLE_PLURAL, type LogtoRole } from './crd/logto-role.js';
+import { CustomObjectWrites } from './controllers/custom-object-writes.js';
+import { Declarations, roleNameOf } from './controllers/declared/declarations.js';
+import type { DeclaredStatus } from './controllers/declared/external.js';
+import { DeclaredReconciler } from './controllers/declared/reconciler.js';
+import { ApiResourceConnector, API_RESOURCE_ID_FIELD } from './controllers/logto-api-resource/external.js';
+import { RoleConnector, ROLE_ID_FIELD } from './controllers/logto-role/external.js';
+import type { ConnectionDependent } from './connections/setup.js';
 import { KubernetesEventRecorder, type EventDropReason } from './controllers/event-recorder.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './controllers/logto-application/credentials-secret.js';
 import { FIELD_MANAGER, FINALIZER } from './controllers/logto-application/constants.js';
@@ -55,6 +65,11 @@ export { FORCE_SYNC_ANNOTATION } from './controllers/logto-application/constants
 
 const LOGTO_APPLICATIONS: ResourceType = { group: GROUP, version: VERSION, plural: PLURAL };
 const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
+const ROLES: ResourceType = { group: GROUP, version: VERSION, plural: ROLE_PLURAL };
+const API_RESOURCES: ResourceType = { group: GROUP, version: VERSION, plural: API_RESOURCE_PLURAL };
+const GRANTS: ResourceType = { group: GROUP, version: VERSION, plural: GRANT_PLURAL };
+export const ROLE_CONTROLLER_NAME = 'logtorole';
+export const API_RESOURCE_CONTROLLER_NAME = 'logtoapiresource';
 
 export interface OperatorHooks {
   onLogtoRequest?: (event: RequestEvent) => void;
@@ -176,6 +191,116 @@ export function needsReconcile(before: KubernetesObject, after: KubernetesObject
   );
 }
 
+type DeclaredEvents = ConstructorParameters<typeof RoleConnector>[0]['events'];
+
+/**
+ * The handlers that queue LogtoRoles and LogtoApiResources, and wake what depends on them: an
+ * application waiting for a role or an API resource its spec names, a role waiting for the API
+ * resource whose scopes it holds, and everything a LogtoGrant's change gives or takes away.
+ */
+function wireDeclarations(parts: {
+  applications: NamespacedCaches<KubernetesObject>;
+  roles: NamespacedCaches<KubernetesObject>;
+  apiResources: NamespacedCaches<KubernetesObject>;
+  grants: NamespacedCaches<KubernetesObject>;
+  listed: <T>(caches: NamespacedCaches<KubernetesObject>) => T[];
+  applicationController: Controller;
+  roleController: Controller;
+  apiResourceController: Controller;
+  connections: { onApplicationChange(object: ConnectionDependent): void };
+}): void {
+  const { listed, applicationController, roleController, apiResourceController, connections } = parts;
+  const key = (obj: { metadata: { namespace: string; name: string } }) => ({
+    namespace: obj.metadata.namespace,
+    name: obj.metadata.name,
+  });
+  const json = (value: unknown) => JSON.stringify(value ?? null);
+  const track = (obj: KubernetesObject) =>
+    connections.onApplicationChange(obj as unknown as ConnectionDependent);
+  const tracking = {
+    onAdd: track,
+    onUpdate: (_: KubernetesObject, obj: KubernetesObject) => track(obj),
+    onDelete: track,
+  };
+
+  for (const informer of parts.roles.all()) {
+    informer.addHandlers(enqueueHandlers(roleController, { shouldEnqueueUpdate: needsReconcile }));
+    informer.addHandlers(tracking);
+    // Applications naming the role go on once it exists (or learn it went).
+    const wake = (role: LogtoRole) => {
+      const name = role.status?.name ?? roleNameOf(role);
+      for (const app of listed<LogtoApplication>(parts.applications)) {
+        if (app.spec.roles?.includes(name)) applicationController.enqueue(key(app));
+      }
+    };
+    informer.addHandlers({
+      onUpdate: (before, after) => {
+        const was = (before as unknown as LogtoRole).status;
+        const is = (after as unknown as LogtoRole).status;
+        if (json([was?.roleId, was?.name]) !== json([is?.roleId, is?.name]))
+          wake(after as unknown as LogtoRole);
+      },
+      onDelete: (obj) => wake(obj as unknown as LogtoRole),
+    });
+  }
+  for (const informer of parts.apiResources.all()) {
+    informer.addHandlers(enqueueHandlers(apiResourceController, { shouldEnqueueUpdate: needsReconcile }));
+    informer.addHandlers(tracking);
+    // Roles holding its scopes and applications asking consent for them go on once they exist.
+    const wake = (resource: LogtoApiResource) => {
+      const { namespace, name } = resource.metadata;
+      for (const role of listed<LogtoRole>(parts.roles)) {
+        const refers = role.spec.scopes?.some(
+          (entry) =>
+            entry.apiResourceRef.name === name &&
+            (entry.apiResourceRef.namespace ?? role.metadata.namespace) === namespace,
+        );
+        if (refers) roleController.enqueue(key(role));
+      }
+      for (const app of listed<LogtoApplication>(parts.applications)) {
+        const consent = app.spec.userConsentScopes;
+        const groups = [...(consent?.resourceScopes ?? []), ...(consent?.organizationResourceScopes ?? [])];
+        if (groups.some((group) => group.resource === resource.spec.indicator)) {
+          applicationController.enqueue(key(app));
+        }
+      }
+    };
+    informer.addHandlers({
+      onUpdate: (before, after) => {
+        const was = (before as unknown as LogtoApiResource).status;
+        const is = (after as unknown as LogtoApiResource).status;
+        if (json([was?.resourceId, was?.scopes]) !== json([is?.resourceId, is?.scopes])) {
+          wake(after as unknown as LogtoApiResource);
+        }
+      },
+      onDelete: (obj) => wake(obj as unknown as LogtoApiResource),
+    });
+  }
+  // A grant given, changed or taken back: the granted namespaces' roles and applications look again.
+  const regrant = (...objs: KubernetesObject[]) => {
+    const namespaces = new Set(
+      objs.flatMap((obj) => (obj as unknown as LogtoGrant).spec?.from?.map((from) => from.namespace) ?? []),
+    );
+    for (const role of listed<LogtoRole>(parts.roles)) {
+      if (namespaces.has(role.metadata.namespace)) roleController.enqueue(key(role));
+    }
+    for (const app of listed<LogtoApplication>(parts.applications)) {
+      if (namespaces.has(app.metadata.namespace)) applicationController.enqueue(key(app));
+    }
+  };
+  for (const informer of parts.grants.all()) {
+    informer.addHandlers({
+      onAdd: (obj) => regrant(obj),
+      onUpdate: (before, after) => {
+        if (json((before as unknown as LogtoGrant).spec) !== json((after as unknown as LogtoGrant).spec)) {
+          regrant(before, after);
+        }
+      },
+      onDelete: (obj) => regrant(obj),
+    });
+  }
+}
+
 function credentialsSource(kube: KubeClient, config: OperatorConfig): () => Promise<ClientCredentials> {
   const ref = config.credentialsSecret;
   if (!ref) {
@@ -248,8 +373,37 @@ export async function startOperator(
     transform: leanAppliedSecret(FIELD_MANAGER),
   });
 
-  // The application controller, made below, once the reconciler has its connections.
-  const queue: { controller?: Controller } = {};
+  // What namespaces declare beside their applications, and what they grant each other.
+  const lean = { transform: stripWriteBookkeeping };
+  const roles = informersFor<KubernetesObject>(kube, config, logger, ROLES, hooks.informerMetrics, lean);
+  const apiResources = informersFor<KubernetesObject>(
+    kube,
+    config,
+    logger,
+    API_RESOURCES,
+    hooks.informerMetrics,
+    lean,
+  );
+  const grants = informersFor<KubernetesObject>(kube, config, logger, GRANTS, hooks.informerMetrics, lean);
+  const listed = <T>(caches: NamespacedCaches<KubernetesObject>) =>
+    caches.all().flatMap((informer) => informer.list()) as unknown as T[];
+  const declarations = new Declarations({
+    grants: (namespace) =>
+      listed<LogtoGrant>(grants).filter((grant) => grant.metadata.namespace === namespace),
+    roles: () => listed<LogtoRole>(roles),
+    apiResources: () => listed<LogtoApiResource>(apiResources),
+    apiResource: (namespace, name) => apiResources.get(namespace, name) as LogtoApiResource | undefined,
+  });
+  // The token index fills as the caches do: passes may start only once they synced.
+  for (const informer of roles.all()) informer.addHandlers(declarations.roleHolders.handlers);
+  for (const informer of apiResources.all()) informer.addHandlers(declarations.apiResourceHolders.handlers);
+
+  // The controllers, made below, once the reconcilers have their connections.
+  const queue: { controller?: Controller; roles?: Controller; apiResources?: Controller } = {};
+  const controllerOf = (kind: string | undefined) =>
+    kind === ROLE_KIND ? queue.roles : kind === API_RESOURCE_KIND ? queue.apiResources : queue.controller;
+  const enqueueDependent = (object: ConnectionDependent) =>
+    controllerOf(object.kind)?.enqueue({ namespace: object.metadata.namespace, name: object.metadata.name });
   const connections = setUpConnections({
     kube,
     logger,
@@ -259,8 +413,12 @@ export async function startOperator(
       : {}),
     ...(config.listPageSize ? { listPageSize: config.listPageSize } : {}),
     flagConnection,
-    applications: () => applications.all().flatMap((informer) => informer.list() as LogtoApplication[]),
-    enqueueApplication: (key) => queue.controller?.enqueue(key),
+    applications: () => [
+      ...listed<ConnectionDependent>(applications),
+      ...listed<ConnectionDependent>(roles),
+      ...listed<ConnectionDependent>(apiResources),
+    ],
+    enqueueApplication: enqueueDependent,
     defaultRequestTimeoutMs: config.requestTimeoutMs,
     recheckMs: config.resyncPeriodMs,
     applicationWorkers: config.concurrency,
@@ -286,6 +444,7 @@ export async function startOperator(
     external: new LogtoConnector({
       logto,
       connections: connections.resolver,
+      declarations,
       events,
       settings: {
         publicEndpoint: config.logtoPublicEndpoint,
@@ -315,6 +474,63 @@ export async function startOperator(
     ...(hooks.controllerMetrics ? { metrics: hooks.controllerMetrics } : {}),
     ...(hooks.queueMetrics ? { queueMetrics: hooks.queueMetrics } : {}),
   });
+
+  // LogtoRoles and LogtoApiResources: the same reconciler shape, each with its Logto side.
+  const declaredSettings = {
+    resyncPeriodMs: config.resyncPeriodMs,
+    resyncJitter: DEFAULT_RECONCILER_SETTINGS.resyncJitter,
+    recheckAfterMs: DEFAULT_RECONCILER_SETTINGS.recheckAfterMs,
+    passDeadlineMs: Math.max(DEFAULT_RECONCILER_SETTINGS.passDeadlineMs, 4 * config.requestTimeoutMs),
+  };
+  const declaredDeps = {
+    connections: connections.resolver,
+    declarations,
+    events: events as unknown as DeclaredEvents,
+    clusterName: config.clusterName ?? '',
+  };
+  const declaredWorkers = Math.max(1, Math.ceil(config.concurrency / 2));
+  const roleController = new Controller({
+    name: ROLE_CONTROLLER_NAME,
+    reconciler: new DeclaredReconciler<LogtoRole, object>({
+      kind: { idField: ROLE_ID_FIELD, validate: () => [] },
+      resources: { get: (namespace, name) => roles.get(namespace, name) as LogtoRole | undefined },
+      kube: new CustomObjectWrites<LogtoRole, DeclaredStatus>(kube, {
+        group: GROUP,
+        version: VERSION,
+        plural: ROLE_PLURAL,
+        kind: ROLE_KIND,
+      }),
+      external: new RoleConnector(declaredDeps),
+      events: declaredDeps.events,
+      logger: logger.child({ controller: ROLE_CONTROLLER_NAME }),
+      settings: declaredSettings,
+    }),
+    logger,
+    concurrency: declaredWorkers,
+  });
+  const apiResourceController = new Controller({
+    name: API_RESOURCE_CONTROLLER_NAME,
+    reconciler: new DeclaredReconciler<LogtoApiResource, object>({
+      kind: { idField: API_RESOURCE_ID_FIELD, validate: () => [] },
+      resources: {
+        get: (namespace, name) => apiResources.get(namespace, name) as LogtoApiResource | undefined,
+      },
+      kube: new CustomObjectWrites<LogtoApiResource, DeclaredStatus>(kube, {
+        group: GROUP,
+        version: VERSION,
+        plural: API_RESOURCE_PLURAL,
+        kind: API_RESOURCE_KIND,
+      }),
+      external: new ApiResourceConnector(declaredDeps),
+      events: declaredDeps.events,
+      logger: logger.child({ controller: API_RESOURCE_CONTROLLER_NAME }),
+      settings: declaredSettings,
+    }),
+    logger,
+    concurrency: declaredWorkers,
+  });
+  queue.roles = roleController;
+  queue.apiResources = apiResourceController;
 
   const sweepPeriodMs = config.sweepPeriodMs ?? config.resyncPeriodMs;
   // One sweep per Logto connection: the flags' tenant, and each connection object in use. Each judges
@@ -353,17 +569,25 @@ export async function startOperator(
 
   queue.controller = controller;
   const applicationController = controller;
-  const informers = [...applications.all(), ...secrets.all(), ...connections.informers];
+  const informers = [
+    ...applications.all(),
+    ...secrets.all(),
+    ...roles.all(),
+    ...apiResources.all(),
+    ...grants.all(),
+    ...connections.informers,
+  ];
   const controllers = {
     async stop(options: { timeoutMs: number }) {
-      const [own, theirs] = await Promise.all([
-        applicationController.stop(options),
-        connections.controller.stop(options),
-      ]);
+      const results = await Promise.all(
+        [applicationController, roleController, apiResourceController, connections.controller].map(
+          (controller) => controller.stop(options),
+        ),
+      );
       return {
-        timedOut: own.timedOut || theirs.timedOut,
-        inFlight: [...own.inFlight, ...theirs.inFlight],
-        workersReturned: own.workersReturned && theirs.workersReturned,
+        timedOut: results.some((result) => result.timedOut),
+        inFlight: results.flatMap((result) => result.inFlight),
+        workersReturned: results.every((result) => result.workersReturned),
       };
     },
   };
@@ -386,7 +610,20 @@ export async function startOperator(
     // start-up, when its LogtoApplication is queued anyway), so its add would only cost a pass.
     const { onUpdate, onDelete } = enqueueHandlers<V1Secret>(applicationController, { map: owners });
     for (const informer of secrets.all()) informer.addHandlers({ onUpdate, onDelete });
+    wireDeclarations({
+      applications,
+      roles,
+      apiResources,
+      grants,
+      listed,
+      applicationController,
+      roleController,
+      apiResourceController,
+      connections,
+    });
     applicationController.start();
+    roleController.start();
+    apiResourceController.start();
     sweep?.start();
     connectionSweeps?.start();
   };
@@ -450,6 +687,7 @@ export async function startOperator(
     isLeader: () => (elector ? elector.isLeader() : reconciling),
     cached: {
       applications: () => applications.all().flatMap((informer) => informer.list()),
+      declared: () => [...listed<KubernetesObject>(roles), ...listed<KubernetesObject>(apiResources)],
       connections: () => connections.connectionObjects() as unknown as KubernetesObject[],
     },
     stop(timeoutMs = config.shutdownTimeoutMs, options: StopOptions = {}) {

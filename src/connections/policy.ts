@@ -2,7 +2,8 @@
  * A connection's policy as pure decisions: given what the operator knows (a namespace's labels, a
  * spec, a role's scopes, an existing application), may a LogtoApplication do this through the
  * connection? Each check answers undefined (allowed) or a denial naming the rule that refused.
- * Secure by default: no Management API roles, no adoption, never the connection's own application.
+ * Secure by default: no Management API roles, no adoption, never the connection's own application, and
+ * no role or consent scope that no object of the cluster declares unless the policy lists it.
  */
 import type { ConnectionPolicy, LabelSelector } from '../crd/logto-connection.js';
 
@@ -85,7 +86,7 @@ export interface RoleFacts {
   grantsManagementApi: boolean;
 }
 
-/** Whether an application may be given a role (`policy.roles`). */
+/** Whether a role that carries Management API scopes may be given (`policy.roles.allowManagementApiRoles`). */
 export function checkRole(policy: ConnectionPolicy | undefined, role: RoleFacts): Verdict {
   if (role.grantsManagementApi && policy?.roles?.allowManagementApiRoles !== true) {
     return {
@@ -95,14 +96,62 @@ export function checkRole(policy: ConnectionPolicy | undefined, role: RoleFacts)
         'the connection does not allow Management API roles',
     };
   }
-  const allowed = policy?.roles?.allowed;
-  if (allowed && !allowed.includes(role.name) && !allowed.includes(role.id)) {
-    return {
-      rule: 'roles.allowed',
-      message: `role "${role.name}" (${role.id}) is not in the connection's list of allowed roles`,
-    };
-  }
   return undefined;
+}
+
+/**
+ * Whether the policy lists a role no LogtoRole of the cluster declares (`policy.roles.allowed`), by
+ * the name or id the spec wrote, or those of the role it names.
+ */
+export function listsRole(
+  policy: ConnectionPolicy | undefined,
+  ref: string,
+  role: { id: string; name: string } | undefined,
+): boolean {
+  const allowed = policy?.roles?.allowed ?? [];
+  return (
+    allowed.includes(ref) ||
+    (role !== undefined && (allowed.includes(role.name) || allowed.includes(role.id)))
+  );
+}
+
+/** Whether the policy lists these scopes of an API resource no LogtoApiResource declares. */
+export function listsResourceScopes(
+  policy: ConnectionPolicy | undefined,
+  indicator: string,
+  scopes: readonly string[],
+): boolean {
+  const entries = (policy?.consentScopes?.resources ?? []).filter((entry) => entry.indicator === indicator);
+  if (entries.some((entry) => !entry.scopes)) return true;
+  const listed = new Set(entries.flatMap((entry) => entry.scopes ?? []));
+  return entries.length > 0 && scopes.every((scope) => listed.has(scope));
+}
+
+/** Whether the policy lists an organization scope (by the name or id written, or those of the scope). */
+export function listsOrganizationScope(
+  policy: ConnectionPolicy | undefined,
+  ref: string,
+  scope: { id: string; name: string } | undefined,
+): boolean {
+  const listed = policy?.consentScopes?.organizationScopes ?? [];
+  return (
+    listed.includes(ref) ||
+    (scope !== undefined && (listed.includes(scope.name) || listed.includes(scope.id)))
+  );
+}
+
+/**
+ * Whether an existing role or API resource that no object of the cluster declares may be taken over
+ * or observed (`policy.adoption.roleNames` / `apiResourceIndicators`).
+ */
+export function mayAdoptByKey(
+  policy: ConnectionPolicy | undefined,
+  kind: 'role' | 'apiResource',
+  key: string,
+): boolean {
+  const patterns =
+    (kind === 'role' ? policy?.adoption?.roleNames : policy?.adoption?.apiResourceIndicators) ?? [];
+  return patterns.some((pattern) => namePatternMatches(pattern, key));
 }
 
 /**

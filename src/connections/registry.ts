@@ -9,7 +9,6 @@
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { ClientCredentials } from '../api/token-provider.js';
 import type { RequestEvent } from '../api/transport.js';
-import type { LogtoApplication } from '../crd/logto-application.js';
 import {
   CLUSTER_CONNECTION_KIND,
   CONNECTION_KIND,
@@ -26,6 +25,16 @@ import { isPlainHttpOffCluster } from '../util/plain-http.js';
 import { checkNamespace } from './policy.js';
 import type { PassPool } from './health.js';
 import { ConnectionRuntime, type ConnectionSettings } from './runtime.js';
+
+/**
+ * What the registry reads of a resource of any kind that goes through a connection: its reference,
+ * its pin, and what status (written by the operator only) records.
+ */
+export interface ConnectionUser {
+  metadata: { namespace: string; annotations?: Record<string, string>; deletionTimestamp?: string | Date };
+  spec: { connectionRef?: { kind: string; name: string } | undefined };
+  status?: { connection?: string; applicationId?: string; resourceId?: string; roleId?: string } | undefined;
+}
 
 /** The key of the connection the flags configure. */
 export const FLAG_CONNECTION = 'flags';
@@ -121,7 +130,7 @@ export class ConnectionRegistry {
    * or (neither) the default. A resource that records an application but no pin predates connections
    * and was made through the flags.
    */
-  keyOf(resource: LogtoApplication): { key: ConnectionKey; pinned: boolean } {
+  keyOf(resource: ConnectionUser): { key: ConnectionKey; pinned: boolean } {
     const { namespace } = resource.metadata;
     const ref = resource.spec.connectionRef;
     if (ref) return { key: connectionKey(ref.kind, ref.name, namespace), pinned: true };
@@ -146,7 +155,7 @@ export class ConnectionRegistry {
    * The connection of a resource, ready for use, or a stop: the connection does not exist, is not
    * Ready, or does not serve the resource's namespace.
    */
-  async resolve(resource: LogtoApplication): Promise<ResolvedConnection> {
+  async resolve(resource: ConnectionUser): Promise<ResolvedConnection> {
     const { key, pinned } = this.keyOf(resource);
     // The flags' connection needs no pin: a resource that records an application and no pin uses it.
     const pin = pinned || key === FLAG_CONNECTION ? undefined : toPin(key);
@@ -186,7 +195,8 @@ export class ConnectionRegistry {
       );
     }
     // A connection being deleted serves only the applications it already holds, to clean them up.
-    const holds = resource.metadata.deletionTimestamp || resource.status?.applicationId;
+    const { applicationId, resourceId, roleId } = resource.status ?? {};
+    const holds = resource.metadata.deletionTimestamp || applicationId || resourceId || roleId;
     if (deleting && !holds) {
       throw new ReconcileStop('ConnectionNotReady', `${what} is being deleted`, { recheckAfterMs: 30_000 });
     }

@@ -7,7 +7,6 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { RequestEvent } from '../api/transport.js';
-import type { LogtoApplication } from '../crd/logto-application.js';
 import { GROUP, VERSION } from '../crd/logto-application.js';
 import {
   CLUSTER_CONNECTION_KIND,
@@ -35,11 +34,20 @@ import {
 } from '../controllers/logto-connection/reconciler.js';
 import type { ConnectionResolver, PassConnection } from '../controllers/logto-application/policy.js';
 import { PassPool } from './health.js';
-import { ConnectionRegistry, FLAG_CONNECTION, keyOfObject, type ConnectionKey } from './registry.js';
+import {
+  ConnectionRegistry,
+  FLAG_CONNECTION,
+  keyOfObject,
+  type ConnectionKey,
+  type ConnectionUser,
+} from './registry.js';
 import type { ConnectionRuntime } from './runtime.js';
 
 export const CONNECTION_CONTROLLER_NAME = 'logtoconnection';
 const CONNECTION_WORKERS = 4;
+
+/** An object that goes through a connection, as the connections' side sees it. */
+export type ConnectionDependent = ConnectionUser & { kind?: string; metadata: { name: string } };
 
 export interface ConnectionsOptions {
   kube: KubeClient;
@@ -50,10 +58,13 @@ export interface ConnectionsOptions {
   clusterConnectionSelector?: string;
   listPageSize?: number;
   flagConnection: ConnectionRuntime | undefined;
-  /** Every LogtoApplication in the caches. */
-  applications: () => LogtoApplication[];
-  /** Queues a LogtoApplication. */
-  enqueueApplication: (key: ObjectKey) => void;
+  /**
+   * Every object in the caches that goes through a connection: LogtoApplications, LogtoRoles and
+   * LogtoApiResources.
+   */
+  applications: () => ConnectionDependent[];
+  /** Queues one of them with its own controller. */
+  enqueueApplication: (object: ConnectionDependent) => void;
   defaultRequestTimeoutMs: number;
   recheckMs: number;
   /**
@@ -74,8 +85,8 @@ export interface Connections {
   informers: Informer<KubernetesObject>[];
   /** The connection objects of both kinds in the caches. */
   connectionObjects(): LogtoConnectionObject[];
-  /** Handlers for the LogtoApplication informers: each change brings its connection back. */
-  onApplicationChange(application: LogtoApplication): void;
+  /** Handlers for the informers of the dependents: each change brings its connection back. */
+  onApplicationChange(application: ConnectionDependent): void;
   /** Registers the handlers that queue work (once this replica reconciles) and starts the controller. */
   startReconciling(): void;
   stop(): Promise<void>;
@@ -185,14 +196,12 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
   // Every LogtoApplication that goes through the connection: woken when it turns Ready or goes.
   const dependentsOf = (key: ConnectionKey) =>
     options.applications().filter((app) => registry.keyOf(app).key === key);
-  const wake = (key: ConnectionKey) =>
-    dependentsOf(key).forEach((app) =>
-      options.enqueueApplication({ namespace: app.metadata.namespace, name: app.metadata.name }),
-    );
+  const wake = (key: ConnectionKey) => dependentsOf(key).forEach((app) => options.enqueueApplication(app));
   options.flagConnection?.health.onRecovered(() => wake(FLAG_CONNECTION));
   // Users hold the connection: those with an application in Logto through it (status, written only
   // by the operator). A resource that was refused, or merely names the connection, holds nothing.
-  const usersOf = (key: ConnectionKey) => dependentsOf(key).filter((app) => app.status?.applicationId);
+  const usersOf = (key: ConnectionKey) =>
+    dependentsOf(key).filter(({ status }) => status?.applicationId || status?.resourceId || status?.roleId);
 
   const reconciler = new LogtoConnectionReconciler({
     connections: { get: (key) => registry.lookup(key) },
@@ -235,11 +244,7 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
     },
     startReconciling() {
       reconciling = true;
-      const applicationsOf = (obj: KubernetesObject): ObjectKey[] =>
-        dependentsOf(keyOfObject(obj)).map((app) => ({
-          namespace: app.metadata.namespace,
-          name: app.metadata.name,
-        }));
+      const applicationsOf = (obj: KubernetesObject) => dependentsOf(keyOfObject(obj));
       for (const source of connectionInformers) {
         source.addHandlers(enqueueHandlers(controller, {}));
         // Applications wait for their connection to be Ready, see it go, and follow its policy.
@@ -261,8 +266,7 @@ export function setUpConnections(options: ConnectionsOptions): Connections {
             if (labelsOf(before) === labelsOf(after)) return;
             const namespace = after.metadata?.name ?? '';
             for (const app of options.applications()) {
-              if (app.metadata.namespace === namespace)
-                options.enqueueApplication({ namespace, name: app.metadata.name });
+              if (app.metadata.namespace === namespace) options.enqueueApplication(app);
             }
           },
         });

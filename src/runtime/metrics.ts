@@ -40,6 +40,8 @@ const CONNECTION_KINDS = ['ClusterLogtoConnection', 'LogtoConnection'] as const;
 export interface CachedObjects {
   /** Every cached LogtoApplication. */
   applications(): readonly KubernetesObject[];
+  /** Every cached LogtoRole and LogtoApiResource (counted under their own kind). */
+  declared?(): readonly KubernetesObject[];
   /** Every cached LogtoConnection and ClusterLogtoConnection (other objects are skipped). */
   connections(): readonly KubernetesObject[];
 }
@@ -353,7 +355,7 @@ export class OperatorMetrics {
   private conditionGauges(): void {
     const conditions: Gauge<'kind' | 'type' | 'status' | 'reason'> = new Gauge({
       name: 'logto_operator_resource_conditions',
-      help: 'Cached LogtoApplications and connections by kind and condition type, status and reason (a missing condition counts as Unknown)',
+      help: 'Cached LogtoApplications, LogtoRoles, LogtoApiResources and connections by kind and condition type, status and reason (a missing condition counts as Unknown)',
       labelNames: ['kind', 'type', 'status', 'reason'] as const,
       registers: [this.registry],
       collect: () => {
@@ -382,6 +384,9 @@ export class OperatorMetrics {
           }
         };
         for (const obj of this.cached.applications()) count(APPLICATION_KIND, obj, APPLICATION_CONDITIONS);
+        for (const obj of this.cached.declared?.() ?? []) {
+          if (obj.kind) count(obj.kind, obj, APPLICATION_CONDITIONS);
+        }
         for (const obj of this.cached.connections()) {
           const kind = connectionKind(obj);
           if (kind) count(kind, obj, CONNECTION_CONDITIONS);

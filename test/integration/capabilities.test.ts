@@ -24,6 +24,8 @@ describe('capabilities', () => {
         ],
       },
     },
+    // The API is made in the Console: its scopes are asked for consent only as the policy lists them.
+    config: { flagPolicy: { consentScopes: { resources: [{ indicator: 'https://orders.example/api' }] } } },
   });
   let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
   beforeAll(() => void ({ emulator, cluster, ns } = env));

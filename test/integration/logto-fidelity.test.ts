@@ -24,6 +24,15 @@ describe('Logto fidelity', () => {
         ],
       },
     },
+    // Made in the Console (no LogtoRole or LogtoApiResource declares them): usable where listed.
+    config: {
+      flagPolicy: {
+        roles: { allowed: ['orders-reader', 'orders-writer', 'billing-robot'] },
+        consentScopes: {
+          resources: [{ indicator: ORDERS }, { indicator: 'https://billing.example/api' }],
+        },
+      },
+    },
   });
   let emulator: LogtoEmulator, cluster: TestCluster, ns: string;
   beforeAll(() => void ({ emulator, cluster, ns } = env));

@@ -23,6 +23,7 @@ import {
   type OperatorHooks,
 } from '../../src/operator.js';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { EmulatorApi } from '../emulator/harness.js';
 import { startLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } from '../emulator/index.js';
 import { createTestNamespace, testKubeConfig } from './kube.js';
 import { eventually } from './eventually.js';
@@ -117,12 +118,33 @@ export async function startTestOperator(
   };
 }
 
-/** Typed access to LogtoApplications and Secrets for assertions. */
-export class TestCluster {
+/** What a TestCluster needs of an object of the operator's kinds. */
+export interface TestObject {
+  metadata: { generation?: number };
+  spec: unknown;
+  status?: {
+    conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number }>;
+  };
+}
+
+/** The kind a TestCluster reads and writes. */
+export interface TestKind {
+  plural: string;
+  kind: string;
+}
+
+/**
+ * Typed access to LogtoApplications (or, through `of`, another of the operator's kinds: the type
+ * parameter then says its shape) and Secrets for assertions.
+ */
+export class TestCluster<T extends TestObject = LogtoApplication> {
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
 
-  constructor(readonly kc: KubeConfig) {
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly type: TestKind = { plural: PLURAL, kind: 'LogtoApplication' },
+  ) {
     // Through the operator's keep-alive pool: client-node's own clients open a TLS connection per
     // request, which would load the apiserver (and benchmarks' figures) with handshakes.
     const kube = new KubeClient(kc);
@@ -130,35 +152,40 @@ export class TestCluster {
     this.core = kube.api(CoreV1Api);
   }
 
+  /** The same access to another kind of the operator (LogtoRole, LogtoApiResource, LogtoGrant). */
+  of<K extends TestObject>(type: TestKind): TestCluster<K> {
+    return new TestCluster<K>(this.kc, type);
+  }
+
   async create(
     namespace: string,
     name: string,
-    spec: LogtoApplication['spec'],
+    spec: T['spec'],
     annotations?: Record<string, string>,
-  ): Promise<LogtoApplication> {
+  ): Promise<T> {
     return (await this.custom.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace,
-      plural: PLURAL,
+      plural: this.type.plural,
       body: {
         apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'LogtoApplication',
+        kind: this.type.kind,
         metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
         spec,
       },
-    })) as LogtoApplication;
+    })) as T;
   }
 
-  async get(namespace: string, name: string): Promise<LogtoApplication | undefined> {
+  async get(namespace: string, name: string): Promise<T | undefined> {
     try {
       return (await this.custom.getNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
         namespace,
-        plural: PLURAL,
+        plural: this.type.plural,
         name,
-      })) as LogtoApplication;
+      })) as T;
     } catch (error) {
       if ((error as { code?: number }).code === 404) return undefined;
       throw error;
@@ -166,17 +193,17 @@ export class TestCluster {
   }
 
   /** JSON merge patch of the resource (spec, metadata.annotations, …). */
-  async patch(namespace: string, name: string, body: Record<string, unknown>): Promise<LogtoApplication> {
+  async patch(namespace: string, name: string, body: Record<string, unknown>): Promise<T> {
     return (await this.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
+      { group: GROUP, version: VERSION, namespace, plural: this.type.plural, name, body },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as LogtoApplication;
+    )) as T;
   }
 
   /** Removes the whole status, as a backup restore or a lost status write leaves a resource. */
   async wipeStatus(namespace: string, name: string): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: null } },
+      { group: GROUP, version: VERSION, namespace, plural: this.type.plural, name, body: { status: null } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }
@@ -186,7 +213,7 @@ export class TestCluster {
       group: GROUP,
       version: VERSION,
       namespace,
-      plural: PLURAL,
+      plural: this.type.plural,
       name,
     });
   }
@@ -210,8 +237,8 @@ export class TestCluster {
     status: 'True' | 'False' = 'True',
     reason?: string,
     timeoutMs = 30_000,
-  ): Promise<LogtoApplication> {
-    const matches = (resource: LogtoApplication | undefined, type: string, wanted: string, why?: string) => {
+  ): Promise<T> {
+    const matches = (resource: T | undefined, type: string, wanted: string, why?: string) => {
       const condition = resource?.status?.conditions?.find((c) => c.type === type);
       return (
         condition?.observedGeneration === resource?.metadata.generation &&
@@ -282,15 +309,51 @@ export function operatorEnvironment(
     );
   });
   afterAll(async () => {
-    await env.operator?.stop();
-    const secrets = env.emulator ? emulatorSecrets(env.emulator) : [];
-    await env.emulator?.close();
+    const secrets = await stopAndScanLogs(env.operator, env.emulator);
     // The scan covers the access tokens the operator used (JWTs), not only application secrets.
     if (env.operator) expect(secrets.some((s) => s.split('.').length === 3)).toBe(true);
-    const leaked = secrets.filter((s) => env.operator?.logs.some((line) => line.includes(s)));
-    expect(leaked, 'secret values or tokens in the operator logs').toEqual([]);
   });
   return env;
+}
+
+/**
+ * Stops the operator and the emulator, and fails if any secret value or access token the emulator
+ * handed out shows up in what the operator logged. Answers the values scanned for.
+ */
+export async function stopAndScanLogs(
+  operator: TestOperator | undefined,
+  emulator: LogtoEmulator | undefined,
+): Promise<string[]> {
+  await operator?.stop();
+  const secrets = emulator ? emulatorSecrets(emulator) : [];
+  await emulator?.close();
+  const leaked = secrets.filter((s) => operator?.logs.some((line) => line.includes(s)));
+  expect(leaked, 'secret values or tokens in the operator logs').toEqual([]);
+  return secrets;
+}
+
+/**
+ * A client-credentials token of the application's own credentials (from its Secret) for
+ * `indicator`: the scopes it carries (sorted) and its lifetime.
+ */
+export async function clientToken(
+  cluster: TestCluster,
+  api: EmulatorApi,
+  at: { namespace: string; name: string },
+  indicator: string,
+  scope: string,
+): Promise<{ scopes: string[]; expiresIn: number }> {
+  const app = await cluster.get(at.namespace, at.name);
+  const secret = decodeSecret(await cluster.secret(at.namespace, app?.status?.secretName ?? ''));
+  const token = await api.requestToken({
+    clientId: secret['LOGTO_APP_ID'],
+    clientSecret: secret['LOGTO_APP_SECRET'],
+    resource: indicator,
+    scope,
+  });
+  expect(token.status).toBe(200);
+  const body = token.body as { scope?: string; expires_in: number };
+  return { scopes: (body.scope ?? '').split(' ').filter(Boolean).sort(), expiresIn: body.expires_in };
 }
 
 /**
@@ -328,6 +391,8 @@ export async function syncNow(
 }
 
 /** The Synced condition's message: why the last pass of the resource stopped. */
-export function syncedMessage(resource: LogtoApplication): string {
+export function syncedMessage(resource: {
+  status?: { conditions?: ReadonlyArray<{ type: string; message?: string }> };
+}): string {
   return resource.status?.conditions?.find((c) => c.type === 'Synced')?.message ?? '';
 }

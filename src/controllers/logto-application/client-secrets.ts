@@ -17,6 +17,7 @@ import type { Application, ApplicationSecret } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { parseDurationMs } from '../../util/duration.js';
 import type { LogtoApplicationsApi } from './ports.js';
+import { ReconcileStop } from './outcome.js';
 
 export const DEFAULT_SECRET_NAME = 'Default secret';
 /** Secrets the operator creates are named with this prefix and a timestamp. */
@@ -405,4 +406,33 @@ export async function convergeClientSecrets(
       ? { rotation: { from, to: current.name, reasons: rotation.rotate.reasons } }
       : {}),
   };
+}
+
+/**
+ * The secret an observed application publishes, read only: the one choosePublished picks among those
+ * Logto holds. Nothing is created, rotated or retired (the application is not the operator's).
+ */
+export async function observeClientSecrets(
+  logto: LogtoApplicationsApi,
+  resource: LogtoApplication,
+  application: Application,
+  now: Date,
+): Promise<{ name: string; value: string }> {
+  const secrets = await logto.listApplicationSecrets(application.id);
+  const chosen = choosePublished(
+    secrets,
+    application,
+    resource.status?.publishedSecret,
+    new Set(),
+    now.getTime(),
+  );
+  if (!chosen) {
+    throw new ReconcileStop(
+      'NoUsableSecret',
+      `Logto application ${application.id} has no client secret that is valid for more than a minute; ` +
+        'an observed application is never given one by the operator',
+      { recheckAfterMs: 60_000 },
+    );
+  }
+  return { name: chosen.name, value: chosen.value };
 }

@@ -42,7 +42,7 @@ const OWN_ANNOTATIONS = [
   CONNECTION_ANNOTATION,
 ] as const;
 
-type Annotated = Pick<LogtoApplication, 'metadata'> & Partial<Pick<LogtoApplication, 'status'>>;
+type Annotated = { metadata: { annotations?: Record<string, string> } };
 
 export function isOwnAnnotation(key: string): boolean {
   return (OWN_ANNOTATIONS as readonly string[]).includes(key);

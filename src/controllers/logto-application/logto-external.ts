@@ -8,7 +8,7 @@
  */
 import { LogtoApiError, ignoreNotFound } from '../../api/errors.js';
 import type { DirectoryPass } from '../../api/directory.js';
-import type { Application } from '../../api/schemas.js';
+import type { Application, ApplicationDetails } from '../../api/schemas.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { TYPES_WITH_SECRETS } from '../../crd/logto-application.js';
 import { SharedApplicationList } from '../../api/application-list.js';
@@ -16,7 +16,7 @@ import { parseDurationMs } from '../../util/duration.js';
 import { recordingCalls } from '../../util/observe-calls.js';
 import { planApplication } from './application-plan.js';
 import { ASPECTS, convergeAspects, removeCustomDomains } from './aspects/index.js';
-import { convergeClientSecrets } from './client-secrets.js';
+import { convergeClientSecrets, observeClientSecrets } from './client-secrets.js';
 import type { PublishedCredentials } from './credentials-secret.js';
 import { FORCE_SYNC_ANNOTATION } from './constants.js';
 import { createApplicationBody, desiredApplication } from './desired-application.js';
@@ -43,8 +43,10 @@ import {
   type Located,
 } from './locate-application.js';
 import { fromLogto, stopFromLogtoError } from './logto-errors.js';
-import { PassDeferred, ReconcileStop } from './outcome.js';
-import { describeConnection } from '../../connections/registry.js';
+import { ReconcileStop } from './outcome.js';
+import { admitPass } from '../pass-admission.js';
+import type { Declarations } from '../declared/declarations.js';
+import { observesOnly } from '../declared/external.js';
 import { MARKER_KEY, markerFor, markerKeys, readMarker, withoutMarker } from './ownership-marker.js';
 import { checkLocated, checkSpec, type ConnectionResolver, type PassConnection } from './policy.js';
 import type { EventRecorder, LogtoApplicationsApi } from './ports.js';
@@ -75,6 +77,8 @@ export interface LogtoConnectorDependencies {
   logto: LogtoApplicationsApi;
   /** Which connection (tenant, credentials, policy) each resource goes through; default: `logto`, no policy. */
   connections?: ConnectionResolver;
+  /** What the cluster's LogtoRoles, LogtoApiResources and LogtoGrants declare; none when absent. */
+  declarations?: Declarations;
   events: EventRecorder;
   settings: LogtoConnectorSettings;
   now?: () => Date;
@@ -113,9 +117,10 @@ export class LogtoConnector implements ExternalConnector {
           this.claims,
           release,
         );
-        if (!resource.metadata.deletionTimestamp) {
+        // An observed application is only read: nothing of the spec is applied to it.
+        if (!resource.metadata.deletionTimestamp && !observesOnly(resource)) {
           this.checkRotationPeriod(resource);
-          await checkSpec(resource, connection, client.api);
+          await checkSpec(resource, connection, client.api, this.deps.declarations);
         }
         return client;
       } catch (error) {
@@ -197,7 +202,7 @@ const NEVER_SENT: ReadonlySet<string> = new Set([
  * may have lost a committed answer), or a 2xx whose body could not be read. Not a 429, a refusal, or
  * a call that never left.
  */
-function mayHaveCreated(error: LogtoApiError): boolean {
+export function mayHaveCreated(error: LogtoApiError): boolean {
   if (NEVER_SENT.has(error.code ?? '')) return false;
   if (error.kind === 'UnexpectedResponse') return error.status === undefined || error.status < 300;
   return error.kind === 'Unavailable' && error.status !== 429;
@@ -239,6 +244,7 @@ class LogtoExternal implements ExternalClient {
 
   intent(): ExternalIntent {
     const { spec } = this.resource;
+    if (observesOnly(this.resource)) return {};
     return {
       managedAspects: ASPECTS.filter((a) => a.resettable && a.declared(this.resource)).map((a) => a.name),
       managedSecrets: (spec.secrets ?? []).map((s) => s.name),
@@ -261,6 +267,9 @@ class LogtoExternal implements ExternalClient {
       const located = await locateApplication(this.logto, this.resource, this.locateOptions(hints, listed));
       this.located = located;
       await checkLocated(located, this.connection, this.logto);
+      if (located.decision === 'create' && observesOnly(this.resource)) {
+        throw new ReconcileStop('ApplicationNotFound', 'no Logto application to observe');
+      }
       if (located.decision === 'create') return { exists: false };
       this.application = located.application;
       const takingOver = located.decision === 'take-back' || located.record;
@@ -269,6 +278,10 @@ class LogtoExternal implements ExternalClient {
         // resource's (the recorded id is what later passes, and deletion, trust).
         const plan = planApplication(this.resource, this.application, true, this.cluster);
         if ('refusal' in plan) throw new ReconcileStop(plan.refusal.reason, plan.refusal.message);
+      }
+      if (observesOnly(this.resource)) {
+        // Observed, not managed: no marker is written and nothing is recorded on the resource.
+        return { exists: true, id: this.application.id, record: false };
       }
       if (located.decision === 'take-back') {
         this.application = await this.claim(located.application, located.as);
@@ -364,6 +377,7 @@ class LogtoExternal implements ExternalClient {
   }
 
   update(): Promise<ExternalUpdate> {
+    if (observesOnly(this.resource)) return mapped(() => this.observed());
     return this.writing(async () => {
       const { resource, located } = this;
       if (!this.application || !located) throw new Error('update before observe or create');
@@ -453,7 +467,33 @@ class LogtoExternal implements ExternalClient {
     });
   }
 
+  /** An observed application's credentials and state, read only: no write, rotation or deletion. */
+  private async observed(): Promise<ExternalUpdate> {
+    const application = this.application;
+    if (!application) throw new Error('update before observe');
+    const secrets = TYPES_WITH_SECRETS.includes(this.resource.spec.type)
+      ? await observeClientSecrets(this.logto, this.resource, application, this.now())
+      : undefined;
+    const isAdmin = (application as Partial<ApplicationDetails>).isAdmin === true;
+    return {
+      title: `Logto application ${application.id} (observed)`,
+      credentials: {
+        endpoint: this.connection.publicEndpoint,
+        appId: application.id,
+        ...(secrets ? { appSecret: secrets.value } : {}),
+      },
+      status: {
+        connection: this.connection.key,
+        ...(secrets ? { publishedSecret: secrets.name } : {}),
+        ...(isAdmin ? { isAdmin: true } : {}),
+      },
+      afterPublish: () => Promise.resolve(),
+    };
+  }
+
   delete(): Promise<void> {
+    // An observed application was never the resource's to delete or unmark.
+    if (observesOnly(this.resource)) return Promise.resolve();
     return this.writing(async () => {
       const { resource, logto } = this;
       const policy = resource.spec.deletionPolicy ?? 'Delete';
@@ -509,23 +549,8 @@ class LogtoExternal implements ExternalClient {
  * (Retry-After), stops it as LogtoUnavailable until the next probe or the end of the wait. Returns
  * what gives the slot back.
  */
-function admitPass(connection: PassConnection): () => void {
-  const admission = connection.health?.admit();
-  if (!admission) return () => {};
-  if (admission.admitted) return admission.release;
-  if (admission.why === 'busy') throw new PassDeferred(admission.retryInMs);
-  const what = describeConnection(connection.key);
-  const message =
-    admission.why === 'throttled'
-      ? `Logto asked ${what} to wait (HTTP 429 with Retry-After); its resources go on when the wait is over`
-      : `Logto does not answer ${what}: failing since ${admission.since?.toISOString() ?? 'a moment ago'}` +
-        `${admission.lastFailure ? ` (last: ${admission.lastFailure})` : ''}; its resources wait until a probe ` +
-        'gets an answer (retried with backoff up to a minute)';
-  throw new ReconcileStop('LogtoUnavailable', message, { retryAfterMs: admission.retryInMs, quiet: true });
-}
-
 /** Runs `action`, answering Logto's failures as stops. */
-async function mapped<T>(action: () => Promise<T>): Promise<T> {
+export async function mapped<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {

@@ -5,6 +5,9 @@ import { KubernetesOperationError } from './kube-errors.js';
  * condition. `retry` marks failures that may pass by themselves (they go back through the rate
  * limiter's backoff); the others are checked again after `recheckAfterMs` or on the next edit.
  */
+/** Reasons of a pass that waits for another object to be made (see logAs). */
+const WAITS = new Set(['ApiResourceNotReady', 'RoleNotFound', 'ScopeNotFound', 'CreatePending']);
+
 export class ReconcileStop extends Error {
   /** Set once the reconciler decided when to look again (see the runtime's RequeueAfterError). */
   requeueAfterMs: number | undefined;
@@ -27,9 +30,14 @@ export class ReconcileStop extends Error {
     this.name = 'ReconcileStop';
   }
 
-  /** How the controller logs it (see LoggedAs): a refusal by policy is the policy at work. */
-  get logAs(): { level: 'warn'; message: string } | undefined {
-    return this.reason === 'PolicyDenied' ? { level: 'warn', message: 'refused by policy' } : undefined;
+  /**
+   * How the controller logs it (see LoggedAs): a refusal by policy is the policy at work, and waiting
+   * for an object that another resource declares and has not made yet is the normal order of things.
+   */
+  get logAs(): { level: 'warn' | 'info'; message: string } | undefined {
+    if (this.reason === 'PolicyDenied') return { level: 'warn', message: 'refused by policy' };
+    if (WAITS.has(this.reason) && !this.options.retry) return { level: 'info', message: 'waiting' };
+    return undefined;
   }
 }
 

@@ -3,21 +3,24 @@
  * its outcome), applied together: the records a crash must not lose, written before anything depends
  * on them.
  */
-import type { LogtoApplication } from '../../crd/logto-application.js';
 import { deepEqual } from '../../util/json.js';
 import { FINALIZER } from './constants.js';
 import { ownAnnotations } from './external-name.js';
-import type { KubeOperations } from './ports.js';
 
 export type AnnotationChanges = Parameters<typeof ownAnnotations>[1];
+
+/** Any of the operator's kinds: only the metadata is written here. */
+export interface AnnotatedResource {
+  metadata: { annotations?: Record<string, string>; finalizers?: string[]; resourceVersion?: string };
+}
 
 /**
  * Applies the finalizer and the operator's annotations with `changes`, unless the resource already
  * carries exactly that; keeps the working copy in step.
  */
-export async function recordMetadata(
-  kube: Pick<KubeOperations, 'applyMetadata'>,
-  resource: LogtoApplication,
+export async function recordMetadata<T extends AnnotatedResource>(
+  kube: { applyMetadata(resource: T, annotations: Record<string, string>): Promise<string | undefined> },
+  resource: T,
   changes: AnnotationChanges,
 ): Promise<void> {
   const annotations = ownAnnotations(resource, changes);

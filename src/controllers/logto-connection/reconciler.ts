@@ -110,7 +110,7 @@ export class LogtoConnectionReconciler implements Reconciler {
         await this.writeStatus(connection, { ...connection.status, applicationCount: users });
         this.deps.logger.info(
           { connection: connectionKeyOf, applications: users },
-          'connection deletion waits until no LogtoApplication uses it',
+          'connection deletion waits until no LogtoApplication, LogtoRole or LogtoApiResource uses it',
         );
         return { requeueAfterMs: this.deps.retryMs };
       }

@@ -4,6 +4,10 @@ import {
   checkExisting,
   checkNamespace,
   checkRole,
+  listsOrganizationScope,
+  listsResourceScopes,
+  listsRole,
+  mayAdoptByKey,
   matchesLabelSelector,
   namePatternMatches,
   type ExistingApplication,
@@ -123,19 +127,65 @@ describe('checkRole', () => {
   it('allows it only when the connection says so', () => {
     expect(checkRole({ roles: { allowManagementApiRoles: true } }, management)).toBeUndefined();
   });
-  it('allows any other role without an allowlist', () => {
+  it("has nothing to say about any other role: whether it may be used is listsRole's or a grant's", () => {
     expect(checkRole(undefined, reader)).toBeUndefined();
   });
-  it('with an allowlist, allows only the listed roles, by name or by id', () => {
-    expect(checkRole({ roles: { allowed: ['orders:read'] } }, reader)).toBeUndefined();
-    expect(checkRole({ roles: { allowed: ['r-read'] } }, reader)).toBeUndefined();
-    expect(checkRole({ roles: { allowed: ['other'] } }, reader)?.rule).toBe('roles.allowed');
-    expect(checkRole({ roles: { allowed: [] } }, reader)?.rule).toBe('roles.allowed');
+});
+
+describe('listsRole (roles no LogtoRole declares)', () => {
+  const reader = { id: 'r-read', name: 'orders:read' };
+  it('lists none by default: the policy must name a role made outside the cluster', () => {
+    expect(listsRole(undefined, 'orders:read', reader)).toBe(false);
+    expect(listsRole({ roles: {} }, 'orders:read', reader)).toBe(false);
+    expect(listsRole({ roles: { allowed: [] } }, 'orders:read', reader)).toBe(false);
   });
-  it('an allowlist never lets a Management API role through by itself', () => {
-    expect(checkRole({ roles: { allowed: [management.name] } }, management)?.rule).toBe(
-      'roles.allowManagementApiRoles',
+  it('matches the name or id the spec wrote, or those of the role it names', () => {
+    expect(listsRole({ roles: { allowed: ['orders:read'] } }, 'r-read', reader)).toBe(true);
+    expect(listsRole({ roles: { allowed: ['r-read'] } }, 'orders:read', reader)).toBe(true);
+    expect(listsRole({ roles: { allowed: ['orders:read'] } }, 'orders:read', undefined)).toBe(true);
+    expect(listsRole({ roles: { allowed: ['other'] } }, 'orders:read', reader)).toBe(false);
+  });
+});
+
+describe('listsResourceScopes and listsOrganizationScope (consent scopes no object declares)', () => {
+  const policy = {
+    consentScopes: {
+      resources: [
+        { indicator: 'https://orders.example/api', scopes: ['read:orders'] },
+        { indicator: 'https://billing.example/api' },
+      ],
+      organizationScopes: ['read:members'],
+    },
+  };
+  it('lists none by default', () => {
+    expect(listsResourceScopes(undefined, 'https://orders.example/api', ['read:orders'])).toBe(false);
+    expect(listsOrganizationScope(undefined, 'read:members', undefined)).toBe(false);
+  });
+  it('every scope asked for must be listed; an entry without scopes lists them all', () => {
+    expect(listsResourceScopes(policy, 'https://orders.example/api', ['read:orders'])).toBe(true);
+    expect(listsResourceScopes(policy, 'https://orders.example/api', ['read:orders', 'write:orders'])).toBe(
+      false,
     );
+    expect(listsResourceScopes(policy, 'https://billing.example/api', ['anything'])).toBe(true);
+    expect(listsResourceScopes(policy, 'https://other.example/api', ['read:orders'])).toBe(false);
+  });
+  it('organization scopes by the name or id written, or those of the scope', () => {
+    expect(listsOrganizationScope(policy, 'read:members', undefined)).toBe(true);
+    expect(listsOrganizationScope(policy, 'os-1', { id: 'os-1', name: 'read:members' })).toBe(true);
+    expect(listsOrganizationScope(policy, 'invite:members', undefined)).toBe(false);
+  });
+});
+
+describe('mayAdoptByKey', () => {
+  it('takes over no role or API resource by default, then only what a pattern matches', () => {
+    expect(mayAdoptByKey(undefined, 'role', 'billing-admin')).toBe(false);
+    const policy = {
+      adoption: { roleNames: ['billing-*'], apiResourceIndicators: ['https://billing.example/*'] },
+    };
+    expect(mayAdoptByKey(policy, 'role', 'billing-admin')).toBe(true);
+    expect(mayAdoptByKey(policy, 'role', 'orders-admin')).toBe(false);
+    expect(mayAdoptByKey(policy, 'apiResource', 'https://billing.example/api')).toBe(true);
+    expect(mayAdoptByKey(policy, 'apiResource', 'https://orders.example/api')).toBe(false);
   });
 });
 

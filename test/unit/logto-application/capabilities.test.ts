@@ -15,6 +15,17 @@ import { useReconcileHarness, type ReconcileHarness } from '../../support/reconc
 
 describe('capabilities', () => {
   const env = useReconcileHarness({
+    // The roles and scopes below are made outside the cluster (seeded, as in the Console): the
+    // connection's policy lists them, as it must for anyone to use them (declared ones: declared-*.test.ts).
+    config: {
+      flagPolicy: {
+        roles: { allowed: ['orders-reader', 'orders-writer', 'human-admin', 'no-such-role'] },
+        consentScopes: {
+          resources: [{ indicator: 'https://orders.example/api' }],
+          organizationScopes: ['read:members', 'invite:members'],
+        },
+      },
+    },
     emulator: {
       seed: {
         resources: [

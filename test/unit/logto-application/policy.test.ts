@@ -82,33 +82,39 @@ async function denial(promise: Promise<unknown>): Promise<ReconcileStop | undefi
 describe('checkSpec', () => {
   it("refuses a role when the connection's Management API resource cannot be found: nobody can tell", async () => {
     const { logto } = fakeLogto({ managementResource: false });
-    const stop = await denial(checkSpec(resource({ roles: ['orders:read'] }), connection(), logto));
+    const listed = connection({ roles: { allowed: ['orders:read'] } });
+    const stop = await denial(checkSpec(resource({ roles: ['orders:read'] }), listed, logto));
     expect(stop?.reason).toBe('PolicyDenied');
     expect(stop?.message).toContain('roles.allowManagementApiRoles');
     expect(stop?.message).toContain(`cannot tell whether role "orders:read" carries Management API scopes`);
     // A connection that allows Management API roles has nothing to tell.
-    const open = connection({ roles: { allowManagementApiRoles: true } });
+    const open = connection({ roles: { allowManagementApiRoles: true, allowed: ['orders:read'] } });
     await expect(checkSpec(resource({ roles: ['orders:read'] }), open, logto)).resolves.toBeUndefined();
   });
 
-  it('refuses Management API roles by name, by id, and any role carrying a Management API scope', async () => {
+  it('refuses Management API roles by name, by id, and any role carrying a Management API scope, even listed', async () => {
+    const listed = connection({ roles: { allowed: ['Logto Management API access', 'sneaky'] } });
     for (const ref of ['Logto Management API access', 'r-admin', 'sneaky']) {
-      const stop = await denial(checkSpec(resource({ roles: [ref] }), connection(), fakeLogto().logto));
+      const stop = await denial(checkSpec(resource({ roles: [ref] }), listed, fakeLogto().logto));
       expect(stop?.reason).toBe('PolicyDenied');
       expect(stop?.message).toContain('roles.allowManagementApiRoles');
       expect(stop?.message).toContain('ClusterLogtoConnection shared');
     }
   });
 
-  it('allows other roles, and Management API roles only when the connection does', async () => {
+  it('allows listed roles (a missing one is for the roles aspect to report), and Management API roles only when the connection does', async () => {
     const { logto } = fakeLogto();
     await expect(
-      checkSpec(resource({ roles: ['orders:read', 'unknown'] }), connection(), logto),
+      checkSpec(
+        resource({ roles: ['orders:read', 'unknown'] }),
+        connection({ roles: { allowed: ['orders:read', 'unknown'] } }),
+        logto,
+      ),
     ).resolves.toBeUndefined();
     await expect(
       checkSpec(
         resource({ roles: ['r-admin'] }),
-        connection({ roles: { allowManagementApiRoles: true } }),
+        connection({ roles: { allowManagementApiRoles: true, allowed: ['r-admin'] } }),
         logto,
       ),
     ).resolves.toBeUndefined();
@@ -116,6 +122,16 @@ describe('checkSpec', () => {
       checkSpec(resource({ roles: ['orders:read'] }), connection({ roles: { allowed: ['other'] } }), logto),
     );
     expect(stop?.message).toContain('roles.allowed');
+  });
+
+  it('refuses a role made outside the cluster by default, with the same words whether it exists or not', async () => {
+    const { logto } = fakeLogto();
+    const existing = await denial(checkSpec(resource({ roles: ['orders:read'] }), connection(), logto));
+    const missing = await denial(checkSpec(resource({ roles: ['no-such-role'] }), connection(), logto));
+    expect(existing?.reason).toBe('PolicyDenied');
+    expect(missing?.reason).toBe('PolicyDenied');
+    expect(existing?.message.replace('orders:read', 'X')).toBe(missing?.message.replace('no-such-role', 'X'));
+    expect(existing?.message).not.toContain('r-read');
   });
 
   it('checks the declared type and third-party setting', async () => {
