@@ -4,10 +4,15 @@
  * the existing Event instead of creating a new one, and each object has a token bucket so that a
  * resource failing in a loop cannot flood the event log. Recording never fails a reconcile.
  *
- * Events are written one at a time, in order, off the reconcile's path, each write bounded by the
- * Kubernetes request timeout. What cannot be written is dropped and counted (`onDropped`): when too
- * many wait (a hung apiserver), when the write fails, and at shutdown, when `close()`'s deadline
- * passes: shutdown never waits on the apiserver beyond it.
+ * Events are written off the reconcile's path, a few at once (a burst of a thousand new resources is
+ * written in seconds rather than queued past the bound), each object's in the order recorded (a
+ * repeat's count patch never overtakes the Event it patches), each write bounded by the Kubernetes
+ * request timeout. What cannot be written is dropped and counted (`onDropped`): when too many wait (a
+ * hung apiserver; logged once per episode), when the write fails, and at shutdown, when `close()`'s
+ * deadline passes: shutdown never waits on the apiserver beyond it.
+ *
+ * Written by hand: the queue needs per-object order under a global bound, which the promise-pool
+ * libraries do not offer.
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -32,8 +37,10 @@ export interface EventRecorderOptions {
   burst?: number;
   refillMs?: number;
   now?: () => number;
-  /** Events waiting to be written at most (default 1000); more are dropped (`overflow`). */
+  /** Events waiting to be written at most (default 4096); more are dropped (`overflow`). */
   maxPending?: number;
+  /** Writes in flight at most (default 8). */
+  concurrency?: number;
   /** Called once per event that was not written. */
   onDropped?: (reason: EventDropReason) => void;
 }
@@ -68,11 +75,17 @@ export class KubernetesEventRecorder {
   private readonly refillMs: number;
   private readonly now: () => number;
   private readonly maxPending: number;
-  /** Writes waiting, oldest first; the one being written is not among them. */
-  private readonly queue: (() => Promise<void>)[] = [];
-  /** The write loop, while it runs. */
-  private draining: Promise<void> | undefined;
-  /** Aborted at the shutdown deadline: cuts the write in flight. */
+  private readonly concurrency: number;
+  /** Writes waiting, oldest first; those in flight are not among them. */
+  private readonly queue: Array<{ uid: string; write: () => Promise<void> }> = [];
+  /** Objects with a write in flight: their next write waits for it. */
+  private readonly writing = new Set<string>();
+  private inFlight = 0;
+  /** Resolved each time the last write ends with nothing waiting (flush, close). */
+  private idle: Array<() => void> = [];
+  /** Set at the first overflow drop, cleared once the queue is empty: one warning per episode. */
+  private overflowing = false;
+  /** Aborted at the shutdown deadline: cuts the writes in flight. */
   private readonly halt = new AbortController();
   private closed = false;
 
@@ -86,7 +99,8 @@ export class KubernetesEventRecorder {
     this.burst = options.burst ?? 25;
     this.refillMs = options.refillMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
-    this.maxPending = options.maxPending ?? 1000;
+    this.maxPending = options.maxPending ?? 4096;
+    this.concurrency = options.concurrency ?? 8;
   }
 
   record(target: EventTarget, type: EventType, reason: string, message: string): void {
@@ -97,27 +111,36 @@ export class KubernetesEventRecorder {
     const repeat = recent !== undefined && now - recent.lastSeen < this.window ? recent : undefined;
     if (!repeat && !this.takeToken(target.metadata.uid, now)) return;
     if (this.closed) return this.dropped('shutdown');
-    if (this.queue.length >= this.maxPending) return this.dropped('overflow');
-    this.queue.push(async () => {
-      try {
-        await (repeat ? this.bump(target, repeat, now) : this.create(target, key, type, reason, text, now));
-      } catch (error) {
-        if (this.halt.signal.aborted) return this.dropped('shutdown');
-        this.logger.debug({ err: describeError(error), reason }, 'could not record event');
-        this.dropped('failed');
-      }
+    if (this.queue.length >= this.maxPending) return this.overflow();
+    this.queue.push({
+      uid: target.metadata.uid,
+      write: async () => {
+        try {
+          // Looked up again: the Event a repeat aggregates into may have been written meanwhile.
+          const recent = this.recent.get(key);
+          const aggregate = recent !== undefined && now - recent.lastSeen < this.window ? recent : undefined;
+          await (aggregate
+            ? this.bump(target, aggregate, now)
+            : this.create(target, key, type, reason, text, now));
+        } catch (error) {
+          if (this.halt.signal.aborted) return this.dropped('shutdown');
+          this.logger.debug({ err: describeError(error), reason }, 'could not record event');
+          this.dropped('failed');
+        }
+      },
     });
-    this.draining ??= this.drain();
+    this.pump();
   }
 
   /** Resolves when the events recorded so far have been written or dropped (tests). */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+  flush(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   /**
    * Takes no more events and waits up to `timeoutMs` for those recorded to be written; then cuts the
-   * write in flight and drops the rest.
+   * writes in flight and drops the rest.
    */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
@@ -125,22 +148,44 @@ export class KubernetesEventRecorder {
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([this.flush(), deadline]);
     clearTimeout(timer);
-    if (!this.draining) return;
+    if (this.inFlight === 0 && this.queue.length === 0) return;
     const abandoned = this.queue.splice(0).length;
     for (let i = 0; i < abandoned; i++) this.dropped('shutdown');
     if (abandoned > 0) this.logger.warn({ events: abandoned }, 'shutdown deadline passed: events dropped');
-    // The write in flight fails at once (its request is aborted); waiting for it is bounded anyway.
+    // The writes in flight fail at once (their requests are aborted); waiting for them is bounded anyway.
     this.halt.abort(new Error('event recorder closed'));
-    await Promise.race([this.draining, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 
-  private async drain(): Promise<void> {
-    // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
-    await withAbortSignal(this.halt.signal, async () => {
-      for (let write = this.queue.shift(); write; write = this.queue.shift()) await write();
-    });
-    // An event recorded while the loop was finishing would otherwise wait for the next one.
-    this.draining = this.queue.length > 0 ? this.drain() : undefined;
+  /** Starts waiting writes while there is room, the oldest of each object not already writing. */
+  private pump(): void {
+    while (this.inFlight < this.concurrency) {
+      const next = this.queue.findIndex((entry) => !this.writing.has(entry.uid));
+      if (next < 0) break;
+      const [{ uid, write }] = this.queue.splice(next, 1) as [(typeof this.queue)[number]];
+      this.inFlight++;
+      this.writing.add(uid);
+      // The writes run under the recorder's own signal, not that of the reconcile that recorded them.
+      void withAbortSignal(this.halt.signal, write).finally(() => {
+        this.inFlight--;
+        this.writing.delete(uid);
+        this.pump();
+        if (this.queue.length === 0) this.overflowing = false;
+        if (this.inFlight === 0 && this.queue.length === 0)
+          for (const resolve of this.idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  private overflow(): void {
+    if (!this.overflowing) {
+      this.overflowing = true;
+      this.logger.warn(
+        { pending: this.queue.length },
+        'too many events waiting to be written: dropping new ones (counted in logto_operator_events_dropped_total)',
+      );
+    }
+    this.dropped('overflow');
   }
 
   private dropped(reason: EventDropReason): void {

@@ -97,5 +97,13 @@ describe('a burst of creates', () => {
       const owner = byUid.get(readMarker(app.customData)!.uid);
       expect(owner?.status?.applicationId, app.id).toBe(app.id);
     }
+    // Every Created event is written, none dropped (the recorder writes several at once).
+    await eventually(
+      async () =>
+        (await cluster.core.listNamespacedEvent({ namespace: ns })).items.filter(
+          (e) => e.reason === 'Created',
+        ).length === COUNT,
+      { what: `${COUNT} Created events` },
+    );
   });
 });
