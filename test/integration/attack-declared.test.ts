@@ -163,9 +163,9 @@ describe('attacks from a namespace with edit rights only', () => {
 
     // Team A's application and role are untouched.
     const aClient = await apps.get(teamA, 'a-client');
+    const before = operator.passes(teamA, 'a-client');
     await forceSync(apps as never, teamA, 'a-client');
     await forceSync(roles as never, teamA, 'orders-admin');
-    const before = operator.passes(teamA, 'a-client');
     await morePasses(teamA, 'a-client', before);
     await apps.waitReady(teamA, 'a-client');
     await roles.waitReady(teamA, 'orders-admin');
@@ -280,8 +280,8 @@ describe('attacks from a namespace with edit rights only', () => {
     await roles.create(teamB, viewerId, {} as LogtoRole['spec']);
     await roles.waitReady(teamB, viewerId, 'False', 'InvalidSpec');
     expect([...emulator.state.roles.values()].filter((r) => r.name === viewerId)).toEqual([]);
-    await forceSync(apps as never, teamA, 'by-id');
     const before = operator.passes(teamA, 'by-id');
+    await forceSync(apps as never, teamA, 'by-id');
     await morePasses(teamA, 'by-id', before);
     await apps.waitReady(teamA, 'by-id');
   });

@@ -241,7 +241,7 @@ describe.concurrent('control-plane teardown', () => {
         `${fixtures}start-control-plane.ts`,
         how === 'an uncaught exception' ? 'throw' : 'wait',
       ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -261,7 +261,8 @@ describe.concurrent('control-plane teardown', () => {
       };
       expect(isRunning(pids.kubeApiserver) && isRunning(pids.etcd) && existsSync(tempDir)).toBe(true);
 
-      if (how !== 'an uncaught exception') child.kill(how);
+      if (how === 'an uncaught exception') child.stdin.write('throw\n');
+      else child.kill(how);
       expect(await exited).toBe(how === 'an uncaught exception' ? 1 : how);
       // Only SIGKILL leaves the work to the reaper; otherwise the temp dir is gone as the child ends.
       if (how !== 'SIGKILL') expect(existsSync(tempDir)).toBe(false);
