@@ -4,8 +4,9 @@
  * Deployment would run it: for tests that kill it (SIGKILL) or stop it (SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import type { LogtoEmulator } from '../emulator/index.js';
 import { testConnectionSelector } from './operator.js';
 
@@ -17,8 +18,19 @@ const repoRoot = path.resolve(import.meta.dirname, '../..');
  */
 export const SHORT_LEASE = { LEASE_DURATION: '3s', RENEW_DEADLINE: '2s', RETRY_PERIOD: '500ms' } as const;
 
+/**
+ * Resident memory past which a test's operator process is stopped and reported rather than left to
+ * grow: one did (60 MB a second, to 8 GB and past) in about one full run of the suite in ten on a
+ * loaded machine, and the kernel then killed other test workers. The diagnostic report (Node's
+ * --report-on-signal: JavaScript and native stacks, open handles, heap) and the log go to .tmp/.
+ */
+const RUNAWAY_RSS_BYTES = 1 << 30;
+const runawayDir = path.join(repoRoot, '.tmp', 'operator-runaway');
+
 export interface OperatorProcess {
   child: ChildProcess;
+  /** Set when the process grew past RUNAWAY_RSS_BYTES and was stopped: what was kept, and where. */
+  runaway(): string | undefined;
   /** Everything it wrote to stdout and stderr. */
   output(): string;
   /** Resolves with the exit code (or the signal name). */
@@ -31,7 +43,8 @@ export function startOperatorProcess(
   emulator: LogtoEmulator,
   env: Record<string, string> = {},
 ): OperatorProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', inject('operatorEntry')], {
+  const reportFlags = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${runawayDir}`];
+  const child = spawn(process.execPath, [...reportFlags, '--enable-source-maps', inject('operatorEntry')], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
@@ -56,11 +69,30 @@ export function startOperatorProcess(
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  let runaway: string | undefined;
+  const watchdog = setInterval(() => {
+    const rss = residentBytes(child.pid);
+    if (rss === undefined || rss < RUNAWAY_RSS_BYTES || runaway) return;
+    clearInterval(watchdog);
+    mkdirSync(runawayDir, { recursive: true });
+    const log = path.join(runawayDir, `operator-${child.pid}.log`);
+    writeFileSync(log, output);
+    runaway =
+      `operator process ${child.pid} (${env['POD_NAME'] ?? 'no POD_NAME'}) grew to ${Math.round(rss / 2 ** 20)} MiB ` +
+      `resident and was stopped; its log: ${log}, its diagnostic report: ${runawayDir}/report.*.${child.pid}.*.json`;
+    child.kill('SIGUSR2');
+    setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+  }, 1_000);
+  watchdog.unref();
   const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+    child.once('exit', (code, signal) => {
+      clearInterval(watchdog);
+      resolve(code ?? signal ?? 'unknown');
+    }),
   );
   return {
     child,
+    runaway: () => runaway,
     output: () => output,
     exited,
     kill: (signal = 'SIGTERM') => {
@@ -78,10 +110,22 @@ export function operatorProcesses(): (...args: Parameters<typeof startOperatorPr
   afterAll(async () => {
     for (const p of started) p.kill('SIGKILL');
     await Promise.all(started.map((p) => p.exited));
+    const runaways = started.map((p) => p.runaway()).filter(Boolean);
+    expect(runaways, 'operator processes that grew without bound').toEqual([]);
   });
   return (...args) => {
     const p = startOperatorProcess(...args);
     started.push(p);
     return p;
   };
+}
+
+/** The resident memory of a process, from /proc (Linux); undefined once it is gone. */
+function residentBytes(pid: number | undefined): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
 }
