@@ -55,6 +55,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/control-plane/global-setup.ts'],
+          setupFiles: ['test/support/memory-guard.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -59,6 +59,8 @@ export interface AlertDefinition {
 const CONTROLLER = 'logtoapplication';
 /** Labels the operator's series are grouped by in the alerts (the identity of one installation). */
 const BY = 'job, namespace';
+/** The kinds whose Synced and Ready conditions the resource alerts watch. */
+const RESOURCE_KINDS = 'LogtoApplication|LogtoRole|LogtoApiResource';
 
 const above = (t: number) => ({ quiet: t, firing: t + 1 });
 const ratio = (t: number) => ({ quiet: t * 0.8, firing: Math.min(1, t * 1.2 + 0.01) });
@@ -178,11 +180,11 @@ export const ALERTS: AlertDefinition[] = [
   },
   {
     name: 'LogtoOperatorResourcesNotSynced',
-    summary: '{{ $labels.reason }}: LogtoApplications are not Synced.',
+    summary: '{{ $labels.reason }}: {{ $labels.kind }}s are not Synced.',
     description: (t) =>
-      `More than ${t} LogtoApplications have had Synced={{ $labels.status }} with reason {{ $labels.reason }}: their spec is not applied in Logto. The reason says why (see the README's table of Synced reasons).`,
+      `More than ${t} {{ $labels.kind }}s have had Synced={{ $labels.status }} with reason {{ $labels.reason }}: their spec is not applied in Logto. The reason says why (see the README's table of Synced reasons).`,
     value: (c) =>
-      `max by (${BY}, status, reason) (logto_operator_resource_conditions{${c.sel},kind="LogtoApplication",type="Synced",status!="True"})`,
+      `max by (${BY}, kind, status, reason) (logto_operator_resource_conditions{${c.sel},kind=~"${RESOURCE_KINDS}",type="Synced",status!="True"})`,
     op: '>',
     threshold: { default: 0, unit: 'resources' },
     for: '15m',
@@ -194,16 +196,16 @@ export const ALERTS: AlertDefinition[] = [
         values: String(level),
       },
     ],
-    alertLabels: { status: 'False', reason: 'RoleNotFound' },
+    alertLabels: { kind: 'LogtoApplication', status: 'False', reason: 'RoleNotFound' },
     levels: above,
   },
   {
     name: 'LogtoOperatorResourcesNotReady',
-    summary: '{{ $labels.reason }}: LogtoApplications are not Ready.',
+    summary: '{{ $labels.reason }}: {{ $labels.kind }}s are not Ready.',
     description: (t) =>
-      `More than ${t} LogtoApplications have had Ready={{ $labels.status }} with reason {{ $labels.reason }}: their Secrets do not hold working credentials, so the workloads using them cannot sign in.`,
+      `More than ${t} {{ $labels.kind }}s have had Ready={{ $labels.status }} with reason {{ $labels.reason }}: for applications, their Secrets do not hold working credentials, so the workloads using them cannot sign in; for roles and API resources, the object is not there (or not theirs) in Logto, so the applications naming them wait.`,
     value: (c) =>
-      `max by (${BY}, status, reason) (logto_operator_resource_conditions{${c.sel},kind="LogtoApplication",type="Ready",status!="True"})`,
+      `max by (${BY}, kind, status, reason) (logto_operator_resource_conditions{${c.sel},kind=~"${RESOURCE_KINDS}",type="Ready",status!="True"})`,
     op: '>',
     threshold: { default: 0, unit: 'resources' },
     for: '15m',
@@ -215,7 +217,7 @@ export const ALERTS: AlertDefinition[] = [
         values: String(level),
       },
     ],
-    alertLabels: { status: 'False', reason: 'ConnectionNotReady' },
+    alertLabels: { kind: 'LogtoApplication', status: 'False', reason: 'ConnectionNotReady' },
     levels: above,
   },
   {
