@@ -8,6 +8,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import type { ConnectionHealth } from '../connections/health.js';
+import { LogtoApiError } from './errors.js';
 import { got, type Got, type Method } from 'got';
 
 export interface HttpClientOptions {
@@ -141,4 +143,27 @@ function formatBytes(bytes: number): string {
 
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`;
+}
+
+/**
+ * The error of a call the connection's health does not allow now (its breaker is open, the probe
+ * pass aside, or a Retry-After runs); undefined when it may go out. For the API calls and the token
+ * request alike.
+ */
+export function healthRefusal(
+  operation: string,
+  health: ConnectionHealth | undefined,
+): LogtoApiError | undefined {
+  const verdict = health?.callAllowed();
+  if (!verdict || verdict.allowed) return undefined;
+  return new LogtoApiError({
+    operation,
+    code: verdict.why === 'throttled' ? 'operator.throttled' : 'operator.connection_unavailable',
+    detail:
+      verdict.why === 'throttled'
+        ? 'Logto asked to wait (Retry-After) before the next request'
+        : 'Logto failed several times in a row; calls wait for a probe to get an answer',
+    retryAfterMs: verdict.retryInMs,
+    kind: 'Unavailable',
+  });
 }

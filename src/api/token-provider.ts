@@ -2,7 +2,13 @@ import type { Got } from 'got';
 import type { ConnectionHealth } from '../connections/health.js';
 import { currentDeadline } from '../util/abort-scope.js';
 import { LogtoApiError } from './errors.js';
-import { exchange, exchangeErrorCode, exchangeFailure, MAX_TOKEN_ANSWER_BYTES } from './http.js';
+import {
+  exchange,
+  exchangeErrorCode,
+  exchangeFailure,
+  healthRefusal,
+  MAX_TOKEN_ANSWER_BYTES,
+} from './http.js';
 import { parseRetryAfter } from './retry-policy.js';
 
 export interface ClientCredentials {
@@ -84,19 +90,8 @@ export class ClientCredentialsTokenProvider {
   private async fetchToken(): Promise<string> {
     const operation = 'fetch_access_token';
     const { health } = this.options;
-    const verdict = health?.callAllowed();
-    if (verdict && !verdict.allowed) {
-      throw new LogtoApiError({
-        operation,
-        code: verdict.why === 'throttled' ? 'operator.throttled' : 'operator.connection_unavailable',
-        detail:
-          verdict.why === 'throttled'
-            ? 'Logto asked to wait (Retry-After) before the next request'
-            : 'Logto failed several times in a row; calls wait for a probe to get an answer',
-        retryAfterMs: verdict.retryInMs,
-        kind: 'Unavailable',
-      });
-    }
+    const refusal = healthRefusal(operation, health);
+    if (refusal) throw refusal;
     const { clientId, clientSecret } = await this.options.credentials();
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString(
       'base64',

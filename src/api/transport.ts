@@ -10,6 +10,7 @@ import {
   exchangeErrorCode,
   exchangeFailure,
   MAX_API_ANSWER_BYTES,
+  healthRefusal,
 } from './http.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -210,18 +211,8 @@ export class LogtoTransport {
 
   /** No attempt while the connection's breaker is open (its probe pass aside) or a Retry-After runs. */
   private checkHealth(request: LogtoRequest): void {
-    const verdict = this.options.health?.callAllowed();
-    if (!verdict || verdict.allowed) return;
-    throw new LogtoApiError({
-      operation: request.operation,
-      code: verdict.why === 'throttled' ? 'operator.throttled' : 'operator.connection_unavailable',
-      detail:
-        verdict.why === 'throttled'
-          ? 'Logto asked to wait (Retry-After) before the next request'
-          : 'Logto failed several times in a row; calls wait for a probe to get an answer',
-      retryAfterMs: verdict.retryInMs,
-      kind: 'Unavailable',
-    });
+    const refusal = healthRefusal(request.operation, this.options.health);
+    if (refusal) throw refusal;
   }
 
   private url(request: LogtoRequest): URL {

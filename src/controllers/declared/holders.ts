@@ -13,63 +13,49 @@ export interface Holder {
   uid: string;
 }
 
-interface HeldBy extends Holder {
-  createdAt: number;
-}
-
-interface TokenObject {
+interface SealedObject {
   metadata?: {
     name?: string;
     namespace?: string;
     uid?: string;
     annotations?: Record<string, string>;
-    creationTimestamp?: string | Date;
   };
 }
 
 export class SealHolders {
-  /** seal → uid → holder (two only for a moment: an object deleted, another made in its place). */
-  private readonly byToken = new Map<string, Map<string, HeldBy>>();
+  /** seal → the object holding it (the latest seen, should one replace another of its name). */
+  private readonly bySeal = new Map<string, Holder>();
   /** uid → the seal it was indexed under. */
-  private readonly tokenOf = new Map<string, string>();
+  private readonly sealOfUid = new Map<string, string>();
 
-  /** The object holding `seal`, the oldest should two; undefined when none does. */
+  /** The object holding `seal`; undefined when none does. */
   holder(seal: string | undefined): Holder | undefined {
-    const held = seal ? this.byToken.get(seal) : undefined;
-    if (!held?.size) return undefined;
-    const [oldest] = [...held.values()].sort(
-      (a, b) => a.createdAt - b.createdAt || a.uid.localeCompare(b.uid),
-    );
-    const { namespace, name, uid } = oldest!;
-    return { namespace, name, uid };
+    const held = seal ? this.bySeal.get(seal) : undefined;
+    return held && { ...held };
   }
 
   /** Informer handlers that keep the index current. */
   readonly handlers = {
-    onAdd: (obj: TokenObject) => this.put(obj),
-    onUpdate: (_: TokenObject, obj: TokenObject) => this.put(obj),
-    onDelete: (obj: TokenObject) => this.drop(obj.metadata?.uid ?? ''),
+    onAdd: (obj: SealedObject) => this.put(obj),
+    onUpdate: (_: SealedObject, obj: SealedObject) => this.put(obj),
+    onDelete: (obj: SealedObject) => this.drop(obj.metadata?.uid ?? ''),
   };
 
-  private put(obj: TokenObject): void {
-    const { uid = '', name = '', namespace = '', annotations, creationTimestamp } = obj.metadata ?? {};
-    const createToken = annotations?.[CREATE_TOKEN_ANNOTATION];
-    const token = createToken ? sealOf(namespace, name, createToken) : undefined;
-    if (this.tokenOf.get(uid) !== token) this.drop(uid);
-    if (!token) return;
-    const createdAt = creationTimestamp ? new Date(creationTimestamp).getTime() : 0;
-    let held = this.byToken.get(token);
-    if (!held) this.byToken.set(token, (held = new Map()));
-    held.set(uid, { namespace, name, uid, createdAt: Number.isNaN(createdAt) ? 0 : createdAt });
-    this.tokenOf.set(uid, token);
+  private put(obj: SealedObject): void {
+    const { uid = '', name = '', namespace = '', annotations } = obj.metadata ?? {};
+    const token = annotations?.[CREATE_TOKEN_ANNOTATION];
+    const seal = token ? sealOf(namespace, name, token) : undefined;
+    if (this.sealOfUid.get(uid) !== seal) this.drop(uid);
+    if (!seal) return;
+    this.bySeal.set(seal, { namespace, name, uid });
+    this.sealOfUid.set(uid, seal);
   }
 
   private drop(uid: string): void {
-    const token = this.tokenOf.get(uid);
-    if (token === undefined) return;
-    this.tokenOf.delete(uid);
-    const held = this.byToken.get(token);
-    held?.delete(uid);
-    if (held && held.size === 0) this.byToken.delete(token);
+    const seal = this.sealOfUid.get(uid);
+    if (seal === undefined) return;
+    this.sealOfUid.delete(uid);
+    // Only if still this object's: one of the same name may have taken the seal since.
+    if (this.bySeal.get(seal)?.uid === uid) this.bySeal.delete(seal);
   }
 }

@@ -16,11 +16,7 @@ import {
   type Findings,
   type Found,
 } from '../logto-application/identity.js';
-import {
-  CREATE_PENDING_ANNOTATION,
-  CREATE_TOKEN_ANNOTATION,
-  EXTERNAL_NAME_ANNOTATION,
-} from '../logto-application/external-name.js';
+import { EXTERNAL_NAME_ANNOTATION, recordedClaim } from '../logto-application/external-name.js';
 import type { DeclaredObject } from './external.js';
 import type { Holder, SealHolders } from './holders.js';
 import { sealOf } from './marker.js';
@@ -47,32 +43,13 @@ export interface Describe {
   noun: string;
 }
 
-/** What the object says about its Logto object. */
+/** What the object says about its Logto object; its markers carry the seal, not the bare token. */
 export function claimOfDeclared(resource: DeclaredObject, idField: string, cluster: string): Claim {
-  const annotations = resource.metadata.annotations ?? {};
-  const sentAt = annotations[CREATE_PENDING_ANNOTATION];
+  const { metadata } = resource;
   const recorded =
     ((resource.status as Record<string, unknown> | undefined)?.[idField] as string) || undefined;
-  const externalName = annotations[EXTERNAL_NAME_ANNOTATION] || undefined;
-  return {
-    uid: resource.metadata.uid ?? '',
-    namespace: resource.metadata.namespace,
-    name: resource.metadata.name,
-    cluster,
-    ...(recorded ? { recorded } : {}),
-    ...(externalName ? { externalName } : {}),
-    ...(sentAt ? { createSentAt: Number.isNaN(Date.parse(sentAt)) ? 0 : Date.parse(sentAt) } : {}),
-    // The seal its markers carry (marker.ts): the token bound to this namespace and name.
-    ...(annotations[CREATE_TOKEN_ANNOTATION]
-      ? {
-          token: sealOf(
-            resource.metadata.namespace,
-            resource.metadata.name,
-            annotations[CREATE_TOKEN_ANNOTATION],
-          ),
-        }
-      : {}),
-  };
+  const { token, ...claim } = recordedClaim(metadata, recorded, cluster);
+  return { ...claim, ...(token ? { token: sealOf(metadata.namespace, metadata.name, token) } : {}) };
 }
 
 /**

@@ -49,30 +49,51 @@ export function isOwnAnnotation(key: string): boolean {
 }
 
 /**
- * What the resource says about its Logto application, for the one decision of identity.ts: the
- * operator's record (status), its annotations, the spec's adoption, and this cluster's name.
+ * What any resource managed through an external name says about its Logto object, for the one
+ * decision of identity.ts: the id it recorded (status), its annotations and this cluster's name.
+ * The kinds add what only they have (claimOf below, declared/identity.ts).
  */
-export function claimOf(resource: LogtoApplication, cluster: string): Claim {
-  const annotations = resource.metadata.annotations ?? {};
+export function recordedClaim(
+  metadata: {
+    uid?: string;
+    namespace: string;
+    name: string;
+    annotations?: Record<string, string>;
+  },
+  recorded: string | undefined,
+  cluster: string,
+): Claim {
+  const annotations = metadata.annotations ?? {};
   const sentAt = annotations[CREATE_PENDING_ANNOTATION];
-  const created = [CREATE_PENDING_ANNOTATION, CREATE_SUCCEEDED_ANNOTATION, CREATE_FAILED_ANNOTATION].some(
-    (key) => Boolean(annotations[key]),
-  );
-  const recorded = resource.status?.applicationId || undefined;
   const externalName = annotations[EXTERNAL_NAME_ANNOTATION] || undefined;
   return {
-    uid: resource.metadata.uid ?? '',
-    namespace: resource.metadata.namespace,
-    name: resource.metadata.name,
+    uid: metadata.uid ?? '',
+    namespace: metadata.namespace,
+    name: metadata.name,
     cluster,
     ...(recorded ? { recorded } : {}),
     ...(externalName ? { externalName } : {}),
-    ...(resource.spec.adoptApplicationId ? { adopt: resource.spec.adoptApplicationId } : {}),
     // An unreadable time still says a create was sent: searched for at once.
     ...(sentAt ? { createSentAt: Number.isNaN(Date.parse(sentAt)) ? 0 : Date.parse(sentAt) } : {}),
     ...(annotations[CREATE_TOKEN_ANNOTATION] ? { token: annotations[CREATE_TOKEN_ANNOTATION] } : {}),
+  };
+}
+
+/** What a LogtoApplication says about its application: recordedClaim, its adoption, a legacy record. */
+export function claimOf(resource: LogtoApplication, cluster: string): Claim {
+  const annotations = resource.metadata.annotations ?? {};
+  const created = [CREATE_PENDING_ANNOTATION, CREATE_SUCCEEDED_ANNOTATION, CREATE_FAILED_ANNOTATION].some(
+    (key) => Boolean(annotations[key]),
+  );
+  const claim = recordedClaim(resource.metadata, resource.status?.applicationId || undefined, cluster);
+  return {
+    ...claim,
+    ...(resource.spec.adoptApplicationId ? { adopt: resource.spec.adoptApplicationId } : {}),
     // Earlier versions kept the id in status only: the finalizer with no record of anything is one.
-    ...(resource.metadata.finalizers?.includes(FINALIZER) && !recorded && !externalName && !created
+    ...(resource.metadata.finalizers?.includes(FINALIZER) &&
+    !claim.recorded &&
+    !claim.externalName &&
+    !created
       ? { legacyUnrecorded: true }
       : {}),
   };

@@ -81,7 +81,11 @@ describe('seal holders', () => {
   });
   it("a restored object (same namespace, name and token) holds its predecessor's seal", () => {
     const holders = new SealHolders();
+    holders.handlers.onAdd(object('original', 'team-a', 'orders', TOKEN));
     holders.handlers.onAdd(object('restored', 'team-a', 'orders', TOKEN));
+    expect(holders.holder(seal('team-a', 'orders'))?.uid).toBe('restored');
+    // The predecessor's deletion, seen after the restore, leaves the seal with the restored object.
+    holders.handlers.onDelete(object('original', 'team-a', 'orders', TOKEN));
     expect(holders.holder(seal('team-a', 'orders'))?.uid).toBe('restored');
   });
 });
