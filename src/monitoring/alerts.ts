@@ -74,6 +74,35 @@ const histogram = (metric: string, labels: Record<string, string>, level: number
   { metric: `${metric}_bucket`, labels: { ...labels, le: '+Inf' }, values: '100' },
 ];
 
+/**
+ * LogtoOperatorResourcesNotSynced / NotReady: resources of any kind whose `type` condition is not
+ * True for a while, per kind and reason; `meaning` says what that costs, `example` is the reason
+ * the rule's unit test drives.
+ */
+function resourcesNotAlert(type: 'Synced' | 'Ready', meaning: string, example: string): AlertDefinition {
+  return {
+    name: `LogtoOperatorResourcesNot${type}`,
+    summary: `{{ $labels.reason }}: {{ $labels.kind }}s are not ${type}.`,
+    description: (t) =>
+      `More than ${t} {{ $labels.kind }}s have had ${type}={{ $labels.status }} with reason {{ $labels.reason }}: ${meaning}`,
+    value: (c) =>
+      `max by (${BY}, kind, status, reason) (logto_operator_resource_conditions{${c.sel},kind=~"${RESOURCE_KINDS}",type="${type}",status!="True"})`,
+    op: '>',
+    threshold: { default: 0, unit: 'resources' },
+    for: '15m',
+    severity: 'warning',
+    input: (level) => [
+      {
+        metric: 'logto_operator_resource_conditions',
+        labels: { kind: 'LogtoApplication', type, status: 'False', reason: example },
+        values: String(level),
+      },
+    ],
+    alertLabels: { kind: 'LogtoApplication', status: 'False', reason: example },
+    levels: above,
+  };
+}
+
 export const ALERTS: AlertDefinition[] = [
   {
     name: 'LogtoOperatorDown',
@@ -178,48 +207,16 @@ export const ALERTS: AlertDefinition[] = [
     alertLabels: { connection: 'flags' },
     levels: ratio,
   },
-  {
-    name: 'LogtoOperatorResourcesNotSynced',
-    summary: '{{ $labels.reason }}: {{ $labels.kind }}s are not Synced.',
-    description: (t) =>
-      `More than ${t} {{ $labels.kind }}s have had Synced={{ $labels.status }} with reason {{ $labels.reason }}: their spec is not applied in Logto. The reason says why (see the README's table of Synced reasons).`,
-    value: (c) =>
-      `max by (${BY}, kind, status, reason) (logto_operator_resource_conditions{${c.sel},kind=~"${RESOURCE_KINDS}",type="Synced",status!="True"})`,
-    op: '>',
-    threshold: { default: 0, unit: 'resources' },
-    for: '15m',
-    severity: 'warning',
-    input: (level) => [
-      {
-        metric: 'logto_operator_resource_conditions',
-        labels: { kind: 'LogtoApplication', type: 'Synced', status: 'False', reason: 'RoleNotFound' },
-        values: String(level),
-      },
-    ],
-    alertLabels: { kind: 'LogtoApplication', status: 'False', reason: 'RoleNotFound' },
-    levels: above,
-  },
-  {
-    name: 'LogtoOperatorResourcesNotReady',
-    summary: '{{ $labels.reason }}: {{ $labels.kind }}s are not Ready.',
-    description: (t) =>
-      `More than ${t} {{ $labels.kind }}s have had Ready={{ $labels.status }} with reason {{ $labels.reason }}: for applications, their Secrets do not hold working credentials, so the workloads using them cannot sign in; for roles and API resources, the object is not there (or not theirs) in Logto, so the applications naming them wait.`,
-    value: (c) =>
-      `max by (${BY}, kind, status, reason) (logto_operator_resource_conditions{${c.sel},kind=~"${RESOURCE_KINDS}",type="Ready",status!="True"})`,
-    op: '>',
-    threshold: { default: 0, unit: 'resources' },
-    for: '15m',
-    severity: 'warning',
-    input: (level) => [
-      {
-        metric: 'logto_operator_resource_conditions',
-        labels: { kind: 'LogtoApplication', type: 'Ready', status: 'False', reason: 'ConnectionNotReady' },
-        values: String(level),
-      },
-    ],
-    alertLabels: { kind: 'LogtoApplication', status: 'False', reason: 'ConnectionNotReady' },
-    levels: above,
-  },
+  resourcesNotAlert(
+    'Synced',
+    "their spec is not applied in Logto. The reason says why (see the README's table of Synced reasons).",
+    'RoleNotFound',
+  ),
+  resourcesNotAlert(
+    'Ready',
+    'for applications, their Secrets do not hold working credentials, so the workloads using them cannot sign in; for roles and API resources, the object is not there (or not theirs) in Logto, so the applications naming them wait.',
+    'ConnectionNotReady',
+  ),
   {
     name: 'LogtoOperatorConnectionNotReady',
     summary: 'The Logto connection {{ $labels.connection }} is not Ready.',
