@@ -55,7 +55,6 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/control-plane/global-setup.ts'],
-          setupFiles: ['test/support/memory-guard.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

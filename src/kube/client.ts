@@ -14,7 +14,15 @@
  * get a second, uncapped keep-alive `Agent` with the same TLS settings: over HTTP/1.1 a watch holds
  * its connection for minutes, and sharing the capped pool would let watches starve requests. They have
  * no request timeout (the server ends them after `timeoutSeconds`; the informer's watchdog catches
- * silence). Over HTTP/2, which the apiserver negotiates on TLS, each pool is one connection.
+ * silence).
+ *
+ * Both pools speak HTTP/1.1 only. undici 8 offers HTTP/2, which the apiserver accepts on TLS; there,
+ * aborting requests whose body is still being sent (a reconcile cut short by lost leadership, a
+ * timeout, shutdown) sent Node.js 24's HTTP/2 session into a loop inside `nghttp2_session_mem_send`
+ * that packed DATA frames without end: the event loop stopped and the process grew by hundreds of
+ * megabytes a second until the kernel refused it 32 GiB (`std::bad_alloc`). Sixteen concurrent
+ * requests aborted after 0-8 ms reproduce it within seconds over HTTP/2 and never over HTTP/1.1
+ * (test/integration/kube-client-aborts.test.ts). HTTP/1.1 also costs both sides less CPU per request.
  */
 import {
   Observable,
@@ -49,12 +57,6 @@ export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 16;
 /** As client-go: TCP keep-alive probes after 30 s idle (below common load-balancer idle timeouts). */
 const TCP_KEEPALIVE_DELAY_MS = 30_000;
-/**
- * Over TLS the apiserver negotiates HTTP/2 (undici offers it by default), as with client-go: requests
- * are streams on one connection. A PING unanswered by the next one closes the connection, so a dead
- * one is replaced (client-go's health check: 30 s idle, 15 s timeout).
- */
-const H2_PING_INTERVAL_MS = 30_000;
 const USER_AGENT = 'logto-operator';
 
 /** A Kubernetes request that got no complete answer within the request timeout. */
@@ -219,7 +221,7 @@ function dispatcher(kubeConfig: KubeConfig, tls: TlsOptions, connections: number
   const cluster = kubeConfig.getCurrentCluster();
   const pool = {
     ...(connections === undefined ? {} : { connections }),
-    h2Options: { pingInterval: H2_PING_INTERVAL_MS },
+    allowH2: false, // see the module comment
   };
   const options = kubeConfig.createDispatcherOptions(cluster, tls);
   switch (options.type) {

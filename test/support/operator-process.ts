@@ -20,9 +20,10 @@ export const SHORT_LEASE = { LEASE_DURATION: '3s', RENEW_DEADLINE: '2s', RETRY_P
 
 /**
  * Resident memory past which a test's operator process is stopped and reported rather than left to
- * grow: one did (60 MB a second, to 8 GB and past) in about one full run of the suite in ten on a
- * loaded machine, and the kernel then killed other test workers. The diagnostic report (Node's
- * --report-on-signal: JavaScript and native stacks, open handles, heap) and the log go to .tmp/.
+ * grow and take test workers down with it when the kernel runs out (it happened: Node.js's HTTP/2
+ * session looping natively on aborted requests, see src/kube/client.ts). Watched from here, because a
+ * process looping in native code runs none of its own timers. The diagnostic report (Node's
+ * --report-on-signal) and the log go to .tmp/.
  */
 const RUNAWAY_RSS_BYTES = 1 << 30;
 const runawayDir = path.join(repoRoot, '.tmp', 'operator-runaway');
