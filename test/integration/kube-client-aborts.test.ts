@@ -26,8 +26,7 @@ interface ChurnReport {
 function runChurn(
   namespace: string,
 ): Promise<{ code: number | string; report?: ChurnReport; output: string }> {
-  const clientModule = path.join(path.dirname(inject('operatorEntry')), 'kube/client.js');
-  const child = spawn(process.execPath, [script, clientModule, String(CHURN_MS), namespace], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(CHURN_MS), namespace], {
     cwd: path.resolve(import.meta.dirname, '../..'),
     env: { PATH: process.env.PATH ?? '', KUBECONFIG: inject('kubeconfigPath') },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,15 +1,14 @@
-// Child process (run by Node.js itself, types stripped) of test/integration/kube-client-aborts.test.ts: the operator's built Kubernetes client
-// (argv[2], `<build>/kube/client.js`) under a churn of aborted requests, as a reconcile cut short by
-// lost leadership or shutdown aborts them: 16 loops create, read and list ConfigMaps for argv[3]
-// milliseconds, every request aborted after 0-8 ms. Then one list that is not aborted. Prints one
-// JSON line: counts, the most resident memory seen, and whether the timers kept running (a Node.js
-// HTTP/2 session once looped inside native code here, starving the event loop while it grew).
+// Child process of test/integration/kube-client-aborts.test.ts (run with `node --import tsx`): the
+// operator's Kubernetes client under a churn of aborted requests, as a reconcile cut short by lost
+// leadership or shutdown aborts them: 16 loops create, read and list ConfigMaps in namespace argv[3]
+// for argv[2] milliseconds, every request aborted after 0-8 ms. Then one list that is not aborted.
+// Prints one JSON line: counts, the most resident memory seen, and how often a 50 ms timer ran (a
+// Node.js HTTP/2 session once looped inside native code here, starving the event loop while it grew).
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type * as KubeClientModule from '../../src/kube/client.ts';
+import { KubeClient, withRequestSignal } from '../../src/kube/client.js';
 
-const [clientModule = '', durationArg, namespace = ''] = process.argv.slice(2);
+const [durationArg, namespace = ''] = process.argv.slice(2);
 const durationMs = Number(durationArg);
-const { KubeClient, withRequestSignal } = (await import(clientModule)) as typeof KubeClientModule;
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(process.env.KUBECONFIG ?? '');
 const client = new KubeClient(kubeConfig);

@@ -14,7 +14,6 @@ describe('the operator image', () => {
     const stages = parseDockerfile(await readFile(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
     expect(stages.map((s) => s.from)).toEqual([
       expect.stringMatching(/^node:24-/),
-      expect.stringMatching(/^node:24-/),
       expect.stringMatching(/^gcr\.io\/distroless\/nodejs24-debian12:nonroot$/),
     ]);
     const ignored = dockerignore(await readFile(path.join(REPO_ROOT, '.dockerignore'), 'utf8'));
@@ -33,11 +32,16 @@ describe('the operator image', () => {
     ])
       expect(ignored(excluded), excluded).toBe(true);
     expect(ignored('src/main.ts')).toBe(false);
-    // The runtime stage runs no command (distroless has no shell) and starts node on dist/main.js.
+    // The runtime stage runs no command (distroless has no shell), copies the bundle and no module
+    // tree, and starts node on dist/main.js with source maps.
     const runtime = stages.at(-1)!.instructions;
     expect(runtime.filter((i) => i.op === 'RUN')).toEqual([]);
+    expect(runtime.filter((i) => i.op === 'COPY').map((i) => i.args)).toEqual([
+      '--from=build /app/package.json ./package.json',
+      '--from=build /app/dist ./dist',
+    ]);
     expect(runtime.find((i) => i.op === 'ENTRYPOINT')?.args).toMatch(
-      /^\["\/nodejs\/bin\/node",.*"dist\/main\.js"\]$/,
+      /^\["\/nodejs\/bin\/node", "--enable-source-maps", "dist\/main\.js"\]$/,
     );
   });
 });
