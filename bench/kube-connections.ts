@@ -9,6 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { operatorProcessEnv } from './operator-env.js';
 import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { createTestNamespace } from '../test/support/kube.js';
@@ -29,20 +30,13 @@ const ns = await createTestNamespace(plane.kubeConfig, 'conns');
 const apiPort = new URL(plane.server).port;
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(values.root!, 'src/main.ts')], {
   cwd: values.root!,
-  env: {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    KUBECONFIG: plane.kubeconfigPath,
-    LOGTO_ENDPOINT: emulator.endpoint,
-    LOGTO_RESOURCE: emulator.resourceIndicator,
-    LOGTO_CLIENT_ID: emulator.credentials.clientId,
-    LOGTO_CLIENT_SECRET: emulator.credentials.clientSecret,
+  env: operatorProcessEnv(plane.kubeconfigPath, emulator, {
     WATCH_NAMESPACES: ns,
     LEADER_ELECTION_NAMESPACE: ns,
     LOG_LEVEL: 'warn',
     METRICS_BIND_ADDRESS: '0',
     HEALTH_PROBE_BIND_ADDRESS: '0',
-  },
+  }),
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 

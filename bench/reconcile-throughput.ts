@@ -15,13 +15,13 @@
  *    ready (/readyz), time until every resource was reconciled once (its log), and its resident memory
  *    once idle. With --baseline-root, the same for another checkout of the operator (e.g. an older
  *    commit, `git archive <commit> | tar -x -C <dir>`; node_modules is linked from here). With --built
- *    the process runs the compiled `dist/main.js` (`npm run build` first, in each checkout), as the
- *    image does; otherwise `src/main.ts` through tsx, whose compiler adds to the memory figure.
- *    --node-options is passed to those processes as NODE_OPTIONS (e.g. a heap limit).
+ *    the process runs the built `dist/main.js` with source maps (`npm run build` first, in each
+ *    checkout), as the image does; otherwise `src/main.ts` through tsx, whose compiler adds to the memory figure.
+ *    --node-options is passed to those processes as NODE_OPTIONS (e.g. a heap limit); each
+ *    --restart-env NAME=VALUE[,NAME=VALUE] measures one more restart of this checkout with those set.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
@@ -39,7 +39,9 @@ import {
 import { createLogger } from '../src/log.js';
 import { startOperator } from '../src/operator.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../test/emulator/index.js';
+import { operatorProcessEnv } from './operator-env.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
+import { freePort } from '../test/support/control-plane/ports.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
 import { testOperatorConfig, TestCluster } from '../test/support/operator.js';
@@ -52,6 +54,9 @@ const { values } = parseArgs({
     'page-size': { type: 'string', default: '500' },
     'baseline-root': { type: 'string' },
     built: { type: 'boolean', default: false },
+    // e.g. "MALLOC_ARENA_MAX=2,MALLOC_MMAP_THRESHOLD_=131072": one more restart of this checkout with
+    // those variables set (NODE_OPTIONS among them replaces --node-options).
+    'restart-env': { type: 'string', multiple: true, default: [] },
     // e.g. "--max-old-space-size=128", to tell live heap from garbage not yet collected.
     'node-options': { type: 'string', default: '' },
   },
@@ -189,21 +194,23 @@ function createCostViolations(create: typeof phase, resources: LogtoApplication[
   return violations;
 }
 
-/** A free loopback port for the operator process's probes. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** Resident memory of a process in MiB: in all, anonymous (heap, buffers, allocator) and file-backed (code). */
+function residentMb(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
-function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : NaN;
+/** The operator's own account of its memory (prom-client's default metrics), in MiB. */
+async function reportedMemoryMb(metricsPort: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const sample = (name: string) =>
+    Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return {
+    'V8 heap used': sample('nodejs_heap_size_used_bytes'),
+    'V8 heap total': sample('nodejs_heap_size_total_bytes'),
+    'external (buffers)': sample('nodejs_external_memory_bytes'),
+  };
 }
 
 interface ProcessFigures {
@@ -211,37 +218,37 @@ interface ProcessFigures {
   /** Until every resource was reconciled once; undefined if not all were within the wait. */
   allObservedMs: number | undefined;
   observed: number;
-  rssMb: number;
+  resident: { rss: number; anon: number; file: number };
+  reported: Record<string, number>;
 }
 
 /** Starts `root`'s operator as a process on the converged namespace and measures it. */
-async function measureProcess(root: string, logto: LogtoEmulator): Promise<ProcessFigures> {
-  const healthPort = await freePort();
+async function measureProcess(
+  root: string,
+  logto: LogtoEmulator,
+  extraEnv: Record<string, string> = {},
+): Promise<ProcessFigures> {
+  const [healthPort, metricsPort] = [await freePort(), await freePort()];
   const started = performance.now();
   const entry = values.built
-    ? [path.join(root, 'dist/main.js')]
+    ? ['--enable-source-maps', path.join(root, 'dist/main.js')]
     : ['--import', 'tsx', path.join(root, 'src/main.ts')];
   if (!existsSync(entry.at(-1)!))
     throw new Error(`${entry.at(-1)} is missing (--built: npm run build first)`);
   const child = spawn(process.execPath, entry, {
     cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
+    env: operatorProcessEnv(plane.kubeconfigPath, logto, {
       ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
-      KUBECONFIG: plane.kubeconfigPath,
-      LOGTO_ENDPOINT: logto.endpoint,
-      LOGTO_RESOURCE: logto.resourceIndicator,
-      LOGTO_CLIENT_ID: logto.credentials.clientId,
-      LOGTO_CLIENT_SECRET: logto.credentials.clientSecret,
+      ...extraEnv,
       WATCH_NAMESPACES: ns,
       CONCURRENCY: String(concurrency),
       LIST_PAGE_SIZE: String(pageSize),
       LEADER_ELECT: 'false',
       LOG_LEVEL: 'info',
-      METRICS_BIND_ADDRESS: '0',
+      METRICS_BIND_ADDRESS: `127.0.0.1:${metricsPort}`,
+      METRICS_SECURE: 'false',
       HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -275,7 +282,13 @@ async function measureProcess(root: string, logto: LogtoEmulator): Promise<Proce
     );
     // Idle: let the last writes and garbage settle, then sample.
     await new Promise((resolve) => setTimeout(resolve, 30_000));
-    return { readyMs, allObservedMs, observed: observed.size, rssMb: rssBytes(child.pid!) / 2 ** 20 };
+    return {
+      readyMs,
+      allObservedMs,
+      observed: observed.size,
+      resident: residentMb(child.pid!),
+      reported: await reportedMemoryMb(metricsPort),
+    };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -302,7 +315,16 @@ function printProcess(label: string, figures: ProcessFigures) {
         : seconds(figures.allObservedMs)
     }`,
   );
-  console.log(`  RSS idle with ${count} resources cached: ${figures.rssMb.toFixed(0)} MB`);
+  const { rss, anon, file } = figures.resident;
+  console.log(
+    `  RSS idle with ${count} resources cached: ${rss.toFixed(0)} MiB ` +
+      `(anonymous ${anon.toFixed(0)}, file-backed ${file.toFixed(0)})`,
+  );
+  console.log(
+    `    of which, as the process reports:  ${Object.entries(figures.reported)
+      .map(([what, mb]) => `${what} ${mb.toFixed(0)}`)
+      .join(', ')}`,
+  );
 }
 
 try {
@@ -413,6 +435,18 @@ try {
     printProcess(`restart (operator process, ${root}):`, await measureProcess(root, emulator));
   }
   printProcess('restart (operator process, this checkout):', await measureProcess(repoRoot, emulator));
+  for (const setting of values['restart-env']) {
+    const env: Record<string, string> = {};
+    for (const pair of setting.split(',')) {
+      const [name, ...value] = pair.split('=');
+      if (!name || value.length === 0) throw new Error(`--restart-env: "${pair}" is not NAME=VALUE`);
+      env[name] = value.join('=');
+    }
+    printProcess(
+      `restart (operator process, this checkout, ${setting}):`,
+      await measureProcess(repoRoot, emulator, env),
+    );
+  }
 } finally {
   await operator.stop(5_000);
   await emulator.close();
