@@ -15,7 +15,6 @@
  * Events written and the operator's count of dropped Events (logto_operator_events_dropped_total).
  * Figures depend on the machine; docs/performance.md records runs.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,11 +23,10 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { buildOperatorBundle } from '../scripts/build.js';
 import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
-import { freePort } from '../test/support/control-plane/ports.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
 import { TestCluster } from '../test/support/operator.js';
-import { operatorProcessEnv } from './operator-env.js';
+import { startBenchOperator } from './operator-process.js';
 import { summarizeProfile } from './profile-summary.js';
 
 const { values } = parseArgs({
@@ -99,33 +97,17 @@ try {
 
   // 2. Burst on a watched namespace.
   const ns = await createTestNamespace(plane.kubeConfig, 'burst');
-  const [healthPort, metricsPort] = [await freePort(), await freePort()];
   const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profileFlags, '--enable-source-maps', entry], {
+  const { child, exited, healthPort, metricsPort, reconciled } = await startBenchOperator({
+    args: [...profileFlags, '--enable-source-maps', entry],
     cwd: repoRoot,
-    env: operatorProcessEnv(plane.kubeconfigPath, emulator, {
+    kubeconfigPath: plane.kubeconfigPath,
+    logto: emulator,
+    settings: {
       ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
       WATCH_NAMESPACES: ns,
       CONCURRENCY: String(concurrency),
-      LEADER_ELECT: 'false',
-      LOG_LEVEL: 'info',
-      METRICS_BIND_ADDRESS: `127.0.0.1:${metricsPort}`,
-      METRICS_SECURE: 'false',
-      HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
-    }),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const reconciled = new Set<string>();
-  let rest = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString('utf8')).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.includes('"reconciled"')) continue;
-      const { resource } = JSON.parse(line) as { resource?: string };
-      if (resource) reconciled.add(resource);
-    }
+    },
   });
   try {
     await eventually(

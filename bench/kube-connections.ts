@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { operatorProcessEnv } from './operator-env.js';
+import { operatorProcessEnv } from './operator-process.js';
 import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { createTestNamespace } from '../test/support/kube.js';

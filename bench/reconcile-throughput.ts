@@ -20,7 +20,6 @@
  *    --node-options is passed to those processes as NODE_OPTIONS (e.g. a heap limit); each
  *    --restart-env NAME=VALUE[,NAME=VALUE] measures one more restart of this checkout with those set.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,9 +38,8 @@ import {
 import { createLogger } from '../src/log.js';
 import { startOperator } from '../src/operator.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../test/emulator/index.js';
-import { operatorProcessEnv } from './operator-env.js';
+import { startBenchOperator } from './operator-process.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
-import { freePort } from '../test/support/control-plane/ports.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
 import { testOperatorConfig, TestCluster } from '../test/support/operator.js';
@@ -228,42 +226,34 @@ async function measureProcess(
   logto: LogtoEmulator,
   extraEnv: Record<string, string> = {},
 ): Promise<ProcessFigures> {
-  const [healthPort, metricsPort] = [await freePort(), await freePort()];
-  const started = performance.now();
   const entry = values.built
     ? ['--enable-source-maps', path.join(root, 'dist/main.js')]
     : ['--import', 'tsx', path.join(root, 'src/main.ts')];
   if (!existsSync(entry.at(-1)!))
     throw new Error(`${entry.at(-1)} is missing (--built: npm run build first)`);
-  const child = spawn(process.execPath, entry, {
+  let allObservedMs: number | undefined;
+  const started = performance.now();
+  const {
+    child,
+    exited,
+    healthPort,
+    metricsPort,
+    reconciled: observed,
+  } = await startBenchOperator({
+    args: entry,
     cwd: root,
-    env: operatorProcessEnv(plane.kubeconfigPath, logto, {
+    kubeconfigPath: plane.kubeconfigPath,
+    logto,
+    settings: {
       ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
       ...extraEnv,
       WATCH_NAMESPACES: ns,
       CONCURRENCY: String(concurrency),
       LIST_PAGE_SIZE: String(pageSize),
-      LEADER_ELECT: 'false',
-      LOG_LEVEL: 'info',
-      METRICS_BIND_ADDRESS: `127.0.0.1:${metricsPort}`,
-      METRICS_SECURE: 'false',
-      HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
-    }),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const observed = new Set<string>();
-  let allObservedMs: number | undefined;
-  let rest = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString('utf8')).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.includes('"reconciled"')) continue;
-      const entry = JSON.parse(line) as { resource?: string };
-      if (entry.resource) observed.add(entry.resource);
-      if (observed.size === count && allObservedMs === undefined) allObservedMs = performance.now() - started;
-    }
+    },
+    onReconciled: (_, seen) => {
+      if (seen.size === count && allObservedMs === undefined) allObservedMs = performance.now() - started;
+    },
   });
   try {
     await eventually(
