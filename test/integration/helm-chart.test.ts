@@ -482,8 +482,10 @@ describe('Helm chart', () => {
         .spec!.template.spec!.containers[0]!.env!.filter((e) => e.name === 'NODE_OPTIONS')
         .map((e) => e.value);
     };
-    expect(await nodeOptions({})).toEqual(['--max-old-space-size=160']);
-    expect(await nodeOptions({ heapLimitMi: 300 })).toEqual(['--max-old-space-size=300']);
+    expect(await nodeOptions({})).toEqual(['--max-old-space-size=160 --max-semi-space-size=8']);
+    expect(await nodeOptions({ heapLimitMi: 300 })).toEqual([
+      '--max-old-space-size=300 --max-semi-space-size=8',
+    ]);
     expect(await nodeOptions({ heapLimitMi: 0 })).toEqual([]);
     expect(
       await nodeOptions({ extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }] }),

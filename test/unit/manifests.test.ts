@@ -140,7 +140,7 @@ describe('deploy/manifests/logto-operator.yaml', () => {
     ]);
     // Node.js's own, for the heap limit (chart value heapLimitMi).
     const nodeOptions = (container.env as Obj[]).find((variable) => variable.name === 'NODE_OPTIONS');
-    expect(nodeOptions?.value).toMatch(/^--max-old-space-size=\d+$/);
+    expect(nodeOptions?.value).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     known.add('NODE_OPTIONS');
     const env: Record<string, string> = {};
     for (const variable of container.env as Obj[]) {
