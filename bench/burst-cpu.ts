@@ -80,7 +80,8 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 3_000));
 
 try {
   await mkdir(buildDir, { recursive: true });
-  const entry = await buildOperatorBundle(buildDir);
+  // Profiled, the bundle keeps its dependencies' mappings too: the summary names their packages.
+  const entry = await buildOperatorBundle(buildDir, { fullSourceMap: Boolean(profileDir) });
   // An ES module wherever it is built (outside the repository too).
   await writeFile(path.join(buildDir, 'package.json'), '{ "type": "module" }\n');
 

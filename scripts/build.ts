@@ -55,8 +55,15 @@ export function ownCodeOnly(map: SourceMapV3): SourceMapV3 {
   return { ...map, sources, names, mappings: encode(lines) };
 }
 
-/** Bundles src/main.ts into `<outDir>/main.js` (+ `.map`); returns the entry's path. */
-export async function buildOperatorBundle(outDir: string): Promise<string> {
+/**
+ * Bundles src/main.ts into `<outDir>/main.js` (+ `.map`); returns the entry's path. `fullSourceMap`
+ * keeps every dependency's mappings, for reading a CPU profile by package (bench:cpu --cpu-prof),
+ * not for running in production.
+ */
+export async function buildOperatorBundle(
+  outDir: string,
+  { fullSourceMap = false }: { fullSourceMap?: boolean } = {},
+): Promise<string> {
   const entry = path.join(outDir, 'main.js');
   const result = await build({
     absWorkingDir: REPO_ROOT,
@@ -82,9 +89,10 @@ export async function buildOperatorBundle(outDir: string): Promise<string> {
   });
   await mkdir(outDir, { recursive: true });
   for (const file of result.outputFiles) {
-    const contents = file.path.endsWith('.map')
-      ? JSON.stringify(ownCodeOnly(JSON.parse(file.text) as SourceMapV3))
-      : file.contents;
+    const contents =
+      file.path.endsWith('.map') && !fullSourceMap
+        ? JSON.stringify(ownCodeOnly(JSON.parse(file.text) as SourceMapV3))
+        : file.contents;
     await writeFile(file.path, contents);
   }
   return entry;
