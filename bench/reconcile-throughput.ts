@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../src/controllers/logto-application/constants.js';
 import { readMarker } from '../src/controllers/logto-application/ownership-marker.js';
-import { KubernetesListWatch, leanAppliedSecret, stripWriteBookkeeping } from '../src/runtime/index.js';
+import { KubernetesListWatch, digestAppliedSecret, stripWriteBookkeeping } from '../src/runtime/index.js';
 import {
   GROUP,
   PLURAL,
@@ -398,7 +398,7 @@ try {
       'Secrets',
       await cachePayload<V1Secret>(
         { group: '', version: 'v1', plural: 'secrets' },
-        leanAppliedSecret(FIELD_MANAGER),
+        digestAppliedSecret(FIELD_MANAGER),
       ),
     ],
   ] as const) {

@@ -4,7 +4,7 @@
  * LogtoApplication reconciler. With leader election, every replica keeps its caches synced, but only
  * the holder of the Lease queues work and reconciles.
  */
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { ClientCredentialsTokenProvider, ClientCredentials } from './api/token-provider.js';
 import type { RequestEvent } from './api/transport.js';
 import { FLAG_CONNECTION } from './connections/registry.js';
@@ -43,11 +43,12 @@ import {
   Informer,
   KubernetesListWatch,
   enqueueHandlers,
-  leanAppliedSecret,
+  digestAppliedSecret,
   ownerKeys,
   stripWriteBookkeeping,
   type ControllerMetrics,
   type InformerMetrics,
+  type SecretDigest,
   type ResourceType,
   type WorkQueueMetrics,
 } from './runtime/index.js';
@@ -367,10 +368,10 @@ export async function startOperator(
     // The reconciler writes LogtoApplications by patches only, so the cache may drop what they don't read.
     { transform: stripWriteBookkeeping },
   );
-  const secrets = informersFor<V1Secret>(kube, config, logger, SECRETS, hooks.informerMetrics, {
+  const secrets = informersFor<SecretDigest>(kube, config, logger, SECRETS, hooks.informerMetrics, {
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-    // The reconciler compares data, labels, annotations, type and the keys it applied, nothing else.
-    transform: leanAppliedSecret(FIELD_MANAGER),
+    // The reconciler compares values (by digest), labels, annotations, type and the keys it applied.
+    transform: digestAppliedSecret(FIELD_MANAGER),
   });
 
   // What namespaces declare beside their applications, and what they grant each other.
@@ -608,7 +609,7 @@ export async function startOperator(
     const owners = ownerKeys({ group: GROUP, kind: KIND, controllerOnly: true });
     // Only changes and deletions: an owned Secret appears because the operator just wrote it (or at
     // start-up, when its LogtoApplication is queued anyway), so its add would only cost a pass.
-    const { onUpdate, onDelete } = enqueueHandlers<V1Secret>(applicationController, { map: owners });
+    const { onUpdate, onDelete } = enqueueHandlers<SecretDigest>(applicationController, { map: owners });
     for (const informer of secrets.all()) informer.addHandlers({ onUpdate, onDelete });
     wireDeclarations({
       applications,

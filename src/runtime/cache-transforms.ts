@@ -2,7 +2,8 @@
  * Informer transforms (see InformerOptions.transform): what a cache keeps of each object. Objects are
  * copied shallowly, never mutated, so that a source may hand out shared objects.
  */
-import type { KubernetesObject, V1ManagedFieldsEntry, V1Secret } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import type { KubernetesObject, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 
 /**
  * Drops `metadata.managedFields` (client-go's TransformStripManagedFields): often the largest part of
@@ -29,44 +30,91 @@ export function stripWriteBookkeeping<T extends KubernetesObject>(obj: T): T {
   return { ...stripped, metadata: { ...stripped.metadata, annotations: rest } };
 }
 
+/** A Secret as a cache of Secrets written by one field manager keeps it: see {@link digestAppliedSecret}. */
+export interface SecretDigest {
+  apiVersion?: string;
+  kind?: string;
+  type?: string;
+  immutable?: boolean;
+  metadata: Omit<V1ObjectMeta, 'managedFields'>;
+  /** Per data key, a digest of its value (as stored, base64): enough to tell whether a write changes it. */
+  dataDigests: Record<string, string>;
+  /**
+   * The keys the field manager applied, per section, from its Apply entry in managedFields; a section
+   * is absent when that is unknown (no Apply entry, or none for that section).
+   */
+  appliedKeys: { data?: string[]; labels?: string[]; annotations?: string[] };
+}
+
+/**
+ * A digest of one Secret value: 128 bits of SHA-256, so that a cache can compare values it does not
+ * hold (a collision would only keep the operator from rewriting a value; finding one is out of reach).
+ */
+export function valueDigest(value: string): string {
+  return createHash('sha256').update(value).digest().subarray(0, 16).toString('base64url');
+}
+
+const SECRET_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'deletionTimestamp',
+] as const;
+
+/** Keys under `f:<section>` of a managedFields entry; undefined when the entry has no such section. */
+function fieldKeys(fieldsV1: unknown, section: string[]): string[] | undefined {
+  let node = fieldsV1 as Record<string, unknown> | undefined;
+  for (const part of section) node = node?.[`f:${part}`] as Record<string, unknown> | undefined;
+  if (!node) return undefined;
+  return Object.keys(node)
+    .filter((key) => key.startsWith('f:'))
+    .map((key) => key.slice(2));
+}
+
 /**
  * What a cache of Secrets written by `fieldManager` through server-side apply needs to tell whether
- * re-applying would change anything: identity, owners, labels, annotations, type and data, and of
- * managedFields only that manager's Apply entry (which keys it applied). Timestamps, other managers'
- * entries and `stringData` go.
+ * re-applying would change anything: identity, owners, labels, annotations, type, a digest of each
+ * value, and which keys that manager applied. No value is kept: 10,000 cached Secrets hold no
+ * credentials and half the memory. Timestamps, other managers' entries and `stringData` go.
+ * Applied to a digest again, it answers an equal digest.
  */
-export function leanAppliedSecret(fieldManager: string): (secret: V1Secret) => V1Secret {
+export function digestAppliedSecret(fieldManager: string): (secret: V1Secret) => SecretDigest {
   return (secret) => {
     const source = secret.metadata ?? {};
-    const metadata: NonNullable<V1Secret['metadata']> = {};
-    for (const key of [
-      'name',
-      'namespace',
-      'uid',
-      'resourceVersion',
-      'labels',
-      'annotations',
-      'ownerReferences',
-      'finalizers',
-      'deletionTimestamp',
-    ] as const) {
+    const metadata: SecretDigest['metadata'] = {};
+    for (const key of SECRET_METADATA) {
       if (source[key] !== undefined) (metadata as Record<string, unknown>)[key] = source[key];
     }
-    const applied = (source.managedFields ?? [])
-      .filter((entry) => entry.manager === fieldManager && entry.operation === 'Apply')
-      .map(({ manager, operation, fieldsType, fieldsV1 }): V1ManagedFieldsEntry => ({
-        manager,
-        operation,
-        ...(fieldsType !== undefined ? { fieldsType } : {}),
-        ...(fieldsV1 !== undefined ? { fieldsV1 } : {}),
-      }));
-    if (applied.length) metadata.managedFields = applied;
-    const lean: V1Secret = { metadata };
-    if (secret.apiVersion !== undefined) lean.apiVersion = secret.apiVersion;
-    if (secret.kind !== undefined) lean.kind = secret.kind;
-    if (secret.type !== undefined) lean.type = secret.type;
-    if (secret.data !== undefined) lean.data = secret.data;
-    if (secret.immutable !== undefined) lean.immutable = secret.immutable;
-    return lean;
+    const known = (secret as Partial<SecretDigest>).dataDigests;
+    const dataDigests: Record<string, string> = secret.data
+      ? Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, valueDigest(value)]))
+      : { ...known };
+    const entry = source.managedFields?.find(
+      (candidate) => candidate.manager === fieldManager && candidate.operation === 'Apply',
+    );
+    const appliedKeys: SecretDigest['appliedKeys'] = entry
+      ? Object.fromEntries(
+          (
+            [
+              ['data', ['data']],
+              ['labels', ['metadata', 'labels']],
+              ['annotations', ['metadata', 'annotations']],
+            ] as const
+          )
+            .map(([name, section]) => [name, fieldKeys(entry.fieldsV1, [...section])] as const)
+            .filter(([, keys]) => keys !== undefined),
+        )
+      : { ...(secret as Partial<SecretDigest>).appliedKeys };
+    const digest: SecretDigest = { metadata, dataDigests, appliedKeys };
+    if (secret.apiVersion !== undefined) digest.apiVersion = secret.apiVersion;
+    if (secret.kind !== undefined) digest.kind = secret.kind;
+    if (secret.type !== undefined) digest.type = secret.type;
+    if (secret.immutable !== undefined) digest.immutable = secret.immutable;
+    return digest;
   };
 }

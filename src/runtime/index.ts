@@ -1,6 +1,8 @@
 export {
   LAST_APPLIED_ANNOTATION,
-  leanAppliedSecret,
+  digestAppliedSecret,
+  valueDigest,
+  type SecretDigest,
   stripManagedFields,
   stripWriteBookkeeping,
 } from './cache-transforms.js';

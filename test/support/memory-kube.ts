@@ -45,7 +45,7 @@ import {
   type LogtoApplicationSpec,
   type LogtoApplicationStatus,
 } from '../../src/crd/logto-application.js';
-import { leanAppliedSecret, stripWriteBookkeeping } from '../../src/runtime/index.js';
+import { digestAppliedSecret, stripWriteBookkeeping, type SecretDigest } from '../../src/runtime/index.js';
 
 interface StoredResource {
   object: LogtoApplication;
@@ -104,7 +104,7 @@ export class MemoryKube implements KubeOperations {
   private readonly resources = new Map<string, StoredResource>();
   private readonly secrets = new Map<string, V1Secret>();
   private version = 0;
-  private readonly ownedSecretView = leanAppliedSecret(FIELD_MANAGER);
+  private readonly ownedSecretView = digestAppliedSecret(FIELD_MANAGER);
 
   // ---- what users do (kubectl, through the apiserver) ----
 
@@ -248,7 +248,7 @@ export class MemoryKube implements KubeOperations {
 
   /** The cache of the Secrets the operator owns (label selector managed-by=logto-operator). */
   readonly ownedSecretCache = {
-    get: (namespace: string, name: string): V1Secret | undefined => {
+    get: (namespace: string, name: string): SecretDigest | undefined => {
       const secret = this.secrets.get(keyOf(namespace, name));
       if (secret?.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return undefined;
       return this.ownedSecretView(structuredClone(secret));

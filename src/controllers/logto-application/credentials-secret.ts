@@ -6,6 +6,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import { API_VERSION, KIND } from '../../crd/logto-application.js';
+import { valueDigest, type SecretDigest } from '../../runtime/cache-transforms.js';
 import { endpointValues, renderTemplate, type TemplateValues } from './secret-template.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -137,61 +138,38 @@ export function desiredSecret(resource: LogtoApplication, credentials: Published
   };
 }
 
-type ExistingSecret = Pick<V1Secret, 'data' | 'type'> & {
-  metadata?: Pick<
-    NonNullable<V1Secret['metadata']>,
-    'ownerReferences' | 'labels' | 'annotations' | 'managedFields'
-  >;
-};
-
 /** The operator writes a Secret only if this resource is its controller owner. */
-export function isOwnedBy(secret: ExistingSecret, resource: LogtoApplication): boolean {
+export function isOwnedBy(
+  secret: { metadata?: Pick<NonNullable<V1Secret['metadata']>, 'ownerReferences'> },
+  resource: LogtoApplication,
+): boolean {
   return (secret.metadata?.ownerReferences ?? []).some(
     (ref) => ref.controller === true && ref.uid === resource.metadata.uid,
   );
 }
 
-/** Keys under `f:<section>` that `manager` owns through server-side apply, per managedFields. */
-export function appliedKeys(
-  secret: ExistingSecret,
-  manager: string,
-  section: string[],
-): Set<string> | undefined {
-  const entry = secret.metadata?.managedFields?.find((f) => f.manager === manager && f.operation === 'Apply');
-  if (!entry) return undefined;
-  let node = entry.fieldsV1 as Record<string, unknown> | undefined;
-  for (const part of section) node = node?.[`f:${part}`] as Record<string, unknown> | undefined;
-  // A section the operator never applied tells nothing: compare values only.
-  if (!node) return undefined;
-  return new Set(
-    Object.keys(node)
-      .filter((k) => k.startsWith('f:'))
-      .map((k) => k.slice(2)),
-  );
-}
-
-function sameKeys(owned: Set<string> | undefined, desired: Record<string, string> | undefined): boolean {
+function sameKeys(owned: string[] | undefined, desired: Record<string, string> | undefined): boolean {
   const wanted = Object.keys(desired ?? {});
-  // Unknown ownership (e.g. managedFields stripped): compare values only.
-  return owned === undefined || (owned.size === wanted.length && wanted.every((k) => owned.has(k)));
+  // Unknown ownership (no Apply entry of the operator): compare values only.
+  return owned === undefined || (owned.length === wanted.length && wanted.every((k) => owned.includes(k)));
 }
 
 /**
- * Whether applying `desired` would change nothing the operator manages: same values, and (per
- * managedFields) no key, label or annotation the operator applied before that it no longer wants.
- * What others added is theirs under server-side apply and does not count.
+ * Whether applying `desired` would change nothing the operator manages: same values (by digest), and
+ * (per the keys it applied) no key, label or annotation the operator applied before that it no longer
+ * wants. What others added is theirs under server-side apply and does not count.
  */
-export function secretUpToDate(existing: ExistingSecret, desired: SecretManifest, manager: string): boolean {
-  const data = existing.data ?? {};
-  const labels = existing.metadata?.labels ?? {};
-  const annotations = existing.metadata?.annotations ?? {};
+export function secretUpToDate(existing: SecretDigest, desired: SecretManifest): boolean {
+  const labels = existing.metadata.labels ?? {};
+  const annotations = existing.metadata.annotations ?? {};
+  const applied = existing.appliedKeys;
   return (
-    Object.entries(desired.data).every(([k, v]) => data[k] === v) &&
+    Object.entries(desired.data).every(([k, v]) => existing.dataDigests[k] === valueDigest(v)) &&
     Object.entries(desired.metadata.labels).every(([k, v]) => labels[k] === v) &&
     Object.entries(desired.metadata.annotations ?? {}).every(([k, v]) => annotations[k] === v) &&
     (existing.type ?? 'Opaque') === desired.type &&
-    sameKeys(appliedKeys(existing, manager, ['data']), desired.data) &&
-    sameKeys(appliedKeys(existing, manager, ['metadata', 'labels']), desired.metadata.labels) &&
-    sameKeys(appliedKeys(existing, manager, ['metadata', 'annotations']), desired.metadata.annotations)
+    sameKeys(applied.data, desired.data) &&
+    sameKeys(applied.labels, desired.metadata.labels) &&
+    sameKeys(applied.annotations, desired.metadata.annotations)
   );
 }

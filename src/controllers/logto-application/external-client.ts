@@ -43,8 +43,11 @@ export interface ExternalUpdate {
  * the client checks that the resource may manage what it names before using it.
  */
 export interface ObserveHints {
-  /** The external id published in the resource's own Secret (see SecretPublisher). */
-  publishedId?: string;
+  /**
+   * The external id published in the resource's own Secret (see SecretPublisher), read when asked:
+   * only a pass that has to search for its application needs it.
+   */
+  publishedId?: () => Promise<string | undefined>;
 }
 
 /** Status lists of what a pass is about to manage, recorded (as a union) before any external write. */

@@ -50,8 +50,8 @@ export interface LocateOptions {
    * (see SharedApplicationList); undefined sends the pass to Logto for it.
    */
   listed?: (id: string) => Promise<Application | undefined>;
-  /** The id the resource's own Secret publishes: looked at before a search of the tenant. */
-  publishedId?: string;
+  /** The id the resource's own Secret publishes (read when asked): looked at before a search of the tenant. */
+  publishedId?: () => Promise<string | undefined>;
   /**
    * The applications that may carry this resource's marker (or its predecessor's), from a shared list
    * of the tenant whose read began at or after `since`, if there is one (see sharedListSince).
@@ -127,8 +127,9 @@ async function decide(
     findings.searched = { complete: false, found: fresh };
     return judge(claim, findings, context());
   };
-  if (options.publishedId) {
-    identity = await partial([{ id: options.publishedId } as Application]);
+  const publishedId = await options.publishedId?.();
+  if (publishedId) {
+    identity = await partial([{ id: publishedId } as Application]);
     if (identity.decision !== 'search') return { identity, applications };
   }
   if (identity.notBefore > now()) throw waitForPendingCreate(claim, identity.notBefore, now());

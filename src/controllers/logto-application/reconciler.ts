@@ -16,11 +16,16 @@
  * create: metadata, Secret, status.
  */
 import { randomBytes } from 'node:crypto';
-import type { V1Secret } from '@kubernetes/client-node';
 import type { LogtoApplication } from '../../crd/logto-application.js';
 import type { Logger } from '../../log.js';
 import { currentAbortSignal, withAbortSignal, withDeadline } from '../../util/abort-scope.js';
-import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/index.js';
+import type {
+  ObjectKey,
+  ReconcileContext,
+  ReconcileResult,
+  Reconciler,
+  SecretDigest,
+} from '../../runtime/index.js';
 import { FINALIZER } from './constants.js';
 import { CreateRefused, type ExternalClient, type ExternalConnector } from './external-client.js';
 import {
@@ -74,7 +79,7 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
 export interface ReconcilerDependencies {
   /** The informer caches. */
   resources: { get(namespace: string, name: string): LogtoApplication | undefined };
-  ownedSecrets: { get(namespace: string, name: string): V1Secret | undefined };
+  ownedSecrets: { get(namespace: string, name: string): SecretDigest | undefined };
   kube: KubeOperations;
   /** Makes the external client of each pass. */
   external: ExternalConnector;
@@ -167,7 +172,7 @@ export class LogtoApplicationReconciler implements Reconciler {
     await this.status.recordIntent(resource, external.intent());
 
     const observation = await external.observe({
-      publishedId: existingSecret && this.secrets.publishedApplicationId(resource, existingSecret),
+      ...(existingSecret ? { publishedId: () => this.secrets.publishedApplicationId(resource) } : {}),
     });
     if (observation.exists) {
       this.status.verified(resource, observation.id);

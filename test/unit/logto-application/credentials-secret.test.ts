@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { V1Secret } from '@kubernetes/client-node';
 import {
   desiredSecret,
   isOwnedBy,
   secretUpToDate,
 } from '../../../src/controllers/logto-application/credentials-secret.js';
+import { digestAppliedSecret } from '../../../src/runtime/index.js';
 import { resource } from './fixtures.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+/** A Secret as the operator's cache keeps it. */
+const cached = digestAppliedSecret('logto-operator');
 
 describe('credentials Secret', () => {
   it('uses the SDK-sample key names and the resource as controller owner', () => {
@@ -49,18 +53,28 @@ describe('credentials Secret', () => {
 
   it('is up to date when our keys and labels match, whatever others added', () => {
     const desired = desiredSecret(resource(), { endpoint: 'https://l', appId: 'a', appSecret: 's' });
-    const existing = {
+    const existing: V1Secret = {
       metadata: { labels: { ...desired.metadata.labels, team: 'x' } },
       data: { ...desired.data, EXTRA: b64('x') },
     };
-    expect(secretUpToDate(existing, desired, 'logto-operator')).toBe(true);
+    expect(secretUpToDate(cached(existing), desired)).toBe(true);
     expect(
       secretUpToDate(
-        { ...existing, data: { ...desired.data, LOGTO_APP_SECRET: b64('old') } },
+        cached({ ...existing, data: { ...desired.data, LOGTO_APP_SECRET: b64('old') } }),
         desired,
-        'logto-operator',
       ),
     ).toBe(false);
+  });
+
+  it('keeps no value in the cached form, only digests that tell a changed value', () => {
+    const desired = desiredSecret(resource(), { endpoint: 'https://l', appId: 'a', appSecret: 'top-secret' });
+    const form = cached({ metadata: { labels: desired.metadata.labels }, data: desired.data });
+    expect(JSON.stringify(form)).not.toContain(desired.data.LOGTO_APP_SECRET);
+    expect(JSON.stringify(form)).not.toContain('top-secret');
+    expect(Object.keys(form.dataDigests).sort()).toEqual(Object.keys(desired.data).sort());
+    expect(secretUpToDate(form, desired)).toBe(true);
+    const rotated = desiredSecret(resource(), { endpoint: 'https://l', appId: 'a', appSecret: 'top-secreu' });
+    expect(secretUpToDate(form, rotated)).toBe(false);
   });
 
   it('is stale when a key the operator applied before is no longer wanted (per managedFields)', () => {
@@ -70,14 +84,13 @@ describe('credentials Secret', () => {
       operation: 'Apply',
       fieldsV1: { 'f:data': Object.fromEntries(keys.map((k) => [`f:${k}`, {}])) },
     });
-    const withFields = (keys: string[]) => ({
-      metadata: { labels: desired.metadata.labels, managedFields: [applied(keys)] },
-      data: { ...desired.data, OLD_KEY: b64('x') },
-    });
-    expect(secretUpToDate(withFields(Object.keys(desired.data)), desired, 'logto-operator')).toBe(true);
-    expect(
-      secretUpToDate(withFields([...Object.keys(desired.data), 'OLD_KEY']), desired, 'logto-operator'),
-    ).toBe(false);
+    const withFields = (keys: string[]) =>
+      cached({
+        metadata: { labels: desired.metadata.labels, managedFields: [applied(keys)] },
+        data: { ...desired.data, OLD_KEY: b64('x') },
+      });
+    expect(secretUpToDate(withFields(Object.keys(desired.data)), desired)).toBe(true);
+    expect(secretUpToDate(withFields([...Object.keys(desired.data), 'OLD_KEY']), desired)).toBe(false);
   });
 
   it('renames keys, renders templates, and adds labels and annotations', () => {

@@ -78,7 +78,7 @@ describe('locating the application of an unconfirmed create', () => {
   it('takes the id its own Secret publishes when the application carries its marker: no scan', async () => {
     const resource = pending(1000);
     const { api, counts } = logto([app('a1', resource)]);
-    const located = await locate(api, resource, CLUSTER, { publishedId: 'a1' });
+    const located = await locate(api, resource, CLUSTER, { publishedId: () => Promise.resolve('a1') });
     expect(located).toMatchObject({ decision: 'use', record: true, application: { id: 'a1' } });
     expect(counts).toEqual({ get: 1, pages: 0 });
   });
@@ -89,7 +89,9 @@ describe('locating the application of an unconfirmed create', () => {
     other.metadata.name = 'other';
     const { api, counts } = logto([app('mine', resource), app('theirs', other), app('loose')]);
     for (const publishedId of ['theirs', 'loose', 'missing']) {
-      const located = await locate(api, resource, CLUSTER, { publishedId });
+      const located = await locate(api, resource, CLUSTER, {
+        publishedId: () => Promise.resolve(publishedId),
+      });
       expect(located, publishedId).toMatchObject({ decision: 'use', application: { id: 'mine' } });
     }
     expect(counts.pages).toBe(3);

@@ -20,6 +20,8 @@ import { ReconcileStop } from '../../../src/controllers/logto-application/outcom
 import type { KubeOperations } from '../../../src/controllers/logto-application/ports.js';
 import { LogtoApplicationReconciler } from '../../../src/controllers/logto-application/reconciler.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../../src/crd/logto-application.js';
+import { FIELD_MANAGER } from '../../../src/controllers/logto-application/constants.js';
+import { digestAppliedSecret } from '../../../src/runtime/index.js';
 import { resource as fixture } from './fixtures.js';
 
 interface Fake {
@@ -49,7 +51,11 @@ function secretOf(resource: LogtoApplication, ownerUid: string | undefined): V1S
 
 function setup(
   fake: Fake,
-  options: { foreignSecret?: boolean; cachedSecret?: (resource: LogtoApplication) => V1Secret } = {},
+  options: {
+    foreignSecret?: boolean;
+    /** The resource's Secret, as the apiserver and the operator's cache hold it. */
+    cachedSecret?: (resource: LogtoApplication) => V1Secret;
+  } = {},
 ) {
   const object: LogtoApplication = fixture({ type: 'Traditional' });
   const log: string[] = [];
@@ -67,7 +73,9 @@ function setup(
     },
     readSecret: () =>
       Promise.resolve(
-        options.foreignSecret ? ({ metadata: { name: 'web', namespace: 'team-a' } } as V1Secret) : undefined,
+        options.foreignSecret
+          ? ({ metadata: { name: 'web', namespace: 'team-a' } } as V1Secret)
+          : options.cachedSecret?.(object),
       ),
     applySecret: (secret) => {
       log.push(`secret ${Buffer.from(secret.data.LOGTO_APP_SECRET ?? '', 'base64').toString()}`);
@@ -103,7 +111,12 @@ function setup(
   let connected = 0;
   const reconciler = new LogtoApplicationReconciler({
     resources: { get: () => object },
-    ownedSecrets: { get: () => options.cachedSecret?.(object) },
+    ownedSecrets: {
+      get: () => {
+        const secret = options.cachedSecret?.(object);
+        return secret && digestAppliedSecret(FIELD_MANAGER)(secret);
+      },
+    },
     kube,
     external: {
       connect: () => {
@@ -187,21 +200,32 @@ describe('managed reconciler', () => {
     expect(log).toContain(`metadata ${JSON.stringify({ [EXTERNAL_NAME_ANNOTATION]: 'app-1' })}`);
   });
 
-  it("hands the id published in the resource's own Secret to observe, not that of another's", async () => {
+  it("hands observe the id published in the resource's own Secret, read when asked", async () => {
     const seen: unknown[] = [];
-    for (const owner of ['own', 'other'] as const) {
-      const { reconciler, key, object, external } = setup(
-        { observation: { exists: false } },
-        { cachedSecret: (r) => secretOf(r, owner === 'own' ? r.metadata.uid : 'someone-else') },
-      );
-      external.observe = (hints) => {
-        seen.push(hints?.publishedId);
-        return Promise.resolve({ exists: true, id: 'app-1', record: false });
-      };
-      await reconciler.reconcile(key).catch(() => undefined);
-      void object;
-    }
-    expect(seen).toEqual(['app-published', undefined]);
+    const { reconciler, key, external } = setup(
+      { observation: { exists: false } },
+      { cachedSecret: (r) => secretOf(r, r.metadata.uid) },
+    );
+    external.observe = async (hints) => {
+      seen.push(await hints?.publishedId?.());
+      return { exists: true, id: 'app-1', record: false };
+    };
+    await reconciler.reconcile(key);
+    expect(seen).toEqual(['app-published']);
+  });
+
+  it("never hands observe the id in another's Secret: the pass stops at the Secret", async () => {
+    const { reconciler, key, external } = setup(
+      { observation: { exists: false } },
+      { cachedSecret: (r) => secretOf(r, 'someone-else') },
+    );
+    let observed = false;
+    external.observe = () => {
+      observed = true;
+      return Promise.resolve({ exists: true, id: 'app-1', record: false });
+    };
+    await expect(reconciler.reconcile(key)).rejects.toMatchObject({ reason: 'SecretConflict' });
+    expect(observed).toBe(false);
   });
 
   it('a refused create is recorded as failed: the next pass creates without searching', async () => {

@@ -2,7 +2,8 @@ import type { KubernetesObject, V1ManagedFieldsEntry, V1Secret } from '@kubernet
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   LAST_APPLIED_ANNOTATION,
-  leanAppliedSecret,
+  digestAppliedSecret,
+  valueDigest,
   stripManagedFields,
   stripWriteBookkeeping,
 } from '../../../src/runtime/cache-transforms.js';
@@ -58,8 +59,8 @@ describe('stripWriteBookkeeping', () => {
   });
 });
 
-describe('leanAppliedSecret', () => {
-  it("keeps what drift detection compares and only the manager's own Apply entry", () => {
+describe('digestAppliedSecret', () => {
+  it('keeps what drift detection compares: digests for values, the keys the manager applied', () => {
     const secret: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -83,9 +84,10 @@ describe('leanAppliedSecret', () => {
         managedFields,
       },
       type: 'Opaque',
-      data: { LOGTO_APP_ID: 'aWQ=' },
+      data: { LOGTO_APP_ID: 'aWQ=', x: 'eA==' },
     };
-    expect(leanAppliedSecret('logto-operator')(secret)).toEqual({
+    const digest = digestAppliedSecret('logto-operator')(secret);
+    expect(digest).toEqual({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
@@ -96,25 +98,28 @@ describe('leanAppliedSecret', () => {
         labels: { l: '1' },
         annotations: { a: '2' },
         ownerReferences: secret.metadata!.ownerReferences,
-        managedFields: [
-          {
-            manager: 'logto-operator',
-            operation: 'Apply',
-            fieldsType: 'FieldsV1',
-            fieldsV1: { 'f:data': { 'f:LOGTO_APP_ID': {} } },
-          },
-        ],
       },
       type: 'Opaque',
-      data: { LOGTO_APP_ID: 'aWQ=' },
+      dataDigests: { LOGTO_APP_ID: valueDigest('aWQ='), x: valueDigest('eA==') },
+      appliedKeys: { data: ['LOGTO_APP_ID'] },
     });
+    expect(JSON.stringify(digest)).not.toContain('aWQ=');
+    // Idempotent: a digest digested again is the same.
+    expect(digestAppliedSecret('logto-operator')(digest as V1Secret)).toEqual(digest);
   });
 
-  it('leaves no managedFields when the manager never applied the Secret', () => {
-    const lean = leanAppliedSecret('someone-else')({
+  it('knows no applied keys when the manager never applied the Secret', () => {
+    const digest = digestAppliedSecret('someone-else')({
       metadata: { name: 's', managedFields: managedFields.slice(1) },
     });
-    expect(lean.metadata).toEqual({ name: 's' });
+    expect(digest.metadata).toEqual({ name: 's' });
+    expect(digest.appliedKeys).toEqual({});
+  });
+
+  it('tells values apart', () => {
+    expect(valueDigest('YQ==')).toBe(valueDigest('YQ=='));
+    expect(valueDigest('YQ==')).not.toBe(valueDigest('Yg=='));
+    expect(valueDigest('YQ==')).toHaveLength(22);
   });
 });
 
