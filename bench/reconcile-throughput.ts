@@ -109,6 +109,9 @@ const operator = await startOperator(
     concurrency,
     logLevel: 'warn',
     listPageSize: pageSize,
+    // The sweep's paged list of the whole tenant (shortly after start, then every resync period) is
+    // not a cost per application; off, the counts below are the reconciles' own.
+    sweepPeriodMs: 0,
   }),
   createLogger({ level: 'warn' }),
   {
