@@ -4,14 +4,12 @@
  * JSON patch (so that finalizers of others are never touched), and status by server-side apply on
  * the status subresource. Each write expects the resource's resourceVersion (see expectedVersion).
  */
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { KubeClient } from '../kube/client.js';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { kubePath, type KubeClient, type KubeRequest } from '../kube/client.js';
 import { httpStatusOf } from '../runtime/index.js';
 import { FIELD_MANAGER, FINALIZER } from './logto-application/constants.js';
 import { KubernetesOperationError, named } from './logto-application/kube-errors.js';
 
-const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 /** Guarded finalizer removals tried before a concurrent change of the list counts as a failure. */
 const FINALIZER_PATCH_ATTEMPTS = 5;
 
@@ -42,24 +40,37 @@ function resourceVersionOf(object: unknown): string | undefined {
 }
 
 export class CustomObjectWrites<T extends WrittenResource, S> {
-  private readonly custom: CustomObjectsApi;
-
   /**
    * Every call is bounded by the client's request timeout and stops when the reconcile's abort
    * signal fires (the client reads it from the abort scope the reconciler runs in).
    */
   constructor(
-    kube: KubeClient,
+    private readonly kube: KubeClient,
     private readonly type: CustomResourceType,
-  ) {
-    this.custom = kube.api(CustomObjectsApi);
+  ) {}
+
+  private path(namespace: string, name: string, subresource?: 'status'): string {
+    const { group, version, plural } = this.type;
+    const segments = ['apis', group, version, 'namespaces', namespace, plural, name];
+    return kubePath(...segments, ...(subresource ? [subresource] : []));
   }
 
-  /** The request parameters naming a resource, written under the operator's field manager. */
-  private target(resource: WrittenResource) {
+  /** A patch of a resource (or its status) under the operator's field manager. */
+  private patch(
+    resource: WrittenResource,
+    body: unknown,
+    contentType: PatchStrategy,
+    options: { subresource?: 'status'; force?: boolean } = {},
+  ): Promise<unknown> {
     const { name, namespace } = resource.metadata;
-    const { group, version, plural } = this.type;
-    return { group, version, namespace, plural, name, fieldManager: FIELD_MANAGER };
+    const request: KubeRequest = {
+      method: 'PATCH',
+      path: this.path(namespace, name, options.subresource),
+      query: { fieldManager: FIELD_MANAGER, ...(options.force ? { force: true } : {}) },
+      body,
+      contentType,
+    };
+    return this.kube.request(request);
   }
 
   private get apiVersion(): string {
@@ -76,7 +87,7 @@ export class CustomObjectWrites<T extends WrittenResource, S> {
     };
     // Forced: a restore or a hand edit may have left these fields under another manager.
     const applied = await named(`apply finalizer and annotations to ${namespace}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...this.target(resource), body, force: true }, applyPatch),
+      this.patch(resource, body, PatchStrategy.ServerSideApply, { force: true }),
     );
     return resourceVersionOf(applied);
   }
@@ -94,7 +105,7 @@ export class CustomObjectWrites<T extends WrittenResource, S> {
         { op: 'remove', path: `/metadata/finalizers/${index}` },
       ];
       try {
-        await this.custom.patchNamespacedCustomObject({ ...this.target(resource), body }, jsonPatch);
+        await this.patch(resource, body, PatchStrategy.JsonPatch);
         return;
       } catch (error) {
         const status = httpStatusOf(error);
@@ -110,9 +121,8 @@ export class CustomObjectWrites<T extends WrittenResource, S> {
 
   /** Reads a resource from the apiserver, bypassing the cache; undefined when absent. */
   async readResource(namespace: string, name: string): Promise<T | undefined> {
-    const { group, version, plural } = this.type;
     try {
-      return (await this.custom.getNamespacedCustomObject({ group, version, namespace, plural, name })) as T;
+      return await this.kube.request<T>({ method: 'GET', path: this.path(namespace, name) });
     } catch (error) {
       if (httpStatusOf(error) === 404) return undefined;
       throw new KubernetesOperationError(`read ${namespace}/${name}`, error);
@@ -128,10 +138,10 @@ export class CustomObjectWrites<T extends WrittenResource, S> {
       status,
     };
     try {
-      const applied = await this.custom.patchNamespacedCustomObjectStatus(
-        { ...this.target(resource), body, force: true },
-        applyPatch,
-      );
+      const applied = await this.patch(resource, body, PatchStrategy.ServerSideApply, {
+        subresource: 'status',
+        force: true,
+      });
       return resourceVersionOf(applied);
     } catch (error) {
       if (httpStatusOf(error) !== 500)
@@ -143,10 +153,7 @@ export class CustomObjectWrites<T extends WrittenResource, S> {
       // the operator is its only writer).
       const operations = [{ op: 'add', path: '/status', value: status }];
       const patched = await named(`patch status of ${namespace}/${name}`, () =>
-        this.custom.patchNamespacedCustomObjectStatus(
-          { ...this.target(resource), body: operations },
-          jsonPatch,
-        ),
+        this.patch(resource, operations, PatchStrategy.JsonPatch, { subresource: 'status' }),
       );
       return resourceVersionOf(patched);
     }

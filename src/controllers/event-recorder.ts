@@ -14,9 +14,9 @@
  * Written by hand: the queue needs per-object order under a global bound, which the promise-pool
  * libraries do not offer.
  */
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import type { KubeClient } from '../kube/client.js';
+import { kubePath, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { withAbortSignal } from '../util/abort-scope.js';
 import { describeError } from '../runtime/index.js';
@@ -67,7 +67,6 @@ const MAX_MESSAGE = 1024;
 const MAX_TRACKED = 4096;
 
 export class KubernetesEventRecorder {
-  private readonly core: CoreV1Api;
   private readonly recent = new Map<string, Recent>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly window: number;
@@ -90,11 +89,10 @@ export class KubernetesEventRecorder {
   private closed = false;
 
   constructor(
-    kube: KubeClient,
+    private readonly kube: KubeClient,
     private readonly logger: Logger,
     private readonly options: EventRecorderOptions,
   ) {
-    this.core = kube.api(CoreV1Api);
     this.window = options.aggregationWindowMs ?? 10 * 60_000;
     this.burst = options.burst ?? 25;
     this.refillMs = options.refillMs ?? 5 * 60_000;
@@ -223,28 +221,31 @@ export class KubernetesEventRecorder {
     const timestamp = new Date(now).toISOString();
     // Event names are DNS subdomains (253 characters): a long resource name is cut to fit.
     const eventName = `${target.metadata.name.slice(0, 236).replace(/[.-]+$/, '')}.${randomBytes(8).toString('hex')}`;
-    await this.core.createNamespacedEvent({
-      namespace: target.metadata.namespace,
-      body: {
-        metadata: { name: eventName, namespace: target.metadata.namespace },
-        involvedObject: {
-          apiVersion: target.apiVersion,
-          kind: target.kind,
-          name: target.metadata.name,
-          namespace: target.metadata.namespace,
-          uid: target.metadata.uid,
-          ...(target.metadata.resourceVersion ? { resourceVersion: target.metadata.resourceVersion } : {}),
-        },
-        type,
-        reason,
-        message,
-        count: 1,
-        firstTimestamp: new Date(now),
-        lastTimestamp: new Date(now),
-        source: { component: this.options.component },
-        reportingComponent: this.options.component,
-        reportingInstance: this.options.component,
+    const { namespace } = target.metadata;
+    const event = {
+      metadata: { name: eventName, namespace },
+      involvedObject: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        name: target.metadata.name,
+        namespace: target.metadata.namespace,
+        uid: target.metadata.uid,
+        ...(target.metadata.resourceVersion ? { resourceVersion: target.metadata.resourceVersion } : {}),
       },
+      type,
+      reason,
+      message,
+      count: 1,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      source: { component: this.options.component },
+      reportingComponent: this.options.component,
+      reportingInstance: this.options.component,
+    };
+    await this.kube.request({
+      method: 'POST',
+      path: kubePath('api', 'v1', 'namespaces', namespace, 'events'),
+      body: event,
     });
     if (this.recent.size >= MAX_TRACKED) this.recent.delete(this.recent.keys().next().value as string);
     this.recent.set(key, { eventName, count: 1, firstTimestamp: timestamp, lastSeen: now });
@@ -253,13 +254,11 @@ export class KubernetesEventRecorder {
   private async bump(target: EventTarget, recent: Recent, now: number): Promise<void> {
     recent.count += 1;
     recent.lastSeen = now;
-    await this.core.patchNamespacedEvent(
-      {
-        name: recent.eventName,
-        namespace: target.metadata.namespace,
-        body: { count: recent.count, lastTimestamp: new Date(now).toISOString() },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.kube.request({
+      method: 'PATCH',
+      path: kubePath('api', 'v1', 'namespaces', target.metadata.namespace, 'events', recent.eventName),
+      body: { count: recent.count, lastTimestamp: new Date(now).toISOString() },
+      contentType: PatchStrategy.MergePatch,
+    });
   }
 }

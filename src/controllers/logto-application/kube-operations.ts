@@ -2,8 +2,8 @@
  * The Kubernetes writes of the LogtoApplication controller: its own resource's (custom-object-writes.ts)
  * and its Secrets', server-side applied under one field manager.
  */
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
-import type { KubeClient } from '../../kube/client.js';
+import { PatchStrategy, type V1Secret } from '@kubernetes/client-node';
+import { kubePath, type KubeClient } from '../../kube/client.js';
 import type { LogtoApplication, LogtoApplicationStatus } from '../../crd/logto-application.js';
 import { GROUP, KIND, PLURAL, VERSION } from '../../crd/logto-application.js';
 import { httpStatusOf } from '../../runtime/index.js';
@@ -13,18 +13,17 @@ import { CustomObjectWrites } from '../custom-object-writes.js';
 import { KubernetesOperationError, named } from './kube-errors.js';
 import type { KubeOperations } from './ports.js';
 
-const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const secretPath = (namespace: string, name: string) =>
+  kubePath('api', 'v1', 'namespaces', namespace, 'secrets', name);
 
 export class KubernetesOperations implements KubeOperations {
-  private readonly core: CoreV1Api;
   private readonly own: CustomObjectWrites<LogtoApplication, LogtoApplicationStatus>;
 
   /**
    * Every call is bounded by the client's request timeout and stops when the reconcile's abort
    * signal fires (the client reads it from the abort scope the reconciler runs in).
    */
-  constructor(kube: KubeClient) {
-    this.core = kube.api(CoreV1Api);
+  constructor(private readonly kube: KubeClient) {
     this.own = new CustomObjectWrites(kube, { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND });
   }
 
@@ -50,7 +49,7 @@ export class KubernetesOperations implements KubeOperations {
 
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     try {
-      return await this.core.readNamespacedSecret({ name, namespace });
+      return await this.kube.request<V1Secret>({ method: 'GET', path: secretPath(namespace, name) });
     } catch (error) {
       if (httpStatusOf(error) === 404) return undefined;
       throw new KubernetesOperationError(`read Secret ${namespace}/${name}`, error);
@@ -60,16 +59,19 @@ export class KubernetesOperations implements KubeOperations {
   async applySecret(secret: SecretManifest): Promise<void> {
     const { name, namespace } = secret.metadata;
     await named(`apply Secret ${namespace}/${name}`, () =>
-      this.core.patchNamespacedSecret(
-        { name, namespace, body: secret, fieldManager: FIELD_MANAGER, force: true },
-        applyPatch,
-      ),
+      this.kube.request({
+        method: 'PATCH',
+        path: secretPath(namespace, name),
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        body: secret,
+        contentType: PatchStrategy.ServerSideApply,
+      }),
     );
   }
 
   async deleteSecret(namespace: string, name: string): Promise<void> {
     try {
-      await this.core.deleteNamespacedSecret({ name, namespace });
+      await this.kube.request({ method: 'DELETE', path: secretPath(namespace, name) });
     } catch (error) {
       if (httpStatusOf(error) === 404) return;
       throw new KubernetesOperationError(`delete Secret ${namespace}/${name}`, error);

@@ -5,31 +5,21 @@
  * schema's types. The status, and so the pass's reason, still reaches the resource: through a JSON
  * patch, which converts nothing (seen on kube-apiserver 1.34).
  */
-import { CustomObjectsApi, type CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { KubernetesOperations } from '../../../src/controllers/logto-application/kube-operations.js';
 import type { LogtoApplication } from '../../../src/crd/logto-application.js';
-import type { KubeClient } from '../../../src/kube/client.js';
+import type { KubeClient, KubeRequest } from '../../../src/kube/client.js';
 import { resource } from './fixtures.js';
 
 function operationsAgainst(patchStatus: (args: { body: unknown }, contentType: string) => Promise<unknown>) {
   const calls: string[] = [];
-  const custom = {
-    patchNamespacedCustomObjectStatus: (
-      args: { body: unknown },
-      options?: { middleware?: { pre(request: unknown): unknown }[] },
-    ) => {
-      // The Content-Type the call's middleware sets (client-node's setHeaderOptions).
-      const headers: Record<string, string> = {};
-      const request = { setHeaderParam: (key: string, value: string) => (headers[key] = value) };
-      for (const middleware of options?.middleware ?? []) middleware.pre(request);
-      const contentType = headers['Content-Type'] ?? '?';
-      calls.push(contentType);
-      return patchStatus(args, contentType);
-    },
-  };
   const kube = {
-    api: (type: unknown) => (type === CustomObjectsApi ? custom : ({} as CoreV1Api)),
+    request: (request: KubeRequest) => {
+      expect(request.path).toMatch(/\/logtoapplications\/[^/]+\/status$/);
+      const contentType = request.contentType ?? '?';
+      calls.push(contentType);
+      return patchStatus({ body: request.body }, contentType);
+    },
   } as unknown as KubeClient;
   return { operations: new KubernetesOperations(kube), calls };
 }

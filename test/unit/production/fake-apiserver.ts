@@ -12,14 +12,33 @@ export interface FakeApiServer {
   requests: IncomingMessage[];
   /** Requests to these paths are never answered. */
   hang: Set<string>;
+  /** Answers other than the default Secret, by path. */
+  answers: Map<string, { status: number; body: unknown }>;
+  /** The body of each request, as text, in arrival order. */
+  bodies: string[];
 }
 
 export async function startFakeApiServer(): Promise<FakeApiServer> {
-  const fake: Omit<FakeApiServer, 'server' | 'url'> = { connections: [], requests: [], hang: new Set() };
+  const fake: Omit<FakeApiServer, 'server' | 'url'> = {
+    connections: [],
+    requests: [],
+    hang: new Set(),
+    answers: new Map(),
+    bodies: [],
+  };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     fake.requests.push(request);
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => fake.bodies.push(Buffer.concat(chunks).toString('utf8')));
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (fake.hang.has(path)) return;
+    const answer = fake.answers.get(path);
+    if (answer) {
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(answer.body));
+      return;
+    }
     if (request.url?.includes('watch=true')) {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(`${JSON.stringify({ type: 'ADDED', object: SECRET })}\n`);

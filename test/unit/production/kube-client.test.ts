@@ -4,7 +4,8 @@
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeClient, KubeRequestTimeoutError } from '../../../src/kube/client.js';
+import { KubeClient, KubeRequestTimeoutError, kubePath } from '../../../src/kube/client.js';
+import { describeError, httpStatusOf } from '../../../src/runtime/index.js';
 import { withAbortSignal } from '../../../src/util/abort-scope.js';
 import { kubeConfigFor, startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 
@@ -110,5 +111,58 @@ describe('KubeClient abandoned writes', () => {
     await expect(core.deleteNamespacedSecret({ name: 'hung', namespace: 'ns' })).rejects.toThrow();
     expect(client.abandonedWriteWithin(60_000)).toBe(true);
     expect(client.abandonedWriteWithin(0)).toBe(false);
+  });
+});
+
+describe('KubeClient.request', () => {
+  it('sends JSON with the content type asked for, authenticated, and answers the parsed object', async () => {
+    client = new KubeClient(kubeConfigFor(fake.url));
+    const path = kubePath('api', 'v1', 'namespaces', 'ns', 'secrets', 'a b');
+    fake.answers.set('/api/v1/namespaces/ns/secrets/a%20b', {
+      status: 200,
+      body: { metadata: { name: 'a b' } },
+    });
+    const answer = await client.request<{ metadata: { name: string } }>({
+      method: 'PATCH',
+      path,
+      query: { fieldManager: 'logto-operator', force: true, dryRun: undefined },
+      body: { data: { K: 'dg==' } },
+      contentType: 'application/apply-patch+yaml',
+    });
+    expect(answer.metadata.name).toBe('a b');
+    const [request] = fake.requests;
+    expect(request!.url).toBe('/api/v1/namespaces/ns/secrets/a%20b?fieldManager=logto-operator&force=true');
+    expect(request!.headers['content-type']).toBe('application/apply-patch+yaml');
+    expect(request!.headers.authorization).toBe('Bearer test-token');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.parse(fake.bodies[0]!)).toEqual({ data: { K: 'dg==' } });
+  });
+
+  it("fails as the generated clients do, with the apiserver's Status as the error's body", async () => {
+    client = new KubeClient(kubeConfigFor(fake.url));
+    fake.answers.set('/api/v1/namespaces/ns/secrets/gone', {
+      status: 404,
+      body: { kind: 'Status', reason: 'NotFound', message: 'secrets "gone" not found', code: 404 },
+    });
+    const error = await client
+      .request({ method: 'GET', path: kubePath('api', 'v1', 'namespaces', 'ns', 'secrets', 'gone') })
+      .catch((e: unknown) => e);
+    expect(httpStatusOf(error)).toBe(404);
+    expect(describeError(error)).toMatchObject({
+      status: 404,
+      reason: 'NotFound',
+      message: 'secrets "gone" not found',
+    });
+  });
+
+  it('stops when the abort signal of the work in progress fires', async () => {
+    client = new KubeClient(kubeConfigFor(fake.url));
+    fake.hang.add('/api/v1/namespaces/ns/secrets/hung');
+    const controller = new AbortController();
+    const pending = withAbortSignal(controller.signal, () =>
+      client!.request({ method: 'GET', path: kubePath('api', 'v1', 'namespaces', 'ns', 'secrets', 'hung') }),
+    );
+    setTimeout(() => controller.abort(new Error('shutting down')), 20);
+    await expect(pending).rejects.toThrow('shutting down');
   });
 });
