@@ -15,7 +15,7 @@
  * Events written and the operator's count of dropped Events (logto_operator_events_dropped_total).
  * Figures depend on the machine; docs/performance.md records runs.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
 import { TestCluster } from '../test/support/operator.js';
 import { startBenchOperator } from './operator-process.js';
+import { cpuMs } from './proc.js';
 import { summarizeProfile } from './profile-summary.js';
 
 const { values } = parseArgs({
@@ -45,15 +46,6 @@ const latencyMs = Number(values.latency);
 for (const [name, n] of Object.entries({ count, concurrency, latency: latencyMs }))
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** CPU time (user + system) of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
 
 const plane = await startControlPlane({ log: () => {} });
 const emulator = await startLogtoEmulator();
@@ -62,6 +54,7 @@ const cluster = new TestCluster(plane.kubeConfig);
 const core = plane.kubeConfig.makeApiClient(CoreV1Api);
 const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
 // With --cpu-prof the bundle stays beside the profile (its source map resolves the profile's frames).
+await mkdir(path.join(repoRoot, '.tmp'), { recursive: true });
 const buildDir = profileDir ?? (await mkdtemp(path.join(repoRoot, '.tmp', 'bench-cpu-')));
 const types = ['Traditional', 'SPA', 'MachineToMachine', 'Native'] as const;
 const pids = { apiserver: plane.pids.kubeApiserver, etcd: plane.pids.etcd };
