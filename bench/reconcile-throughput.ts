@@ -20,7 +20,7 @@
  *    --node-options is passed to those processes as NODE_OPTIONS (e.g. a heap limit); each
  *    --restart-env NAME=VALUE[,NAME=VALUE] measures one more restart of this checkout with those set.
  */
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
@@ -39,6 +39,7 @@ import { createLogger } from '../src/log.js';
 import { startOperator } from '../src/operator.js';
 import { startLogtoEmulator, type LogtoEmulator } from '../test/emulator/index.js';
 import { startBenchOperator } from './operator-process.js';
+import { anonymousByMapping, residentMb } from './proc.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
@@ -195,13 +196,6 @@ function createCostViolations(create: typeof phase, resources: LogtoApplication[
   return violations;
 }
 
-/** Resident memory of a process in MiB: in all, anonymous (heap, buffers, allocator) and file-backed (code). */
-function residentMb(pid: number): { rss: number; anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
-}
-
 /** The operator's own account of its memory (prom-client's default metrics), in MiB. */
 async function reportedMemoryMb(metricsPort: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -220,6 +214,8 @@ interface ProcessFigures {
   allObservedMs: number | undefined;
   observed: number;
   resident: { rss: number; anon: number; file: number };
+  /** Anonymous resident memory by kind of mapping (bench/proc.ts). */
+  anonymous: Record<string, number>;
   reported: Record<string, number>;
 }
 
@@ -280,6 +276,7 @@ async function measureProcess(
       allObservedMs,
       observed: observed.size,
       resident: residentMb(child.pid!),
+      anonymous: anonymousByMapping(child.pid!),
       reported: await reportedMemoryMb(metricsPort),
     };
   } finally {
@@ -312,6 +309,11 @@ function printProcess(label: string, figures: ProcessFigures) {
   console.log(
     `  RSS idle with ${count} resources cached: ${rss.toFixed(0)} MiB ` +
       `(anonymous ${anon.toFixed(0)}, file-backed ${file.toFixed(0)})`,
+  );
+  console.log(
+    `    anonymous, by mapping:             ${Object.entries(figures.anonymous)
+      .map(([what, mb]) => `${what} ${mb.toFixed(0)}`)
+      .join(', ')}`,
   );
   console.log(
     `    of which, as the process reports:  ${Object.entries(figures.reported)

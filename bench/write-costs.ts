@@ -14,14 +14,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { KubeClient, kubePath, type KubeRequest } from '../src/kube/client.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
@@ -72,11 +65,15 @@ async function tokenKubeConfig(admin: KubeConfig): Promise<KubeConfig> {
   return kc;
 }
 
-/** The operator's LogtoApplication CRD under `group`, without its CEL rules when `rules` is false. */
-async function installCrd(group: string, rules: boolean): Promise<void> {
-  const crd = parse(
-    readFileSync(path.join(repoRoot, 'crds/logtoapplications.logto.io.yaml'), 'utf8'),
-  ) as V1CustomResourceDefinition;
+/**
+ * The operator's LogtoApplication CRD under `group`, without its CEL rules: sent as the JSON of the
+ * file (client-node's typed client would drop every `x-kubernetes-*` extension, enums and defaults).
+ */
+async function installCrd(kube: KubeClient, group: string): Promise<void> {
+  const crd = parse(readFileSync(path.join(repoRoot, 'crds/logtoapplications.logto.io.yaml'), 'utf8')) as {
+    metadata: { name: string };
+    spec: { group: string };
+  };
   const withoutRules = (node: unknown): unknown =>
     Array.isArray(node)
       ? node.map(withoutRules)
@@ -87,18 +84,23 @@ async function installCrd(group: string, rules: boolean): Promise<void> {
               .map(([key, value]) => [key, withoutRules(value)]),
           )
         : node;
-  const body = (rules ? crd : withoutRules(crd)) as V1CustomResourceDefinition;
+  const body = withoutRules(crd) as typeof crd;
   body.metadata = { name: `logtoapplications.${group}` };
   body.spec.group = group;
-  const api = plane.kubeConfig.makeApiClient(ApiextensionsV1Api);
-  await api.createCustomResourceDefinition({ body });
+  const crds = kubePath('apis', 'apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+  await kube.request({ method: 'POST', path: crds, body });
   await eventually(
     async () =>
       (
-        await api.readCustomResourceDefinition({ name: `logtoapplications.${group}` })
+        await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+          method: 'GET',
+          path: `${crds}/logtoapplications.${group}`,
+        })
       ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
     { timeoutMs: 30_000, intervalMs: 200, what: `CRD of ${group} established` },
   );
+  // Established is not yet serving (429 "storage is (re)initializing" for a moment).
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
 }
 
 /** Sends `request(i)` for i < count, 16 at once; apiserver and etcd CPU per request. */
@@ -126,14 +128,15 @@ async function measure(what: string, kube: KubeClient, request: (i: number) => K
 try {
   const kc = values.auth === 'token' ? await tokenKubeConfig(plane.kubeConfig) : plane.kubeConfig;
   const kube = new KubeClient(kc);
-  await installCrd('logto.io', true);
-  await installCrd('norules.logto.io', false);
+  // The control plane comes with the operator's CRDs: only the variant without rules is added.
+  await installCrd(kube, 'norules.logto.io');
   console.log(`${count} requests each, ${CONCURRENCY} at once, authenticated by ${values.auth}`);
   console.log(`  ${'request'.padEnd(52)} apiserver  etcd (ms of CPU per request)`);
-  for (const [group, label] of [
-    ['logto.io', 'LogtoApplication'],
-    ['norules.logto.io', 'LogtoApplication without CEL rules'],
-  ] as const) {
+  // Twice, the second time in the other order: what the apiserver does between runs (its garbage
+  // collection, compaction) otherwise lands on one variant.
+  const withRules = ['logto.io', 'LogtoApplication'] as const;
+  const withoutRules = ['norules.logto.io', 'LogtoApplication without CEL rules'] as const;
+  for (const [step, [group, label]] of [withRules, withoutRules, withoutRules, withRules].entries()) {
     const ns = await createTestNamespace(plane.kubeConfig, 'writes');
     const name = (i: number) => `app-${i}`;
     const resource = (i: number, sub?: 'status') =>
@@ -161,7 +164,7 @@ try {
         observedGeneration: 1,
       })),
     });
-    console.log(`${label}:`);
+    console.log(`${label} (round ${step < 2 ? 1 : 2}):`);
     await measure("create (the bench's apply, not the operator's)", kube, (i) => ({
       method: 'POST',
       path: kubePath('apis', group, 'v1alpha1', 'namespaces', ns, 'logtoapplications'),
@@ -210,7 +213,8 @@ try {
       contentType: PatchStrategy.MergePatch,
       body: { status: status(i, 'Merged') },
     }));
-    if (group !== 'logto.io') continue;
+    // The Secret's and the Event's requests do not depend on the CRD: measured once.
+    if (step !== 0) continue;
     const secret = (i: number, prefix = '') => ({
       apiVersion: 'v1',
       kind: 'Secret',
