@@ -1,3 +1,4 @@
+import { Heap } from 'heap-js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { callObserver } from './observers.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
@@ -30,10 +31,8 @@ export interface WorkQueueOptions {
 
 export type GetResult = { shutdown: false; key: string } | { shutdown: true; key?: undefined };
 
-interface Delayed {
-  readyAt: number;
-  timer: TimerHandle;
-}
+/** A delayed key and when it is due. */
+type Due = readonly [readyAt: number, key: string];
 
 /**
  * A keyed work queue with client-go's guarantees:
@@ -41,6 +40,9 @@ interface Delayed {
  *   dirty, and it is queued again only when the worker calls `done(key)`;
  * - a key is queued at most once however often it is added before a worker takes it;
  * - `addAfter` keeps only the earliest pending time per key; `addRateLimited` delays by the rate limiter.
+ *   As client-go's delaying queue, delayed keys wait in a heap by time under one timer, armed for the
+ *   earliest: with 10,000 resources each due again after its resync period, one timer and not 10,000
+ *   (each of which held its own timer list and async context).
  *
  * Unlike client-go, `shutDown()` drops keys still waiting: workers stop taking work at once. Reconciling
  * is level-based, so whatever process runs next lists everything again and nothing is lost.
@@ -59,7 +61,11 @@ export class WorkQueue {
   private readonly processing = new Map<string, number>();
   /** When each queued key entered the queue, for the queue-latency metric. */
   private readonly queuedAt = new Map<string, number>();
-  private readonly delayed = new Map<string, Delayed>();
+  /** When each delayed key is due; the heap may hold older, later times of a key too (skipped). */
+  private readonly delayed = new Map<string, number>();
+  private readonly due = new Heap<Due>((a, b) => a[0] - b[0]);
+  /** The one timer, armed for the earliest time in `due`. */
+  private timer: { at: number; handle: TimerHandle } | undefined;
   private readonly waiters: ((result: GetResult) => void)[] = [];
   private shuttingDown = false;
   private drainWaiters: (() => void)[] = [];
@@ -88,15 +94,38 @@ export class WorkQueue {
     }
     const readyAt = this.clock.now() + delayMs;
     const pending = this.delayed.get(key);
-    if (pending) {
-      if (pending.readyAt <= readyAt) return;
-      this.clock.clearTimeout(pending.timer);
-    }
-    const timer = this.clock.setTimeout(() => {
+    if (pending !== undefined && pending <= readyAt) return;
+    this.delayed.set(key, readyAt);
+    this.due.push([readyAt, key]);
+    this.arm();
+  }
+
+  /** Adds the delayed keys that are due, then arms the timer for the next one. */
+  private release(): void {
+    const now = this.clock.now();
+    for (let next = this.due.peek(); next && next[0] <= now; next = this.due.peek()) {
+      this.due.pop();
+      const [readyAt, key] = next;
+      // An entry a sooner time of the same key superseded, or one whose key was already added.
+      if (this.delayed.get(key) !== readyAt) continue;
       this.delayed.delete(key);
       this.add(key);
-    }, delayMs);
-    this.delayed.set(key, { readyAt, timer });
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    const next = this.due.peek();
+    if (this.timer && next && this.timer.at <= next[0]) return;
+    if (this.timer) this.clock.clearTimeout(this.timer.handle);
+    this.timer = undefined;
+    if (!next || this.shuttingDown) return;
+    const at = next[0];
+    const handle = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.release();
+    }, at - this.clock.now());
+    this.timer = { at, handle };
   }
 
   /** Adds `key` after the rate limiter's delay, recording a retry. Returns the delay chosen. */
@@ -167,8 +196,10 @@ export class WorkQueue {
   shutDown(): void {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    for (const { timer } of this.delayed.values()) this.clock.clearTimeout(timer);
+    if (this.timer) this.clock.clearTimeout(this.timer.handle);
+    this.timer = undefined;
     this.delayed.clear();
+    this.due.clear();
     for (const key of this.queue) this.dirty.delete(key);
     this.queue = [];
     this.queuedAt.clear();

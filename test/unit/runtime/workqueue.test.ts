@@ -83,6 +83,23 @@ describe('WorkQueue', () => {
     expect(queue.len()).toBe(2);
   });
 
+  it('holds any number of delayed keys under one timer, releasing each when due, in time order', async () => {
+    const queue = new WorkQueue();
+    // A page of resyncs, each resource due at its own jittered time (reversed to mix the order).
+    for (let i = 1000; i >= 1; i--) queue.addAfter(`key-${i}`, i * 10);
+    queue.addAfter('key-500', 1); // an earlier time for one of them supersedes its later one
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queue.len()).toBe(1);
+    await vi.advanceTimersByTimeAsync(10 * 1000);
+    expect(queue.len()).toBe(1000); // key-500 once, not twice
+    const order: string[] = [];
+    for (let i = 0; i < 1000; i++) order.push((await queue.get()).key!);
+    expect(order.slice(0, 3)).toEqual(['key-500', 'key-1', 'key-2']);
+    expect(order.at(-1)).toBe('key-1000');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('addRateLimited backs off exponentially until forget()', async () => {
     const queue = new WorkQueue({ rateLimiter: new ItemExponentialRateLimiter({ baseMs: 10, jitter: 0 }) });
     expect(queue.addRateLimited('a')).toBe(10);
