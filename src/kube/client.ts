@@ -73,8 +73,11 @@ export interface KubeRequest {
   contentType?: string;
 }
 
-/** An API path from its segments, each encoded. */
+/** An API path from its segments, each encoded (an empty, `.` or `..` segment is refused). */
 export function kubePath(...segments: string[]): string {
+  for (const segment of segments)
+    if (segment === '' || segment === '.' || segment === '..')
+      throw new Error(`"${segment}" is not a segment of a Kubernetes API path`);
   return `/${segments.map(encodeURIComponent).join('/')}`;
 }
 
@@ -137,7 +140,14 @@ export class KubeClient {
     const response = await this.http.send(context);
     const text = await response.body.text();
     const { httpStatusCode: code } = response;
-    if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
+    if (code >= 200 && code < 300) {
+      try {
+        return (text ? JSON.parse(text) : undefined) as T;
+      } catch {
+        // Not the parser's message: it quotes the text, which may be a Secret's.
+        throw new Error(`Kubernetes ${request.method} ${request.path}: the answer is not JSON`);
+      }
+    }
     let status: unknown = text;
     try {
       status = JSON.parse(text);

@@ -37,8 +37,13 @@ export interface SecretDigest {
   type?: string;
   immutable?: boolean;
   metadata: Omit<V1ObjectMeta, 'managedFields'>;
-  /** Per data key, a digest of its value (as stored, base64): enough to tell whether a write changes it. */
-  dataDigests: Record<string, string>;
+  /**
+   * Per data key, a digest of its value (as stored, base64): enough to tell whether a write changes
+   * it. Only the keys the field manager applied when those are known, else every key. Absent when
+   * there are more than any resource of the operator writes ({@link MAX_DIGESTED_KEYS}): such a
+   * Secret compares as different, and costs no more than that to cache.
+   */
+  dataDigests?: Record<string, string>;
   /**
    * The keys the field manager applied, per section, from its Apply entry in managedFields; a section
    * is absent when that is unknown (no Apply entry, or none for that section).
@@ -66,14 +71,36 @@ const SECRET_METADATA = [
   'deletionTimestamp',
 ] as const;
 
-/** Keys under `f:<section>` of a managedFields entry; undefined when the entry has no such section. */
+/**
+ * More keys than the operator ever writes to a Secret (three defaults and 64 templates) or applies as
+ * labels or annotations (64 each). Anyone who may edit a Secret may label it as the operator's, and
+ * give it a hundred thousand keys: past this bound nothing is digested or listed for it.
+ */
+export const MAX_DIGESTED_KEYS = 128;
+
+/**
+ * Keys under `f:<section>` of a managedFields entry; undefined when the entry has no such section, or
+ * lists more keys than the operator writes.
+ */
 function fieldKeys(fieldsV1: unknown, section: string[]): string[] | undefined {
   let node = fieldsV1 as Record<string, unknown> | undefined;
   for (const part of section) node = node?.[`f:${part}`] as Record<string, unknown> | undefined;
-  if (!node) return undefined;
-  return Object.keys(node)
+  if (!node || typeof node !== 'object') return undefined;
+  const keys = Object.keys(node)
     .filter((key) => key.startsWith('f:'))
     .map((key) => key.slice(2));
+  return keys.length <= MAX_DIGESTED_KEYS ? keys : undefined;
+}
+
+/** Digests of `data`'s values under `keys`; undefined past the bound. */
+function digestsOf(data: Record<string, unknown>, keys: string[]): Record<string, string> | undefined {
+  if (keys.length > MAX_DIGESTED_KEYS) return undefined;
+  const digests: Record<string, string> = {};
+  for (const key of keys) {
+    const value = data[key];
+    if (typeof value === 'string') digests[key] = valueDigest(value);
+  }
+  return digests;
 }
 
 /**
@@ -90,10 +117,6 @@ export function digestAppliedSecret(fieldManager: string): (secret: V1Secret) =>
     for (const key of SECRET_METADATA) {
       if (source[key] !== undefined) (metadata as Record<string, unknown>)[key] = source[key];
     }
-    const known = (secret as Partial<SecretDigest>).dataDigests;
-    const dataDigests: Record<string, string> = secret.data
-      ? Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, valueDigest(value)]))
-      : { ...known };
     const entry = source.managedFields?.find(
       (candidate) => candidate.manager === fieldManager && candidate.operation === 'Apply',
     );
@@ -110,7 +133,12 @@ export function digestAppliedSecret(fieldManager: string): (secret: V1Secret) =>
             .filter(([, keys]) => keys !== undefined),
         )
       : { ...(secret as Partial<SecretDigest>).appliedKeys };
-    const digest: SecretDigest = { metadata, dataDigests, appliedKeys };
+    // Digested again (a digest has no data): its digests stand.
+    const dataDigests = secret.data
+      ? digestsOf(secret.data, appliedKeys.data ?? Object.keys(secret.data))
+      : (secret as Partial<SecretDigest>).dataDigests;
+    const digest: SecretDigest = { metadata, appliedKeys };
+    if (dataDigests) digest.dataDigests = dataDigests;
     if (secret.apiVersion !== undefined) digest.apiVersion = secret.apiVersion;
     if (secret.kind !== undefined) digest.kind = secret.kind;
     if (secret.type !== undefined) digest.type = secret.type;

@@ -1,6 +1,7 @@
 export {
   LAST_APPLIED_ANNOTATION,
   digestAppliedSecret,
+  MAX_DIGESTED_KEYS,
   valueDigest,
   type SecretDigest,
   stripManagedFields,

@@ -33,6 +33,8 @@ export type GetResult = { shutdown: false; key: string } | { shutdown: true; key
 
 /** A delayed key and when it is due. */
 type Due = readonly [readyAt: number, key: string];
+/** Node.js fires a longer timeout at once (it takes the delay as a 32-bit integer). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A keyed work queue with client-go's guarantees:
@@ -97,7 +99,15 @@ export class WorkQueue {
     if (pending !== undefined && pending <= readyAt) return;
     this.delayed.set(key, readyAt);
     this.due.push([readyAt, key]);
+    // Entries superseded by sooner times wait for theirs; keys rescheduled sooner again and again
+    // (a resource failing between resyncs) would pile them up: rebuild from what is pending.
+    if (this.due.length > 2 * this.delayed.size + 1024) this.rebuildDue();
     this.arm();
+  }
+
+  private rebuildDue(): void {
+    this.due.clear();
+    this.due.init([...this.delayed].map(([key, readyAt]): Due => [readyAt, key]));
   }
 
   /** Adds the delayed keys that are due, then arms the timer for the next one. */
@@ -121,10 +131,14 @@ export class WorkQueue {
     this.timer = undefined;
     if (!next || this.shuttingDown) return;
     const at = next[0];
-    const handle = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.release();
-    }, at - this.clock.now());
+    // A later time than a timer holds is reached in steps: release() arms again.
+    const handle = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.release();
+      },
+      Math.min(at - this.clock.now(), MAX_TIMER_MS),
+    );
     this.timer = { at, handle };
   }
 

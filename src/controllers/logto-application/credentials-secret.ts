@@ -163,8 +163,10 @@ export function secretUpToDate(existing: SecretDigest, desired: SecretManifest):
   const labels = existing.metadata.labels ?? {};
   const annotations = existing.metadata.annotations ?? {};
   const applied = existing.appliedKeys;
+  const digests = existing.dataDigests;
   return (
-    Object.entries(desired.data).every(([k, v]) => existing.dataDigests[k] === valueDigest(v)) &&
+    digests !== undefined &&
+    Object.entries(desired.data).every(([k, v]) => digests[k] === valueDigest(v)) &&
     Object.entries(desired.metadata.labels).every(([k, v]) => labels[k] === v) &&
     Object.entries(desired.metadata.annotations ?? {}).every(([k, v]) => annotations[k] === v) &&
     (existing.type ?? 'Opaque') === desired.type &&

@@ -71,8 +71,11 @@ describe('credentials Secret', () => {
     const form = cached({ metadata: { labels: desired.metadata.labels }, data: desired.data });
     expect(JSON.stringify(form)).not.toContain(desired.data.LOGTO_APP_SECRET);
     expect(JSON.stringify(form)).not.toContain('top-secret');
-    expect(Object.keys(form.dataDigests).sort()).toEqual(Object.keys(desired.data).sort());
+    expect(Object.keys(form.dataDigests ?? {}).sort()).toEqual(Object.keys(desired.data).sort());
     expect(secretUpToDate(form, desired)).toBe(true);
+    // A Secret with too many keys to digest is cached without digests: it compares as different.
+    const { dataDigests: _digests, ...undigested } = form;
+    expect(secretUpToDate(undigested, desired)).toBe(false);
     const rotated = desiredSecret(resource(), { endpoint: 'https://l', appId: 'a', appSecret: 'top-secreu' });
     expect(secretUpToDate(form, rotated)).toBe(false);
   });

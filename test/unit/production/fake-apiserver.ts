@@ -14,6 +14,8 @@ export interface FakeApiServer {
   hang: Set<string>;
   /** Answers other than the default Secret, by path. */
   answers: Map<string, { status: number; body: unknown }>;
+  /** Raw 200 answers (any text), by path. */
+  raw: Map<string, string>;
   /** The body of each request, as text, in arrival order. */
   bodies: string[];
 }
@@ -24,6 +26,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     requests: [],
     hang: new Set(),
     answers: new Map(),
+    raw: new Map(),
     bodies: [],
   };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -33,6 +36,12 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     request.on('end', () => fake.bodies.push(Buffer.concat(chunks).toString('utf8')));
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (fake.hang.has(path)) return;
+    const raw = fake.raw.get(path);
+    if (raw !== undefined) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(raw);
+      return;
+    }
     const answer = fake.answers.get(path);
     if (answer) {
       response.writeHead(answer.status, { 'content-type': 'application/json' });

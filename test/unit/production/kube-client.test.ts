@@ -155,6 +155,17 @@ describe('KubeClient.request', () => {
     });
   });
 
+  it('refuses a path segment that would climb out of its place, and quotes no answer that is not JSON', async () => {
+    expect(() => kubePath('api', 'v1', 'namespaces', '..', 'secrets')).toThrow(/not a segment/);
+    client = new KubeClient(kubeConfigFor(fake.url));
+    fake.raw.set('/api/v1/namespaces/ns/secrets/odd', 'c2VjcmV0 not json');
+    const error = await client
+      .request({ method: 'GET', path: kubePath('api', 'v1', 'namespaces', 'ns', 'secrets', 'odd') })
+      .catch((e: unknown) => e as Error);
+    expect((error as Error).message).toMatch(/the answer is not JSON/);
+    expect((error as Error).message).not.toContain('c2VjcmV0');
+  });
+
   it('stops when the abort signal of the work in progress fires', async () => {
     client = new KubeClient(kubeConfigFor(fake.url));
     fake.hang.add('/api/v1/namespaces/ns/secrets/hung');

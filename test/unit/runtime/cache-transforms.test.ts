@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   LAST_APPLIED_ANNOTATION,
   digestAppliedSecret,
+  MAX_DIGESTED_KEYS,
   valueDigest,
   stripManagedFields,
   stripWriteBookkeeping,
@@ -100,7 +101,8 @@ describe('digestAppliedSecret', () => {
         ownerReferences: secret.metadata!.ownerReferences,
       },
       type: 'Opaque',
-      dataDigests: { LOGTO_APP_ID: valueDigest('aWQ='), x: valueDigest('eA==') },
+      // Only what the manager applied: x is kubectl's.
+      dataDigests: { LOGTO_APP_ID: valueDigest('aWQ=') },
       appliedKeys: { data: ['LOGTO_APP_ID'] },
     });
     expect(JSON.stringify(digest)).not.toContain('aWQ=');
@@ -114,6 +116,33 @@ describe('digestAppliedSecret', () => {
     });
     expect(digest.metadata).toEqual({ name: 's' });
     expect(digest.appliedKeys).toEqual({});
+  });
+
+  it('digests every key when the applied ones are unknown, and nothing past the bound', () => {
+    const digest = digestAppliedSecret('logto-operator');
+    expect(digest({ metadata: { name: 's' }, data: { a: 'YQ==', b: 'Yg==' } }).dataDigests).toEqual({
+      a: valueDigest('YQ=='),
+      b: valueDigest('Yg=='),
+    });
+    // Anyone who may edit a Secret may label it as the operator's and fill it with keys.
+    const many = Object.fromEntries(
+      Array.from({ length: MAX_DIGESTED_KEYS + 1 }, (_, i) => [`k${i}`, 'eA==']),
+    );
+    const flooded = digest({
+      metadata: {
+        name: 's',
+        managedFields: [
+          {
+            manager: 'logto-operator',
+            operation: 'Apply',
+            fieldsV1: { 'f:data': Object.fromEntries(Object.keys(many).map((k) => [`f:${k}`, {}])) },
+          },
+        ],
+      },
+      data: many,
+    });
+    expect(flooded.dataDigests).toBeUndefined();
+    expect(flooded.appliedKeys).toEqual({});
   });
 
   it('tells values apart', () => {

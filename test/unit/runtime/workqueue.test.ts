@@ -100,6 +100,34 @@ describe('WorkQueue', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('waits out delays longer than a Node.js timer holds, without waking every millisecond', async () => {
+    let armed = 0;
+    const queue = new WorkQueue({
+      clock: {
+        now: () => Date.now(),
+        setTimeout: (fn, ms) => (armed++, setTimeout(fn, ms)),
+        clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      },
+    });
+    queue.addAfter('far', 2 ** 32);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(armed).toBe(1);
+    expect(queue.len()).toBe(0);
+    await vi.advanceTimersByTimeAsync(2 ** 32);
+    expect(queue.len()).toBe(1);
+    expect(armed).toBe(3); // two steps at the 32-bit bound, then the rest
+  });
+
+  it('keeps the entries of keys rescheduled sooner again and again bounded', async () => {
+    const queue = new WorkQueue();
+    for (let round = 0; round < 3000; round++) queue.addAfter('flapping', 600_000 - round);
+    const due = (queue as unknown as { due: { length: number } }).due;
+    expect(due.length).toBeLessThanOrEqual(2 + 1024 + 1);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(queue.len()).toBe(1);
+    expect(await queue.get()).toEqual({ shutdown: false, key: 'flapping' });
+  });
+
   it('addRateLimited backs off exponentially until forget()', async () => {
     const queue = new WorkQueue({ rateLimiter: new ItemExponentialRateLimiter({ baseMs: 10, jitter: 0 }) });
     expect(queue.addRateLimited('a')).toBe(10);
