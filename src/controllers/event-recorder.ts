@@ -228,7 +228,7 @@ export class KubernetesEventRecorder {
         apiVersion: target.apiVersion,
         kind: target.kind,
         name: target.metadata.name,
-        namespace: target.metadata.namespace,
+        namespace,
         uid: target.metadata.uid,
         ...(target.metadata.resourceVersion ? { resourceVersion: target.metadata.resourceVersion } : {}),
       },

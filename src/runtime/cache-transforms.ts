@@ -82,7 +82,7 @@ export const MAX_DIGESTED_KEYS = 128;
  * Keys under `f:<section>` of a managedFields entry; undefined when the entry has no such section, or
  * lists more keys than the operator writes.
  */
-function fieldKeys(fieldsV1: unknown, section: string[]): string[] | undefined {
+function fieldKeys(fieldsV1: unknown, section: readonly string[]): string[] | undefined {
   let node = fieldsV1 as Record<string, unknown> | undefined;
   for (const part of section) node = node?.[`f:${part}`] as Record<string, unknown> | undefined;
   if (!node || typeof node !== 'object') return undefined;
@@ -91,6 +91,13 @@ function fieldKeys(fieldsV1: unknown, section: string[]): string[] | undefined {
     .map((key) => key.slice(2));
   return keys.length <= MAX_DIGESTED_KEYS ? keys : undefined;
 }
+
+/** Where managedFields lists the keys of each section a manager applied. */
+const APPLIED_SECTIONS = [
+  ['data', ['data']],
+  ['labels', ['metadata', 'labels']],
+  ['annotations', ['metadata', 'annotations']],
+] as const satisfies ReadonlyArray<readonly [keyof SecretDigest['appliedKeys'], readonly string[]]>;
 
 /** Digests of `data`'s values under `keys`; undefined past the bound. */
 function digestsOf(data: Record<string, unknown>, keys: string[]): Record<string, string> | undefined {
@@ -108,7 +115,6 @@ function digestsOf(data: Record<string, unknown>, keys: string[]): Record<string
  * re-applying would change anything: identity, owners, labels, annotations, type, a digest of each
  * value, and which keys that manager applied. No value is kept: 10,000 cached Secrets hold no
  * credentials and half the memory. Timestamps, other managers' entries and `stringData` go.
- * Applied to a digest again, it answers an equal digest.
  */
 export function digestAppliedSecret(fieldManager: string): (secret: V1Secret) => SecretDigest {
   return (secret) => {
@@ -120,23 +126,13 @@ export function digestAppliedSecret(fieldManager: string): (secret: V1Secret) =>
     const entry = source.managedFields?.find(
       (candidate) => candidate.manager === fieldManager && candidate.operation === 'Apply',
     );
-    const appliedKeys: SecretDigest['appliedKeys'] = entry
-      ? Object.fromEntries(
-          (
-            [
-              ['data', ['data']],
-              ['labels', ['metadata', 'labels']],
-              ['annotations', ['metadata', 'annotations']],
-            ] as const
-          )
-            .map(([name, section]) => [name, fieldKeys(entry.fieldsV1, [...section])] as const)
-            .filter(([, keys]) => keys !== undefined),
-        )
-      : { ...(secret as Partial<SecretDigest>).appliedKeys };
-    // Digested again (a digest has no data): its digests stand.
-    const dataDigests = secret.data
-      ? digestsOf(secret.data, appliedKeys.data ?? Object.keys(secret.data))
-      : (secret as Partial<SecretDigest>).dataDigests;
+    const appliedKeys: SecretDigest['appliedKeys'] = {};
+    for (const [name, section] of APPLIED_SECTIONS) {
+      const keys = entry && fieldKeys(entry.fieldsV1, section);
+      if (keys) appliedKeys[name] = keys;
+    }
+    const data = secret.data ?? {};
+    const dataDigests = digestsOf(data, appliedKeys.data ?? Object.keys(data));
     const digest: SecretDigest = { metadata, appliedKeys };
     if (dataDigests) digest.dataDigests = dataDigests;
     if (secret.apiVersion !== undefined) digest.apiVersion = secret.apiVersion;

@@ -106,7 +106,6 @@ export class WorkQueue {
   }
 
   private rebuildDue(): void {
-    this.due.clear();
     this.due.init([...this.delayed].map(([key, readyAt]): Due => [readyAt, key]));
   }
 

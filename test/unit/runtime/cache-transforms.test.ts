@@ -106,8 +106,6 @@ describe('digestAppliedSecret', () => {
       appliedKeys: { data: ['LOGTO_APP_ID'] },
     });
     expect(JSON.stringify(digest)).not.toContain('aWQ=');
-    // Idempotent: a digest digested again is the same.
-    expect(digestAppliedSecret('logto-operator')(digest as V1Secret)).toEqual(digest);
   });
 
   it('knows no applied keys when the manager never applied the Secret', () => {
