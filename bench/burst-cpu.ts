@@ -16,7 +16,7 @@
  * Figures depend on the machine; docs/performance.md records runs.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -25,6 +25,7 @@ import { startLogtoEmulator } from '../test/emulator/index.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
+import { buildOperator, type OperatorBuild } from '../test/support/operator-build.js';
 import { TestCluster } from '../test/support/operator.js';
 import { startBenchOperator } from './operator-process.js';
 import { cpuMs } from './proc.js';
@@ -53,9 +54,6 @@ emulator.faults.inject({ path: '/api/**', latencyMs });
 const cluster = new TestCluster(plane.kubeConfig);
 const core = plane.kubeConfig.makeApiClient(CoreV1Api);
 const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
-// With --cpu-prof the bundle stays beside the profile (its source map resolves the profile's frames).
-await mkdir(path.join(repoRoot, '.tmp'), { recursive: true });
-const buildDir = profileDir ?? (await mkdtemp(path.join(repoRoot, '.tmp', 'bench-cpu-')));
 const types = ['Traditional', 'SPA', 'MachineToMachine', 'Native'] as const;
 const pids = { apiserver: plane.pids.kubeApiserver, etcd: plane.pids.etcd };
 
@@ -70,13 +68,20 @@ async function applyAll(namespace: string): Promise<void> {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 3_000));
+let build: OperatorBuild | undefined;
+
+/** The bundle with every dependency's mappings, in `dir` (an ES module wherever `dir` is). */
+async function buildProfiledBundle(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const entry = await buildOperatorBundle(dir, { fullSourceMap: true });
+  await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+  return entry;
+}
 
 try {
-  await mkdir(buildDir, { recursive: true });
-  // Profiled, the bundle keeps its dependencies' mappings too: the summary names their packages.
-  const entry = await buildOperatorBundle(buildDir, { fullSourceMap: Boolean(profileDir) });
-  // An ES module wherever it is built (outside the repository too).
-  await writeFile(path.join(buildDir, 'package.json'), '{ "type": "module" }\n');
+  // The bundle as the tests build it; profiled, it stays beside the profile (its source map resolves
+  // the profile's frames) and keeps its dependencies' mappings too (the summary names their packages).
+  const entry = profileDir ? await buildProfiledBundle(profileDir) : (build = await buildOperator()).entry;
 
   // 1. Apply only.
   const quiet = await createTestNamespace(plane.kubeConfig, 'apply-only');
@@ -192,7 +197,7 @@ try {
     }
   }
 } finally {
-  if (!profileDir) await rm(buildDir, { recursive: true, force: true });
+  await build?.remove();
   await emulator.close();
   await plane.stop();
 }

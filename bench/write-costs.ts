@@ -14,12 +14,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { KubeClient, kubePath, type KubeRequest } from '../src/kube/client.js';
 import { startControlPlane } from '../test/support/control-plane/harness.js';
 import { eventually } from '../test/support/eventually.js';
 import { createTestNamespace } from '../test/support/kube.js';
+import { serviceAccountToken } from '../test/support/metrics-access.js';
 import { cpuMs } from './proc.js';
 
 const { values } = parseArgs({
@@ -38,27 +39,14 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 const plane = await startControlPlane({ log: () => {} });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2_500));
 
-/** A ServiceAccount bound to cluster-admin, and a kubeconfig with a token of it. */
+/** A ServiceAccount bound to cluster-admin, and a kubeconfig with a token of it (an hour). */
 async function tokenKubeConfig(admin: KubeConfig): Promise<KubeConfig> {
-  const core = admin.makeApiClient(CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'bench' } } });
-  await admin.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
-    body: {
-      metadata: { name: 'bench' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ kind: 'ServiceAccount', name: 'bench', namespace: 'default' }],
-    },
-  });
-  const request = await core.createNamespacedServiceAccountToken({
-    namespace: 'default',
-    name: 'bench',
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
+  const token = await serviceAccountToken(admin, 'default', 'bench', 'cluster-admin', 3600);
   const cluster = admin.getCurrentCluster()!;
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [cluster],
-    users: [{ name: 'bench', token: request.status!.token }],
+    users: [{ name: 'bench', token }],
     contexts: [{ name: 'bench', cluster: cluster.name, user: 'bench' }],
     currentContext: 'bench',
   });

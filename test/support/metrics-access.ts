@@ -13,14 +13,16 @@ export async function createMetricsReaderRole(kc: KubeConfig, name: string): Pro
 }
 
 /**
- * Creates the ServiceAccount `namespace/name` and returns a token for it (TokenRequest, 10 min);
- * with `clusterRole`, binds it to that ClusterRole first (ClusterRoleBinding `<namespace>-<name>`).
+ * Creates the ServiceAccount `namespace/name` and returns a token for it (TokenRequest, 10 min unless
+ * said otherwise); with `clusterRole`, binds it to that ClusterRole first (ClusterRoleBinding
+ * `<namespace>-<name>`).
  */
 export async function serviceAccountToken(
   kc: KubeConfig,
   namespace: string,
   name: string,
   clusterRole?: string,
+  expirationSeconds = 600,
 ): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
@@ -33,15 +35,20 @@ export async function serviceAccountToken(
       },
     });
   }
-  return requestToken(kc, namespace, name);
+  return requestToken(kc, namespace, name, expirationSeconds);
 }
 
-/** A new token of an existing ServiceAccount (TokenRequest, 10 min, the API server's audiences). */
-export async function requestToken(kc: KubeConfig, namespace: string, name: string): Promise<string> {
+/** A new token of an existing ServiceAccount (TokenRequest, 10 min by default, the API server's audiences). */
+export async function requestToken(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  expirationSeconds = 600,
+): Promise<string> {
   const request = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
     namespace,
     name,
-    body: { spec: { audiences: [], expirationSeconds: 600 } },
+    body: { spec: { audiences: [], expirationSeconds } },
   });
   const token = request.status?.token;
   if (!token) throw new Error(`no token issued for ${namespace}/${name}`);
